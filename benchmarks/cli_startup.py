@@ -1,0 +1,72 @@
+"""How long `clockwork --help` and `clockwork plugins` take to start, next to the floor.
+
+The floor is `python -c "import click, pydantic"`: the two libraries the CLI cannot
+start without. Each command runs as its own process, several times; the median wall
+time counts. The last line reads `help_ratio=<float> plugins_ratio=<float>` (goal:
+both at most 1.5).
+
+Byte-code is cached in a temporary folder (PYTHONPYCACHEPREFIX) even where
+PYTHONDONTWRITEBYTECODE is set: an installed package has its .pyc files, and compiling
+every module from source on each run would measure the compiler, not the start-up.
+
+    uv run python benchmarks/cli_startup.py [--runs 7]
+"""
+
+from __future__ import annotations
+
+import argparse
+import os
+import statistics
+import subprocess
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+
+def console_script(name: str) -> str:
+    """The console script installed next to this interpreter (same venv)."""
+    script = Path(sys.executable).parent / name
+    if not script.exists():
+        sys.exit(f"{script} not found: install clockwork-cli into this environment")
+    return str(script)
+
+
+def environment_with_bytecode_cache(cache_dir: str) -> dict[str, str]:
+    environment = dict(os.environ, PYTHONPYCACHEPREFIX=cache_dir)
+    environment.pop("PYTHONDONTWRITEBYTECODE", None)
+    return environment
+
+
+def median_seconds(command: list[str], runs: int, environment: dict[str, str]) -> float:
+    # The first run fills the byte-code cache and the OS file cache; it is not counted.
+    subprocess.run(command, capture_output=True, check=True, env=environment)
+    times = []
+    for _ in range(runs):
+        start = time.perf_counter()
+        subprocess.run(command, capture_output=True, check=True, env=environment)
+        times.append(time.perf_counter() - start)
+    return statistics.median(times)
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--runs", type=int, default=7, help="runs per command (default 7)")
+    runs = parser.parse_args().runs
+
+    clockwork = console_script("clockwork")
+    with tempfile.TemporaryDirectory(prefix="clockwork-pycache-") as cache_dir:
+        environment = environment_with_bytecode_cache(cache_dir)
+        baseline = median_seconds([sys.executable, "-c", "import click, pydantic"], runs,
+                                  environment)
+        help_time = median_seconds([clockwork, "--help"], runs, environment)
+        plugins_time = median_seconds([clockwork, "plugins"], runs, environment)
+
+    print(f"import click, pydantic: {baseline * 1000:7.1f} ms")
+    print(f"clockwork --help:       {help_time * 1000:7.1f} ms")
+    print(f"clockwork plugins:      {plugins_time * 1000:7.1f} ms")
+    print(f"help_ratio={help_time / baseline:.2f} plugins_ratio={plugins_time / baseline:.2f}")
+
+
+if __name__ == "__main__":
+    main()

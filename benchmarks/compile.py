@@ -1,0 +1,91 @@
+"""Resolve + compile projects of 500, 1,000 and 2,000 resources under Pulumi's mock runtime.
+
+Each project has the shape of real infrastructure: one shared resource (say, a
+network), then groups (a BlankResource each) of ten leaves, where the group's first
+leaf (its database) connects to the shared resource and the other nine (its services)
+connect to their database and, every third one, to the previous group's database.
+
+Why not a long chain of connections: the Pulumi SDK itself checks every `depends_on`
+edge for cycles by walking the dependency's transitive dependencies, so a chain as
+deep as the project costs Pulumi O(depth) per edge whatever Clockwork does. The
+`chain` line shows that case for the record; the goal is on the realistic shape.
+
+Prints seconds per size; the last line is
+`n=2000 seconds=<float> growth=<t2000/t1000>`. Goal: under 3 s at 2,000, growth ≤ 2.3.
+"""
+
+from __future__ import annotations
+
+import time
+from typing import Any
+
+from clockwork import BlankResource, Resource
+from clockwork.compiler import PulumiCompiler
+from clockwork.graph import topological_order
+from clockwork.simulate import run_under_mocks
+
+
+class Leaf(Resource):
+    size: int | None = None
+
+    def to_pulumi(self, opts: Any = None) -> Any:
+        import pulumi
+
+        return pulumi.CustomResource("bench:index:Leaf", self.name, {"size": self.size}, opts)
+
+
+def build_project(total: int) -> list[Resource]:
+    shared = Leaf(name="network", size=0)
+    roots: list[Resource] = [shared]
+    made = 1
+    previous_database: Leaf | None = None
+    while made < total:
+        group = BlankResource(name=f"group-{len(roots)}")
+        made += 1
+        leaves: list[Leaf] = []
+        for _ in range(min(10, total - made)):
+            leaf = Leaf(name=f"leaf-{made}", size=made)
+            made += 1
+            if not leaves:
+                leaf.connect(shared)
+            else:
+                leaf.connect(leaves[0])
+                if previous_database is not None and len(leaves) % 3 == 0:
+                    leaf.connect(previous_database)
+            leaves.append(leaf)
+        group.add(*leaves)
+        roots.append(group)
+        previous_database = leaves[0] if leaves else previous_database
+    return roots
+
+
+def build_chain(total: int) -> list[Resource]:
+    leaves = [Leaf(name=f"link-{i}", size=i) for i in range(total)]
+    for later, earlier in zip(leaves[1:], leaves, strict=False):
+        later.connect(earlier)
+    return list(leaves)
+
+
+def measure(total: int, build: Any = build_project) -> tuple[float, int]:
+    roots = build(total)
+    started = time.perf_counter()
+    ordered = topological_order(roots)
+    program = PulumiCompiler().build_program(ordered)
+    registered = run_under_mocks(program)
+    return time.perf_counter() - started, len(registered)
+
+
+def main() -> None:
+    measure(50)  # warm up imports and the mock runtime
+    seconds: dict[int, float] = {}
+    for total in (500, 1000, 2000):
+        seconds[total], registered = measure(total)
+        print(f"n={total} registered={registered} seconds={seconds[total]:.3f}")
+    chain_seconds, _ = measure(300, build_chain)
+    print(f"chain n=300 seconds={chain_seconds:.3f} (Pulumi's own cycle check, see above)")
+    growth = seconds[2000] / seconds[1000]
+    print(f"n=2000 seconds={seconds[2000]:.3f} growth={growth:.3f}")
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,1 @@
+"""The `clockwork` command line: a click group that installed plugins extend."""

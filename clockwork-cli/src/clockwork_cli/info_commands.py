@@ -1,0 +1,100 @@
+"""Commands that describe the installation: `clockwork version` and `clockwork plugins`."""
+
+from __future__ import annotations
+
+import json
+from typing import Any
+
+import click
+
+from clockwork.plugins import PluginHost, get_plugin_host, installed_clockwork_distributions
+
+# Registry kinds in the order they are listed, with their column labels.
+REGISTERED_KINDS = {
+    "resources": "resources",
+    "assertions": "assertions",
+    "completers": "completers",
+    "compilers": "compilers",
+    "prompt_templates": "prompt templates",
+}
+
+json_option = click.option("--json", "as_json", is_flag=True, help="Print JSON instead of text.")
+
+
+@click.command()
+@json_option
+def version(as_json: bool) -> None:
+    """Show each installed Clockwork distribution and its version."""
+    installed = installed_clockwork_distributions()
+    if as_json:
+        listed = [{"name": name, "version": number} for name, number in installed.items()]
+        click.echo(json.dumps(listed, indent=2))
+        return
+    width = max((len(name) for name in installed), default=0)
+    for name, number in installed.items():
+        click.echo(f"{name:<{width}}  {number}")
+
+
+@click.command()
+@json_option
+def plugins(as_json: bool) -> None:
+    """Show the loaded plugins, what each registers and the hooks it implements."""
+    described = describe_plugins(get_plugin_host())
+    if as_json:
+        click.echo(json.dumps(described, indent=2))
+    else:
+        print_plugin_table(described)
+
+
+def describe_plugins(host: PluginHost) -> list[dict[str, Any]]:
+    """One entry per loaded distribution, core first."""
+    registry = host.registry
+    hooks = hooks_by_distribution(host)
+    described = []
+    for name, loaded in host.distributions().items():
+        registered = registry.by_distribution(name)
+        entry: dict[str, Any] = {
+            "name": name,
+            "version": loaded.version,
+            "hooks": sorted(hooks.get(name, ())),
+        }
+        entry.update({kind: registered[kind] for kind in REGISTERED_KINDS})
+        described.append(entry)
+    return described
+
+
+def hooks_by_distribution(host: PluginHost) -> dict[str, set[str]]:
+    """Names of the hooks each distribution's plugin modules implement."""
+    found: dict[str, set[str]] = {}
+    for plugin in host.pm.get_plugins():
+        origin = host.plugins.get(host.pm.get_name(plugin) or "")
+        if origin is None:
+            continue
+        callers = host.pm.get_hookcallers(plugin) or []
+        found.setdefault(origin.distribution, set()).update(caller.name for caller in callers)
+    return found
+
+
+def print_plugin_table(described: list[dict[str, Any]]) -> None:
+    # rich is imported here, not at module level: `clockwork --help` does not need it.
+    from rich.console import Console
+    from rich.table import Table
+
+    table = Table("Distribution", "Version", "Registers", "Hooks")
+    table.columns[0].no_wrap = True
+    for entry in described:
+        table.add_row(entry["name"], entry["version"] or "-", registered_summary(entry),
+                      "\n".join(entry["hooks"]) or "-")
+    Console().print(table)
+
+
+def registered_summary(entry: dict[str, Any]) -> str:
+    lines = [
+        f"{label}: {', '.join(entry[kind])}"
+        for kind, label in REGISTERED_KINDS.items()
+        if entry[kind]
+    ]
+    return "\n".join(lines) or "-"
+
+
+COMMANDS = (version, plugins)

@@ -1,0 +1,113 @@
+"""The `clockwork` group: built-in commands, plugin commands and error reporting.
+
+Start-up stays light: this module imports click and Clockwork's plugin host only.
+pulumi and pydantic-ai load inside the commands that compile or complete, rich inside
+the commands that draw tables.
+
+Exit codes: 0 ok, 1 a check failed, 2 usage error (click's own usage errors are 2 too).
+"""
+
+from __future__ import annotations
+
+import logging
+import sys
+from collections.abc import Sequence
+from typing import Any
+
+import click
+
+from clockwork.errors import ClockworkError
+from clockwork.plugins import get_plugin_host
+
+from . import info_commands, project_commands
+
+# The plugin host reports plugin problems through this logger, already worded as
+# "warning: ..." lines.
+PLUGIN_LOGGER_NAME = "clockwork.plugins"
+
+
+class ClickStderrHandler(logging.Handler):
+    """Writes log records to click's stderr, so CliRunner captures them too."""
+
+    def emit(self, record: logging.LogRecord) -> None:
+        try:
+            click.echo(self.format(record), err=True)
+        except Exception:
+            self.handleError(record)
+
+
+def show_plugin_warnings_on_stderr() -> None:
+    """Print the host's plugin warnings on stderr, once each.
+
+    With a handler of its own, the logger no longer falls back to logging's
+    last-resort stderr handler, so a warning appears once, not twice. The logger still
+    propagates, so an application or pytest that captures logs still sees them.
+    """
+    logger = logging.getLogger(PLUGIN_LOGGER_NAME)
+    if not any(isinstance(handler, ClickStderrHandler) for handler in logger.handlers):
+        logger.addHandler(ClickStderrHandler())
+
+
+def report_error(error: ClockworkError) -> None:
+    click.echo(f"error: {error or type(error).__name__}", err=True)
+
+
+class ClockworkGroup(click.Group):
+    """The top-level group: adds plugin commands on first use, reports errors in one line."""
+
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        self._plugin_commands_added = False
+
+    def add_plugin_commands(self) -> None:
+        """Let every loaded plugin add its commands (`register_commands` hook), once.
+
+        Done on first lookup rather than at import, so that a strict-mode plugin
+        failure happens inside `main` and is reported as an `error:` line.
+        """
+        if self._plugin_commands_added:
+            return
+        self._plugin_commands_added = True  # before loading: a failure is not retried
+        show_plugin_warnings_on_stderr()
+        get_plugin_host().add_commands(self)
+
+    def list_commands(self, ctx: click.Context) -> list[str]:
+        self.add_plugin_commands()
+        return super().list_commands(ctx)
+
+    def get_command(self, ctx: click.Context, cmd_name: str) -> click.Command | None:
+        self.add_plugin_commands()
+        return super().get_command(ctx, cmd_name)
+
+    def main(  # type: ignore[override]
+        self,
+        args: Sequence[str] | None = None,
+        prog_name: str | None = None,
+        complete_var: str | None = None,
+        standalone_mode: bool = True,
+        **extra: Any,
+    ) -> Any:
+        try:
+            return super().main(args=args, prog_name=prog_name, complete_var=complete_var,
+                                standalone_mode=standalone_mode, **extra)
+        except ClockworkError as error:
+            if not standalone_mode:
+                raise  # a program calling us wants the exception itself
+            report_error(error)
+            sys.exit(error.exit_code)
+
+
+def build_cli() -> ClockworkGroup:
+    """A fresh `clockwork` group with the built-in commands (plugins add theirs on use)."""
+    group = ClockworkGroup(
+        name="clockwork",
+        help="Clockwork: infrastructure as Pydantic models, completed by AI, "
+        "deployed by Pulumi.",
+        context_settings={"help_option_names": ["-h", "--help"]},
+    )
+    for command in (*info_commands.COMMANDS, *project_commands.COMMANDS):
+        group.add_command(command)
+    return group
+
+
+cli = build_cli()

@@ -1,0 +1,207 @@
+"""The built-in commands, run in-process with click's CliRunner.
+
+Each test builds a fresh group under a plugin host that holds core's built-ins and the
+test's own inline plugins only, so installed plugins cannot change the outcome.
+"""
+
+from __future__ import annotations
+
+import json
+
+import click
+import importlib_metadata
+import pytest
+from click.testing import CliRunner
+
+from clockwork import Assertion, Resource, hookimpl
+from clockwork.testing import plugin_host
+from clockwork_cli.main import build_cli
+
+
+class Widget(Resource):
+    size: int | None = None
+
+
+class WidgetIsSmall(Assertion):
+    def check(self, resource: Resource | None) -> str:
+        return "small enough"
+
+
+class WidgetPlugin:
+    """A plugin that uses every registration hook and adds a command."""
+
+    @hookimpl
+    def register_resources(self, register):
+        register(Widget)
+
+    @hookimpl
+    def register_assertions(self, register):
+        register(WidgetIsSmall)
+
+    @hookimpl
+    def register_completers(self, register):
+        register("echo", lambda settings: None)
+
+    @hookimpl
+    def register_compilers(self, register):
+        register("listing", lambda settings: None)
+
+    @hookimpl
+    def register_prompt_templates(self, register):
+        register("Widget", "Choose a size for {name}.")
+
+    @hookimpl
+    def register_commands(self, cli):
+        @cli.command("widget-count")
+        def widget_count():
+            """Say how many widgets there are."""
+            click.echo("0 widgets")
+
+
+@pytest.fixture
+def runner() -> CliRunner:
+    return CliRunner()
+
+
+def invoke(runner: CliRunner, *args: str):
+    return runner.invoke(build_cli(), list(args), prog_name="clockwork")
+
+
+# ----- --help -----------------------------------------------------------------------------
+
+
+def test_help_lists_every_built_in_command(runner: CliRunner) -> None:
+    with plugin_host():
+        result = invoke(runner, "--help")
+
+    assert result.exit_code == 0
+    assert result.stdout.startswith("Usage: clockwork [OPTIONS] COMMAND [ARGS]...")
+    for command in ("apply", "assert", "destroy", "plan", "plugins", "version"):
+        assert f"\n  {command} " in result.stdout
+
+
+def test_unknown_command_is_a_usage_error(runner: CliRunner) -> None:
+    with plugin_host():
+        result = invoke(runner, "deploy-everything")
+
+    assert result.exit_code == 2
+    assert "No such command 'deploy-everything'" in result.stderr
+
+
+# ----- version ----------------------------------------------------------------------------
+
+
+def test_version_json_lists_the_installed_distributions(runner: CliRunner) -> None:
+    result = invoke(runner, "version", "--json")
+
+    assert result.exit_code == 0
+    listed = {entry["name"]: entry["version"] for entry in json.loads(result.stdout)}
+    for name in ("clockwork-core", "clockwork-cli"):
+        assert listed[name] == importlib_metadata.version(name)
+
+
+def test_version_prints_one_line_per_distribution(runner: CliRunner) -> None:
+    result = invoke(runner, "version")
+
+    assert result.exit_code == 0
+    lines = dict(line.split() for line in result.stdout.splitlines())
+    assert lines["clockwork-cli"] == importlib_metadata.version("clockwork-cli")
+
+
+# ----- plugins ----------------------------------------------------------------------------
+
+
+def test_plugins_json_lists_core_first_then_each_plugin(runner: CliRunner) -> None:
+    with plugin_host(WidgetPlugin(), distribution="clockwork-widgets"):
+        result = invoke(runner, "plugins", "--json")
+
+    assert result.exit_code == 0, result.output
+    core, widgets = json.loads(result.stdout)
+    assert core["name"] == "clockwork-core"
+    assert core["version"] == importlib_metadata.version("clockwork-core")
+    assert "BlankResource" in core["resources"]
+    assert "register_resources" in core["hooks"]
+    assert widgets == {
+        "name": "clockwork-widgets",
+        "version": "",  # registered inline: no installed distribution to ask
+        "hooks": ["register_assertions", "register_commands", "register_compilers",
+                  "register_completers", "register_prompt_templates", "register_resources"],
+        "resources": ["Widget"],
+        "assertions": ["WidgetIsSmall"],
+        "completers": ["echo"],
+        "compilers": ["listing"],
+        "prompt_templates": ["Widget"],
+    }
+
+
+def test_plugins_table_names_each_plugin_and_what_it_registers(runner: CliRunner) -> None:
+    with plugin_host(WidgetPlugin(), distribution="clockwork-widgets"):
+        result = invoke(runner, "plugins")
+
+    assert result.exit_code == 0, result.output
+    for text in ("clockwork-core", "BlankResource", "clockwork-widgets", "Widget",
+                 "WidgetIsSmall", "echo", "listing", "register_commands"):
+        assert text in result.stdout
+    assert result.stdout.index("clockwork-core") < result.stdout.index("clockwork-widgets")
+
+
+def test_plugin_failing_to_register_is_one_warning_line(runner: CliRunner) -> None:
+    class FailingPlugin:
+        @hookimpl
+        def register_resources(self, register):
+            raise ValueError("no widgets today")
+
+    with plugin_host(FailingPlugin(), distribution="clockwork-failing"):
+        result = invoke(runner, "plugins", "--json")
+
+    assert result.exit_code == 0
+    assert [entry["name"] for entry in json.loads(result.stdout)] == [
+        "clockwork-core", "clockwork-failing"
+    ]
+    assert result.stderr == (
+        "warning: plugin clockwork-failing failed in register_resources: "
+        "ValueError: no widgets today\n"
+    )
+
+
+def test_two_plugins_claiming_one_type_name_is_an_error(runner: CliRunner) -> None:
+    with plugin_host(WidgetPlugin(), distribution="clockwork-widgets") as host:
+        class OtherWidgets:
+            @hookimpl
+            def register_resources(self, register):
+                register(Widget)
+
+        host.register(OtherWidgets(), distribution="clockwork-other-widgets")
+        result = invoke(runner, "plugins")
+
+    assert result.exit_code == 1
+    assert result.stdout == ""
+    assert result.stderr == (
+        "error: resource 'Widget' is registered by both clockwork-widgets and "
+        "clockwork-other-widgets; uninstall one or leave it out of CW_PLUGINS\n"
+    )
+
+
+# ----- project command stubs --------------------------------------------------------------
+
+
+@pytest.mark.parametrize("command", ["apply", "plan", "destroy", "assert"])
+@pytest.mark.parametrize("main_py", [[], ["project/main.py"]])
+def test_project_commands_are_not_available_yet(runner: CliRunner, command: str,
+                                                main_py: list[str]) -> None:
+    with plugin_host():
+        result = invoke(runner, command, *main_py)
+
+    assert result.exit_code == 2
+    assert result.stdout == ""
+    assert result.stderr == f"clockwork {command}: not available yet\n"
+
+
+@pytest.mark.parametrize("command", ["apply", "plan", "destroy", "assert"])
+def test_project_commands_take_main_py_as_their_argument(runner: CliRunner,
+                                                         command: str) -> None:
+    with plugin_host():
+        result = invoke(runner, command, "--help")
+
+    assert result.exit_code == 0
+    assert f"Usage: clockwork {command} [OPTIONS] [MAIN_PY]" in result.stdout

@@ -1,0 +1,94 @@
+"""Assertions: checks that `clockwork assert` runs against deployed resources.
+
+An assertion is a pydantic model with a `check(resource)` method that raises
+`AssertionFailed` with a readable reason, or returns a short detail on success.
+Checks are plain blocking code; the runner gives each its own thread and timeout.
+"""
+
+from __future__ import annotations
+
+import socket
+import time
+import urllib.error
+import urllib.request
+from typing import TYPE_CHECKING, ClassVar, Literal
+
+from pydantic import BaseModel, ConfigDict, Field
+
+if TYPE_CHECKING:
+    from .resource import Resource
+
+
+class AssertionFailed(Exception):
+    """The checked thing is not as asserted; the message says what was found instead."""
+
+
+class Assertion(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+    timeout_seconds: float = Field(30.0, gt=0, description="Give up (and fail) after this long.")
+
+    #: Short name used in reports; defaults to the class name.
+    label: ClassVar[str | None] = None
+
+    @classmethod
+    def type_name(cls) -> str:
+        return cls.label or cls.__name__
+
+    def describe(self) -> str:
+        """One line for reports: the type and the fields that were set."""
+        args = ", ".join(f"{k}={v!r}" for k, v in self.model_dump(exclude_defaults=True).items())
+        return f"{self.type_name()}({args})"
+
+    def check(self, resource: Resource | None) -> str | None:
+        raise NotImplementedError(f"{self.type_name()} does not implement check()")
+
+
+class PortAccessibleAssert(Assertion):
+    """A TCP port accepts connections (UDP cannot be probed without a protocol; refused)."""
+
+    port: int = Field(ge=1, le=65535)
+    host: str = "127.0.0.1"
+    protocol: Literal["tcp"] = "tcp"
+    timeout_seconds: float = Field(5.0, gt=0)
+
+    def check(self, resource: Resource | None) -> str:
+        deadline = time.monotonic() + self.timeout_seconds
+        last_error: OSError | None = None
+        while time.monotonic() < deadline:
+            try:
+                with socket.create_connection((self.host, self.port), timeout=1.0):
+                    return f"{self.host}:{self.port} accepts connections"
+            except OSError as error:
+                last_error = error
+                time.sleep(0.2)
+        raise AssertionFailed(f"{self.host}:{self.port} refused connections: {last_error}")
+
+
+class HealthcheckAssert(Assertion):
+    """An HTTP URL answers with the expected status code."""
+
+    url: str
+    expected_status: int = Field(200, ge=100, le=599)
+    timeout_seconds: float = Field(10.0, gt=0)
+
+    def check(self, resource: Resource | None) -> str:
+        deadline = time.monotonic() + self.timeout_seconds
+        found = "no answer"
+        while time.monotonic() < deadline:
+            status = _http_status(self.url, timeout=min(2.0, self.timeout_seconds))
+            if status == self.expected_status:
+                return f"{self.url} answered {status}"
+            found = f"status {status}" if isinstance(status, int) else status
+            time.sleep(0.2)
+        raise AssertionFailed(f"{self.url}: expected status {self.expected_status}, got {found}")
+
+
+def _http_status(url: str, timeout: float) -> int | str:
+    try:
+        with urllib.request.urlopen(url, timeout=timeout) as response:  # noqa: S310
+            return int(response.status)
+    except urllib.error.HTTPError as error:
+        return int(error.code)
+    except (urllib.error.URLError, OSError, ValueError) as error:
+        return str(getattr(error, "reason", error))

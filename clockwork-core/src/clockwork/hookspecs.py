@@ -1,0 +1,54 @@
+"""Every hook a Clockwork plugin can implement.
+
+Hooks follow the register-callback style: Clockwork calls the hook with a
+`register` function and the plugin calls it once per thing it provides. Clockwork
+knows which distribution each registration came from, so listings and conflicts
+name the plugin.
+"""
+
+from pluggy import HookimplMarker, HookspecMarker
+
+hookspec = HookspecMarker("clockwork")
+hookimpl = HookimplMarker("clockwork")
+
+
+@hookspec
+def register_resources(register):
+    """Register resource types: `register(ResourceClass)`.
+
+    The type is known by its class name (override with `ResourceClass.type_name()`);
+    two plugins registering the same name is an error.
+    """
+
+
+@hookspec
+def register_assertions(register):
+    """Register assertion types: `register(AssertionClass)`."""
+
+
+@hookspec
+def register_completers(register):
+    """Register AI completer backends: `register(name, factory)`.
+
+    `factory(settings)` returns an object with the completer interface. Import heavy
+    SDKs inside the factory, not at module level: plugins load at CLI start-up.
+    """
+
+
+@hookspec
+def register_prompt_templates(register):
+    """Register prompt templates: `register(resource_type_name, template)`.
+
+    `"*"` is the default for every type; a template for one type name overrides it.
+    """
+
+
+@hookspec
+def register_compilers(register):
+    """Register compilers that turn ordered resources into a deployable program:
+    `register(name, factory)`; import heavy SDKs inside the factory."""
+
+
+@hookspec
+def register_commands(cli):
+    """Add commands to the `clockwork` click group: `@cli.command()`."""

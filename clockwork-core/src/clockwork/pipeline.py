@@ -1,0 +1,239 @@
+"""The pipeline, in order: load → complete → compile → deploy.
+
+Each step is one function; the workflows `plan`, `apply`, `destroy` and `check`
+(for `clockwork assert`) string them together. Nothing here knows a resource type:
+types, completers and compilers all come from plugins.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+from .checks import AssertReport, run_assertions
+from .engine import EngineResult, StackTarget, open_stack, require_pulumi_cli, run_engine
+from .errors import EngineMissingError, UsageError
+from .graph import check_unique_names
+from .loader import Project, load_project
+from .plugins import PluginHost, get_plugin_host
+from .settings import Settings, get_settings
+from .workdirs import Cleanup, record_dirs_to_create, remove_created_dirs
+
+OnEvent = Callable[[Any], None]
+
+
+@dataclass
+class RunOptions:
+    """Choices of one run, mostly from the command line."""
+
+    use_cache: bool = True
+    on_completion_progress: Callable[..., None] | None = None
+    on_engine_event: OnEvent | None = None
+
+
+# ----- the four steps ---------------------------------------------------------------------
+
+
+def load(main_path: str | Path | None, host: PluginHost | None = None) -> Project:
+    host = host or get_plugin_host()
+    return load_project(main_path, registry=host.registry)
+
+
+def complete(project: Project, settings: Settings, options: RunOptions) -> Any:
+    """Let the AI fill what the user left open. A project with nothing to fill never
+    touches the completer (no API key or model needed)."""
+    if not any(resource.needs_completion() for resource in project.resources):
+        return None
+    from .completion import complete_project  # pydantic-ai loads only when needed
+
+    report = complete_project(project, settings, use_cache=options.use_cache,
+                              progress=options.on_completion_progress)
+    check_unique_names(project.resources)  # names the AI chose must not clash either
+    return report
+
+
+def compile_program(project: Project, settings: Settings,
+                    host: PluginHost | None = None) -> Callable[[], None]:
+    host = host or get_plugin_host()
+    compilers = host.registry.compilers
+    if settings.compiler not in compilers:
+        known = ", ".join(sorted(compilers)) or "none"
+        raise UsageError(f"unknown compiler {settings.compiler!r} (installed: {known})")
+    program = compilers[settings.compiler].value(settings).build_program(project.resources)
+    return _exporting_summary(program, project)
+
+
+def deploy(project: Project, program: Callable[[], None], settings: Settings, action: str,
+           options: RunOptions) -> EngineResult:
+    stack = open_stack(StackTarget.for_project(project.directory, settings), program)
+    return run_engine(action, stack, options.on_engine_event)  # type: ignore[arg-type]
+
+
+def _exporting_summary(program: Callable[[], None], project: Project) -> Callable[[], None]:
+    """The program, plus a stack output listing what Clockwork deployed."""
+
+    def program_with_summary() -> None:
+        import pulumi
+
+        program()
+        pulumi.export("clockwork", {
+            "project_dir": str(project.directory),
+            "resources": [
+                {"name": r.name, "type": r.type_name(), "ai_filled": sorted(r.ai_filled_fields)}
+                for r in project.resources
+            ],
+        })
+
+    return program_with_summary
+
+
+# ----- workflows --------------------------------------------------------------------------
+
+
+@dataclass
+class PlanResult:
+    project: Project
+    completion: Any
+    registered: list[Any]  # Pulumi resources the program registers (in-process evaluation)
+    preview: EngineResult | None = None
+    preview_skipped: str | None = None
+
+    def to_dict(self) -> dict[str, Any]:
+        return {
+            "main": str(self.project.main_path),
+            "resources": [describe_resource(r) for r in self.project.resources],
+            "pulumi_resources": [
+                {"type": r.type, "name": r.name, "parent": r.parent,
+                 "dependencies": r.dependencies} for r in self.registered
+            ],
+            "preview": None if self.preview is None else {
+                "changes": self.preview.changes, "summary": self.preview.summary()},
+            "preview_skipped": self.preview_skipped,
+            "completion": getattr(self.completion, "to_dict", lambda: None)(),
+        }
+
+
+def describe_resource(resource: Any) -> dict[str, Any]:
+    fields = resource.model_dump(mode="json", exclude={"assertions", "connections"})
+    return {
+        "name": resource.name,
+        "type": resource.type_name(),
+        "parent": resource.parent.name if resource.parent is not None else None,
+        "connects_to": [peer.name for peer in resource.connected],
+        "fields": fields,
+        "ai_filled": sorted(resource.ai_filled_fields),
+        "assertions": [check.describe() for check in resource.assertions],
+    }
+
+
+def plan(main_path: str | Path | None, options: RunOptions | None = None,
+         settings: Settings | None = None) -> PlanResult:
+    """Load, complete and compile; evaluate the program in-process under Pulumi's mock
+    runtime; then preview against the stack's state when the Pulumi CLI is there."""
+    options = options or RunOptions()
+    project = load(main_path)
+    settings = settings or get_settings(project.directory)
+    completion = complete(project, settings, options)
+    program = compile_program(project, settings)
+    from .simulate import run_under_mocks
+
+    result = PlanResult(project, completion, run_under_mocks(program, preview=True))
+    try:
+        require_pulumi_cli()
+    except EngineMissingError as missing:
+        result.preview_skipped = f"preview against the stack's state skipped: {missing}"
+        return result
+    result.preview = deploy(project, program, settings, "preview", options)
+    return result
+
+
+@dataclass
+class ApplyResult:
+    plan: PlanResult
+    engine: EngineResult | None  # None when the user declined
+
+    def to_dict(self) -> dict[str, Any]:
+        data = self.plan.to_dict()
+        data["applied"] = self.engine is not None
+        if self.engine is not None:
+            data["changes"] = self.engine.changes
+            data["summary"] = self.engine.summary()
+            data["outputs"] = self.engine.outputs
+        return data
+
+
+def apply(main_path: str | Path | None, options: RunOptions | None = None,
+          confirm: Callable[[PlanResult], bool] | None = None,
+          settings: Settings | None = None) -> ApplyResult:
+    """Load → complete → compile → deploy. `confirm` sees the plan first and may decline."""
+    options = options or RunOptions()
+    require_pulumi_cli()  # fail before any model call when deploying is impossible anyway
+    project = load(main_path)
+    settings = settings or get_settings(project.directory)
+    completion = complete(project, settings, options)
+    program = compile_program(project, settings)
+    planned = PlanResult(project, completion, [])
+    if confirm is not None and not confirm(planned):
+        return ApplyResult(planned, None)
+    record_dirs_to_create(project.directory, project.resources)
+    return ApplyResult(planned, deploy(project, program, settings, "up", options))
+
+
+@dataclass
+class DestroyResult:
+    project_dir: Path
+    engine: EngineResult | None
+    cleanup: Cleanup
+    dry_run: bool
+    engine_skipped: str | None = None
+
+    def to_dict(self) -> dict[str, Any]:
+        return {
+            "project_dir": str(self.project_dir),
+            "dry_run": self.dry_run,
+            "changes": None if self.engine is None else self.engine.changes,
+            "engine_skipped": self.engine_skipped,
+            "removed_dirs": self.cleanup.removed,
+            "kept_dirs": self.cleanup.kept,
+        }
+
+
+def project_dir_of(main_path: str | Path | None) -> Path:
+    """The project folder, without running main.py: destroy must work even when main.py
+    no longer loads."""
+    path = Path(main_path or "main.py").expanduser().resolve()
+    folder = path if path.is_dir() else path.parent
+    if not folder.is_dir():
+        raise UsageError(f"{folder}: no such project folder")
+    return folder
+
+
+def destroy(main_path: str | Path | None, *, dry_run: bool = False, keep_files: bool = False,
+            options: RunOptions | None = None, settings: Settings | None = None
+            ) -> DestroyResult:
+    """Destroy the stack's resources, then the empty folders Clockwork created."""
+    options = options or RunOptions()
+    project_dir = project_dir_of(main_path)
+    settings = settings or get_settings(project_dir)
+    engine: EngineResult | None = None
+    skipped = None
+    try:
+        stack = open_stack(StackTarget.for_project(project_dir, settings), lambda: None)
+        engine = run_engine("destroy", stack, options.on_engine_event, preview_only=dry_run)
+    except EngineMissingError as missing:
+        if not dry_run:
+            raise
+        skipped = f"the stack's resources are not listed: {missing}"
+    cleanup = Cleanup() if keep_files else remove_created_dirs(project_dir, dry_run=dry_run)
+    return DestroyResult(project_dir, engine, cleanup, dry_run, skipped)
+
+
+def check(main_path: str | Path | None, settings: Settings | None = None,
+          progress: Callable[..., None] | None = None) -> AssertReport:
+    """Run every resource's assertions against what is deployed (no Pulumi needed)."""
+    project = load(main_path)
+    settings = settings or get_settings(project.directory)
+    return run_assertions(project.resources, concurrency=settings.assert_concurrency,
+                          progress=progress)

@@ -1,0 +1,214 @@
+"""What the AI is told when it completes one resource.
+
+`build_prompt_context` gathers, as JSON-safe data, everything the model may know
+about a resource: its type and description, the values the user set, the fields to
+fill, the (already completed) resources it connects to, its (already completed)
+parent and ancestors, and the user-set values of its children and siblings. The same
+data goes into the cache key, so it must be deterministic: it never includes values
+that a concurrently running completion may still be choosing.
+
+A `PromptTemplate` turns that context into instructions and a user prompt. Core
+registers the default under `"*"` (hook `register_prompt_templates`); a plugin may
+register one for its own resource type name. Each template has a `version`, part of
+the cache key: change the wording, bump the version.
+"""
+
+from __future__ import annotations
+
+import inspect
+import json
+import types
+import typing
+from collections.abc import Mapping
+from dataclasses import asdict, dataclass, field
+from typing import Any
+
+from .resource import Resource
+
+DEFAULT_TEMPLATE_NAME = "*"
+
+DEFAULT_INSTRUCTIONS = """\
+You complete infrastructure resources for Clockwork. A user declared a resource and \
+left some of its fields empty; choose sensible, working values for exactly those fields.
+- The values the user set are fixed: stay consistent with them.
+- Use the connected resources' values (hosts, ports, images, credentials) so that this \
+resource really works with them.
+- Prefer well-known, stable choices (official images, default ports) over inventions.
+- Never invent host paths outside the project, secrets or credentials that were not \
+given to you."""
+
+
+# ----- the context ------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class FieldToFill:
+    name: str
+    type: str
+    description: str | None
+
+
+@dataclass(frozen=True)
+class PromptContext:
+    """JSON-safe facts about one resource, for the prompt and the cache key."""
+
+    resource_type: str
+    type_doc: str
+    name: str | None
+    description: str | None
+    user_fields: dict[str, Any]
+    fields_to_fill: list[FieldToFill]
+    connections: list[dict[str, Any]] = field(default_factory=list)
+    parent: dict[str, Any] | None = None
+    ancestors: list[dict[str, Any]] = field(default_factory=list)  # beyond the parent
+    children: list[dict[str, Any]] = field(default_factory=list)
+    siblings: list[dict[str, Any]] = field(default_factory=list)
+
+    @property
+    def label(self) -> str:
+        shown = repr(self.name) if self.name is not None else "(unnamed)"
+        return f"{self.resource_type} {shown}"
+
+    def as_dict(self) -> dict[str, Any]:
+        return asdict(self)
+
+
+def build_prompt_context(resource: Resource) -> PromptContext:
+    """Context of `resource`, read when its parent and connections are complete."""
+    ancestors = _ancestors_of(resource)
+    return PromptContext(
+        resource_type=resource.type_name(),
+        type_doc=inspect.cleandoc(type(resource).__doc__ or ""),
+        name=resource.name,
+        description=resource.description,
+        user_fields=resource.user_set_fields(),
+        fields_to_fill=[_field_to_fill(resource, name) for name in resource.fields_to_complete()],
+        connections=list(resource.connections),
+        parent=_completed_summary(ancestors[0]) if ancestors else None,
+        ancestors=[_completed_summary(ancestor) for ancestor in ancestors[1:]],
+        children=[_declared_summary(child) for child in resource.all_children],
+        siblings=[_declared_summary(sibling) for sibling in _siblings_of(resource)],
+    )
+
+
+def _ancestors_of(resource: Resource) -> list[Resource]:
+    found = []
+    ancestor = resource.parent
+    while ancestor is not None:
+        found.append(ancestor)
+        ancestor = ancestor.parent
+    return found
+
+
+def _siblings_of(resource: Resource) -> list[Resource]:
+    if resource.parent is None:
+        return []
+    return [child for child in resource.parent.all_children if child is not resource]
+
+
+def _completed_summary(resource: Resource) -> dict[str, Any]:
+    """Everything about a resource that is already complete (a parent, an ancestor)."""
+    values = resource.model_dump(
+        mode="json", exclude={"assertions", "connections"}, exclude_none=True
+    )
+    return {"type": resource.type_name(), **values}
+
+
+def _declared_summary(resource: Resource) -> dict[str, Any]:
+    """Only what the user declared: a child or sibling may still be completing, and its
+    AI values must not make this resource's context (and cache key) depend on timing."""
+    return {"type": resource.type_name(), **resource.user_set_fields()}
+
+
+def _field_to_fill(resource: Resource, name: str) -> FieldToFill:
+    info = type(resource).model_fields[name]
+    return FieldToFill(name=name, type=type_label(info.annotation), description=info.description)
+
+
+def type_label(annotation: Any) -> str:
+    """A short, readable name for a field's type, without the `None` the user may leave."""
+    origin = typing.get_origin(annotation)
+    if origin in (typing.Union, types.UnionType):
+        members = [arg for arg in typing.get_args(annotation) if arg is not type(None)]
+        return " | ".join(type_label(member) for member in members)
+    if origin is typing.Annotated:
+        return type_label(typing.get_args(annotation)[0])
+    if origin is typing.Literal:
+        return "one of " + ", ".join(json.dumps(arg) for arg in typing.get_args(annotation))
+    if origin is not None:
+        arguments = ", ".join(type_label(arg) for arg in typing.get_args(annotation))
+        return f"{getattr(origin, '__name__', str(origin))}[{arguments}]"
+    if annotation is Any:
+        return "any JSON value"
+    return getattr(annotation, "__name__", str(annotation).replace("typing.", ""))
+
+
+# ----- templates --------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class PromptTemplate:
+    """Instructions plus a user prompt made from a `PromptContext`.
+
+    `guidance` is appended to the instructions: the easy way for a plugin to add advice
+    for its type. Override `render` to change the prompt itself.
+    """
+
+    version: str
+    instructions: str = DEFAULT_INSTRUCTIONS
+    guidance: str = ""
+
+    def system_instructions(self) -> str:
+        return f"{self.instructions}\n\n{self.guidance}".strip()
+
+    def render(self, context: PromptContext) -> str:
+        sections = [
+            _resource_section(context),
+            _json_section("Values the user set (fixed)", context.user_fields),
+            _fields_section(context.fields_to_fill),
+            _json_section("Resources it connects to (complete; use their values)",
+                          context.connections),
+            _json_section("Its parent (complete)", context.parent),
+            _json_section("The parent's ancestors, nearest first", context.ancestors),
+            _json_section("Other resources with the same parent", context.siblings),
+            _json_section("Its children (they are completed after it, from its values)",
+                          context.children),
+        ]
+        return "\n\n".join(section for section in sections if section)
+
+
+def _resource_section(context: PromptContext) -> str:
+    lines = [f"Complete the resource {context.label}."]
+    if context.type_doc:
+        lines.append(f"About {context.resource_type}: {context.type_doc}")
+    if context.description:
+        lines.append(f"Description: {context.description}")
+    return "\n".join(lines)
+
+
+def _fields_section(fields: list[FieldToFill]) -> str:
+    lines = ["Fields to fill (give a value for every one):"]
+    for wanted in fields:
+        about = f": {wanted.description}" if wanted.description else ""
+        lines.append(f"- {wanted.name} ({wanted.type}){about}")
+    return "\n".join(lines)
+
+
+def _json_section(title: str, data: Mapping[str, Any] | list[Any] | None) -> str:
+    if not data:
+        return ""
+    return f"{title}:\n{json.dumps(data, indent=2, sort_keys=True, ensure_ascii=False)}"
+
+
+DEFAULT_TEMPLATE = PromptTemplate(version="core-1")
+
+
+def template_for(resource_type: str, templates: Mapping[str, Any]) -> PromptTemplate:
+    """The template registered for `resource_type`, else the `"*"` default.
+
+    `templates` is the registry's `prompt_templates` table (name -> Registration)."""
+    for name in (resource_type, DEFAULT_TEMPLATE_NAME):
+        registration = templates.get(name)
+        if registration is not None:
+            return registration.value
+    return DEFAULT_TEMPLATE

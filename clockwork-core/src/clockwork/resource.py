@@ -1,0 +1,282 @@
+"""The Resource model: what a user declares in main.py.
+
+A resource is a pydantic model. Every Optional field the user leaves `None` is a
+candidate for AI completion; values the user set are never touched. Resources
+compose (`.add`) into trees and depend on each other (`.connect`); the graph module
+turns both into one deployment order.
+"""
+
+from __future__ import annotations
+
+import itertools
+import types
+import typing
+from collections.abc import Iterator, Mapping
+from functools import cache
+from pathlib import Path
+from typing import TYPE_CHECKING, Any, ClassVar, Self
+
+from pydantic import BaseModel, ConfigDict, Field, PrivateAttr, SerializeAsAny, ValidationError
+
+from .assertions import Assertion
+from .errors import ProjectError
+
+if TYPE_CHECKING:  # pulumi is heavy; only compile code imports it
+    import pulumi
+
+# Declaration order is creation order: it breaks ties in the deployment order.
+_creation_counter = itertools.count()
+
+
+class ResourceValidationError(ProjectError, ValueError):
+    """A resource was built with invalid field values; the message names it and the fields."""
+
+    def __init__(self, type_name: str, name: object, error: ValidationError):
+        self.type_name = type_name
+        self.resource_name = name
+        self.errors = error.errors(include_url=False)
+        label = f"{type_name} {name!r}" if isinstance(name, str) else type_name
+        problems = "; ".join(_format_error(e) for e in self.errors)
+        super().__init__(f"invalid {label}: {problems}")
+
+
+def _format_error(error: Any) -> str:
+    where = ".".join(str(part) for part in error["loc"]) or "value"
+    return f"field '{where}': {error['msg']}"
+
+
+def _allows_none(annotation: Any) -> bool:
+    origin = typing.get_origin(annotation)
+    if origin is typing.Annotated:
+        return _allows_none(typing.get_args(annotation)[0])
+    if origin in (typing.Union, types.UnionType):
+        return type(None) in typing.get_args(annotation)
+    return annotation is None or annotation is type(None) or annotation is Any
+
+
+class Children(Mapping[str, "Resource"]):
+    """Read-only view of a resource's named children, in the order they were added."""
+
+    def __init__(self, items: list[Resource]):
+        self._items = items
+
+    def __getitem__(self, name: str) -> Resource:
+        for child in self._items:
+            if child.name is not None and child.name == name:
+                return child
+        raise KeyError(name)
+
+    def __iter__(self) -> Iterator[str]:
+        return (child.name for child in self._items if child.name is not None)
+
+    def __len__(self) -> int:
+        return sum(1 for child in self._items if child.name is not None)
+
+    def __repr__(self) -> str:
+        return f"Children({list(self)!r})"
+
+
+class Resource(BaseModel):
+    """Base of every Clockwork resource.
+
+    Subclasses declare their fields as usual. A field is AI-completable when its type
+    allows None, it is None, and neither the class nor a base lists it in
+    `user_only_fields`.
+    """
+
+    model_config = ConfigDict(extra="forbid", validate_assignment=True)
+
+    name: str | None = Field(None, description="Name of the resource, unique in the project.")
+    description: str | None = Field(
+        None, description="What the resource is for, in plain words; the AI reads it."
+    )
+    assertions: list[SerializeAsAny[Assertion]] = Field(
+        default_factory=list, description="Checks `clockwork assert` runs against this resource."
+    )
+    connections: list[dict[str, Any]] = Field(
+        default_factory=list,
+        description="Context of the resources this one is connected to (JSON-safe).",
+    )
+
+    #: Fields the AI never fills, added to those of every base class.
+    user_only_fields: ClassVar[frozenset[str]] = frozenset(
+        {"description", "assertions", "connections"}
+    )
+
+    _seq: int = PrivateAttr(default_factory=lambda: next(_creation_counter))
+    _children: list[Resource] = PrivateAttr(default_factory=list)
+    _parent: Resource | None = PrivateAttr(default=None)
+    _connected: list[Resource] = PrivateAttr(default_factory=list)
+    _connected_by: list[Resource] = PrivateAttr(default_factory=list)
+    _ai_filled: set[str] = PrivateAttr(default_factory=set)
+    _project_dir: Path | None = PrivateAttr(default=None)
+
+    def __init__(self, /, **data: Any):
+        try:
+            super().__init__(**data)
+        except ValidationError as error:
+            # Re-raised with the resource's name so a user knows which one is wrong.
+            raise ResourceValidationError(type(self).__name__, data.get("name"), error) from None
+
+    # ----- identity -------------------------------------------------------------------
+
+    @classmethod
+    def type_name(cls) -> str:
+        """Name under which the type is registered and shown."""
+        return cls.__name__
+
+    @property
+    def display_name(self) -> str:
+        return self.name if self.name is not None else f"<unnamed {self.type_name()}>"
+
+    def __repr__(self) -> str:
+        return f"{self.type_name()}({self.display_name!r})"
+
+    @property
+    def project_dir(self) -> Path:
+        """Folder of the main.py that declared this resource (cwd when built elsewhere)."""
+        return self._project_dir or Path.cwd()
+
+    # ----- completion -----------------------------------------------------------------
+
+    @classmethod
+    def completable_fields(cls) -> tuple[str, ...]:
+        """Fields of this type the AI may fill, in declaration order."""
+        return _completable_fields(cls)
+
+    def fields_to_complete(self) -> list[str]:
+        """Completable fields still None. Subclasses drop fields that other values make moot."""
+        return [name for name in self.completable_fields() if getattr(self, name) is None]
+
+    def needs_completion(self) -> bool:
+        return bool(self.fields_to_complete())
+
+    def user_set_fields(self) -> dict[str, Any]:
+        """JSON-safe values the user gave (not defaults, not AI-filled)."""
+        chosen = self.model_fields_set - self._ai_filled - {"connections"}
+        return self.model_dump(mode="json", include=chosen, exclude_none=True)
+
+    @property
+    def ai_filled_fields(self) -> frozenset[str]:
+        """Fields whose values came from the AI (provenance)."""
+        return frozenset(self._ai_filled)
+
+    def mark_ai_filled(self, field: str) -> None:
+        self._ai_filled.add(field)
+
+    def check_completed(self) -> None:
+        """Safety rules for a completed resource (e.g. an AI-filled path must stay in
+        the project). Raise ProjectError naming the resource and field; default: none."""
+
+    # ----- composition ----------------------------------------------------------------
+
+    @property
+    def children(self) -> Children:
+        return Children(self._children)
+
+    @property
+    def all_children(self) -> tuple[Resource, ...]:
+        """Every direct child, named or not, in the order added."""
+        return tuple(self._children)
+
+    @property
+    def parent(self) -> Resource | None:
+        return self._parent
+
+    def add(self, *children: Resource) -> Self:
+        """Make `children` part of this resource; returns self so calls chain."""
+        for child in children:
+            self._check_can_adopt(child)
+            child._parent = self
+            self._children.append(child)
+        return self
+
+    def _check_can_adopt(self, child: Resource) -> None:
+        if not isinstance(child, Resource):
+            raise ProjectError(f"{self!r}.add() takes resources, got {type(child).__name__}")
+        if child._parent is not None:
+            raise ProjectError(
+                f"{child!r} is already a child of {child._parent!r}; a resource has one parent"
+            )
+        if child is self:
+            raise ProjectError(f"{child!r} cannot be added inside itself")
+        # Only a resource with children can be an ancestor of self: skipping the walk
+        # otherwise keeps building a deep tree top-down linear, not quadratic.
+        ancestor: Resource | None = self if child._children else None
+        while ancestor is not None:
+            if ancestor is child:
+                raise ProjectError(f"{child!r} cannot be added inside itself")
+            ancestor = ancestor._parent
+        if child.name is not None and child.name in self.children:
+            raise ProjectError(f"{self!r} already has a child named {child.name!r}")
+
+    # ----- connections ----------------------------------------------------------------
+
+    @property
+    def connected(self) -> tuple[Resource, ...]:
+        """Resources this one depends on through `.connect()`."""
+        return tuple(self._connected)
+
+    @property
+    def connected_by(self) -> tuple[Resource, ...]:
+        """Resources that `.connect()`ed to this one (the reverse edges)."""
+        return tuple(self._connected_by)
+
+    def connect(self, *others: Resource) -> Self:
+        """Depend on `others` and give the AI their context; returns self so calls chain."""
+        for other in others:
+            if not isinstance(other, Resource):
+                raise ProjectError(
+                    f"{self!r}.connect() takes resources, got {type(other).__name__}"
+                )
+            if other is self:
+                raise ProjectError(f"{self!r} cannot connect to itself")
+            if not any(known is other for known in self._connected):
+                self._connected.append(other)
+                other._connected_by.append(self)
+        self.refresh_connections()
+        return self
+
+    def refresh_connections(self) -> None:
+        """Re-read the peers' context, e.g. after the AI completed them."""
+        self.connections = [peer.get_connection_context() for peer in self._connected]
+
+    def get_connection_context(self) -> dict[str, Any]:
+        """What a connected resource (and the AI completing it) may know about this one."""
+        data = self.model_dump(
+            mode="json", exclude={"assertions", "connections"}, exclude_none=True
+        )
+        return {"type": self.type_name(), **data}
+
+    def working_directories(self) -> list[Path]:
+        """Folders this resource works in. Those missing before a deploy are recorded,
+        so `clockwork destroy` can remove them (when empty) and nothing else."""
+        return []
+
+    # ----- compilation ----------------------------------------------------------------
+
+    def to_pulumi(self, opts: pulumi.ResourceOptions | None = None) -> Any:
+        """Create this resource's Pulumi resources, passing `opts` (parent, depends_on) on.
+
+        Return the main Pulumi resource, or None when the resource only groups others.
+        """
+        raise NotImplementedError(f"{self.type_name()} does not implement to_pulumi()")
+
+
+@cache
+def _completable_fields(cls: type[Resource]) -> tuple[str, ...]:
+    never: set[str] = set()
+    for klass in cls.__mro__:
+        never |= set(vars(klass).get("user_only_fields", ()))
+    return tuple(
+        name
+        for name, info in cls.model_fields.items()
+        if name not in never and _allows_none(info.annotation)
+    )
+
+
+class BlankResource(Resource):
+    """A pure composite: groups children, deploys nothing of its own."""
+
+    def to_pulumi(self, opts: pulumi.ResourceOptions | None = None) -> None:
+        return None

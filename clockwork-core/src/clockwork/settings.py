@@ -1,0 +1,62 @@
+"""Clockwork's settings: `CW_*` environment variables, then `.env` in the project folder."""
+
+from __future__ import annotations
+
+from functools import lru_cache
+from pathlib import Path
+from typing import Literal
+
+from pydantic import AliasChoices, Field, SecretStr
+from pydantic_settings import BaseSettings, SettingsConfigDict
+
+
+class Settings(BaseSettings):
+    model_config = SettingsConfigDict(
+        env_prefix="CW_", env_file=".env", extra="ignore", populate_by_name=True
+    )
+
+    # AI completion
+    api_key: SecretStr | None = Field(None, description="API key of the OpenAI-compatible server.")
+    base_url: str = Field("https://openrouter.ai/api/v1", description="OpenAI-compatible API URL.")
+    model: str = Field(
+        "meta-llama/llama-4-scout:free", description="Model that completes resources."
+    )
+    completer: str = Field(
+        "pydantic-ai", description="Completer backend (see `clockwork plugins`)."
+    )
+    output_mode: Literal["tool", "native", "prompted"] = Field(
+        "tool", description="How the model returns structured output."
+    )
+    completion_max_retries: int = Field(3, ge=0, description="Retries after invalid model output.")
+    completion_timeout: float = Field(120.0, gt=0, description="Seconds allowed per model call.")
+    completion_concurrency: int = Field(4, ge=1, description="Resources completed at once.")
+    cache_enabled: bool = Field(True, description="Reuse earlier completions.")
+    cache_dir: Path | None = Field(None, description="Default: <project>/.clockwork/cache.")
+
+    # Compile and deploy
+    compiler: str = Field("pulumi", description="Compiler that turns resources into a program.")
+    project_name: str | None = Field(None, description="Pulumi project name (default: folder).")
+    stack: str = Field("dev", description="Pulumi stack name.")
+    backend_url: str | None = Field(
+        None, description="Pulumi state backend (default: file://<project>/.clockwork/state)."
+    )
+    pulumi_config_passphrase: SecretStr | None = Field(
+        None,
+        validation_alias=AliasChoices("CW_PULUMI_CONFIG_PASSPHRASE", "PULUMI_CONFIG_PASSPHRASE"),
+        description="Passphrase that encrypts secrets in the state.",
+    )
+    assert_concurrency: int = Field(8, ge=1, description="Assertions run at once.")
+
+
+@lru_cache(maxsize=16)
+def _settings_for(project_dir: Path) -> Settings:
+    return Settings(_env_file=project_dir / ".env")  # type: ignore[call-arg]
+
+
+def get_settings(project_dir: str | Path | None = None) -> Settings:
+    """Settings for the project in `project_dir` (default: cwd), read once per folder."""
+    return _settings_for(Path(project_dir or Path.cwd()).resolve())
+
+
+def clear_settings_cache() -> None:
+    _settings_for.cache_clear()

@@ -1,0 +1,157 @@
+"""Parsing of the short strings a user (or the AI) writes for ports, volumes and names.
+
+Everything here is plain Python so validation runs at construction, long before
+pulumi_docker is imported. Each parser raises ValueError with a message that says
+what form was expected; pydantic turns it into an error naming the field.
+"""
+
+from __future__ import annotations
+
+import ipaddress
+import re
+from dataclasses import dataclass
+from pathlib import PurePosixPath
+
+PROTOCOLS = ("tcp", "udp", "sctp")
+
+# Docker's own rule for container, network and volume names.
+_DOCKER_NAME = re.compile(r"[a-zA-Z0-9][a-zA-Z0-9_.-]*")
+# An image reference: [registry[:port]/]path[:tag][@digest]; no spaces, no leading '-'.
+_IMAGE_REF = re.compile(
+    r"[a-zA-Z0-9][a-zA-Z0-9._/-]*(:[a-zA-Z0-9_][a-zA-Z0-9._-]{0,127})?(@[a-z0-9]+:[a-fA-F0-9]{32,})?"
+)
+_REGISTRY_PORT = re.compile(r"[a-zA-Z0-9.-]+:[0-9]+/")
+
+
+@dataclass(frozen=True)
+class PortSpec:
+    """One published port: container port `internal`, host port `external` (None: any)."""
+
+    internal: int
+    external: int | None = None
+    ip: str | None = None
+    protocol: str = "tcp"
+
+
+@dataclass(frozen=True)
+class VolumeSpec:
+    """One mount: a host folder or a named volume at `container_path`."""
+
+    container_path: str
+    host_path: str | None = None
+    volume_name: str | None = None
+    read_only: bool = False
+
+
+def check_docker_name(value: str, what: str = "name") -> str:
+    """A container/network/volume name Docker accepts (and that cannot pass as an option)."""
+    if not _DOCKER_NAME.fullmatch(value):
+        raise ValueError(
+            f"{value!r} is not a valid Docker {what}: use letters, digits, '_', '.', '-', "
+            "starting with a letter or digit"
+        )
+    return value
+
+
+def check_image(value: str) -> str:
+    """An image reference like 'nginx', 'nginx:1.27', 'ghcr.io/org/app:v1', 'localhost:5000/x'."""
+    rest = value
+    registry = _REGISTRY_PORT.match(value)
+    if registry:  # 'host:port/' would otherwise read as a tag
+        rest = value[registry.end():]
+    if len(value) > 255 or not rest or not _IMAGE_REF.fullmatch(rest):
+        raise ValueError(f"{value!r} is not a Docker image reference like 'nginx:1.27'")
+    return value
+
+
+def parse_port(text: str) -> PortSpec:
+    """'80', '8080:80', '127.0.0.1:8080:80', '127.0.0.1::80', '[::1]:8080:80', each with an
+    optional '/tcp', '/udp' or '/sctp'."""
+    spec, slash, protocol = text.strip().partition("/")
+    protocol = protocol.lower() if slash else "tcp"
+    if protocol not in PROTOCOLS:
+        raise ValueError(f"port {text!r}: protocol must be one of {', '.join(PROTOCOLS)}")
+    ip, ports = _split_ip(text, spec)
+    parts = ports.split(":")
+    if len(parts) == 1:
+        host, container = "", parts[0]
+    elif len(parts) == 2:
+        host, container = parts
+    else:
+        raise ValueError(f"port {text!r}: expected [ip:]host_port:container_port[/protocol]")
+    if ip is not None and len(parts) == 1:
+        raise ValueError(f"port {text!r}: an ip needs host_port:container_port after it")
+    internal = _port_number(text, container, "container port")
+    external = _port_number(text, host, "host port") if host else None
+    return PortSpec(internal=internal, external=external, ip=ip, protocol=protocol)
+
+
+def _split_ip(text: str, spec: str) -> tuple[str | None, str]:
+    """Take a leading IPv4 address or bracketed IPv6 address off `spec`."""
+    if spec.startswith("["):
+        address, bracket, rest = spec[1:].partition("]")
+        if not bracket or not rest.startswith(":"):
+            raise ValueError(f"port {text!r}: write an IPv6 address as [::1]:8080:80")
+        return _check_ip(text, address), rest[1:]
+    if spec.count(":") == 2:
+        address, _, rest = spec.partition(":")
+        return _check_ip(text, address), rest
+    return None, spec
+
+
+def _check_ip(text: str, address: str) -> str:
+    try:
+        return str(ipaddress.ip_address(address))
+    except ValueError:
+        raise ValueError(f"port {text!r}: {address!r} is not an IP address") from None
+
+
+def _port_number(text: str, value: str, what: str) -> int:
+    if "-" in value:
+        raise ValueError(f"port {text!r}: port ranges are not supported; list each port")
+    if not value.isdigit() or not 1 <= int(value) <= 65535:
+        raise ValueError(f"port {text!r}: {what} {value!r} is not a number from 1 to 65535")
+    return int(value)
+
+
+def parse_volume(text: str) -> VolumeSpec:
+    """'/host:/ctr', './data:/ctr', 'named:/ctr', each with an optional ':ro' or ':rw'.
+
+    A relative host path ('./x', '../x') is taken from the project folder at compile."""
+    parts = text.strip().split(":")
+    if len(parts) == 3:
+        source, target, mode = parts
+    elif len(parts) == 2:
+        (source, target), mode = parts, "rw"
+    else:
+        raise ValueError(
+            f"volume {text!r}: expected source:container_path[:ro|rw], e.g. 'data:/var/lib/data'"
+        )
+    if mode not in ("ro", "rw"):
+        raise ValueError(f"volume {text!r}: mode must be 'ro' or 'rw', not {mode!r}")
+    if not target.startswith("/") or "\0" in target:
+        raise ValueError(f"volume {text!r}: container path {target!r} must be absolute")
+    if PurePosixPath(target) == PurePosixPath("/"):
+        raise ValueError(f"volume {text!r}: cannot mount over the container's root '/'")
+    read_only = mode == "ro"
+    if is_host_path(source):
+        if "\0" in source:
+            raise ValueError(f"volume {text!r}: host path contains a NUL byte")
+        return VolumeSpec(container_path=target, host_path=source, read_only=read_only)
+    if not source:
+        raise ValueError(f"volume {text!r}: the source (host path or volume name) is empty")
+    check_docker_name(source, f"volume name in {text!r}")
+    return VolumeSpec(container_path=target, volume_name=source, read_only=read_only)
+
+
+def is_host_path(source: str) -> bool:
+    return source.startswith(("/", "./", "../")) or source in (".", "..")
+
+
+def check_env_key(key: str) -> str:
+    if not key or "=" in key or "\0" in key or any(c.isspace() for c in key):
+        raise ValueError(
+            f"environment variable name {key!r} must be non-empty, without '=' or spaces"
+        )
+    return key
+

@@ -1,0 +1,243 @@
+"""DockerResource as a model: validation, completion, connection context, registration."""
+
+from __future__ import annotations
+
+import subprocess
+import sys
+
+import pytest
+from clockwork import BlankResource, ProjectError, ResourceValidationError
+from clockwork.plugins import PluginHost
+from pydantic import ValidationError
+
+from clockwork_docker import ContainerRunningAssert, DockerResource, LogContainsAssert
+
+
+def web(**fields: object) -> DockerResource:
+    return DockerResource(**{"name": "web", "image": "nginx:1.27", "ports": ["8080:80"], **fields})
+
+
+# ----- validation at construction ---------------------------------------------------------
+
+
+@pytest.mark.parametrize(
+    ("field", "value", "reason"),
+    [
+        ("ports", ["abc"], "container port 'abc'"),
+        ("ports", ["70000:80"], "host port '70000'"),
+        ("ports", ["8080:80/sctpx"], "protocol"),
+        ("ports", ["8080:80", "8080:81"], "publish the same host port"),
+        ("volumes", ["/data"], "source:container_path"),
+        ("volumes", ["a:/x", "b:/x/"], "mount the same path"),
+        ("env_vars", {"A=B": "x"}, "environment variable name"),
+        ("env_vars", {"": "x"}, "environment variable name"),
+        ("env_vars", {"A": "nul\0"}, "NUL"),
+        ("name", "my web", "container name"),
+        ("name", "-web", "container name"),
+        ("image", "nginx latest", "image reference"),
+        ("networks", ["bad net"], "network name"),
+        ("command", [], "command is empty"),
+        ("labels", {"clockwork.name": "x"}, "reserved"),
+        ("labels", {"a=b": "x"}, "label"),
+        ("restart_policy", "sometimes", "restart_policy"),
+    ],
+)
+def test_bad_values_fail_at_construction_naming_resource_and_field(
+    field: str, value: object, reason: str
+) -> None:
+    with pytest.raises(ResourceValidationError, match=reason) as raised:
+        web(**{field: value})
+    message = str(raised.value)
+    assert "DockerResource" in message
+    assert field in message
+    if field != "name":  # a bad name cannot name the resource; the field still does
+        assert "'web'" in message
+
+
+def test_unknown_fields_are_rejected() -> None:
+    with pytest.raises(ResourceValidationError, match="portz"):
+        web(portz=["80"])
+
+
+@pytest.mark.parametrize(
+    ("field", "value"),
+    [
+        ("ports", ["abc"]),
+        ("ports", ["70000:80"]),
+        ("volumes", ["named"]),
+        ("env_vars", {"A=B": "1"}),
+        ("name", "two words"),
+        ("image", "nginx;rm -rf /"),
+    ],
+)
+def test_assigned_values_pass_the_same_validation(field: str, value: object) -> None:
+    """The AI fills fields by assignment; core's validate_assignment runs our validators."""
+    resource = DockerResource(description="a web server")
+    with pytest.raises(ValidationError) as raised:
+        setattr(resource, field, value)
+    assert raised.value.errors()[0]["loc"] == (field,)
+    assert getattr(resource, field) is None
+
+
+def test_valid_values_are_kept_as_written() -> None:
+    resource = web(
+        ports=[" 8080:80 ", "127.0.0.1:5353:53/udp"],
+        volumes=["data:/data:ro", "/etc/app:/etc/app"],
+        env_vars={"MODE": "prod", "EMPTY": ""},
+        networks=["backend"],
+        command=["nginx", "-g", "daemon off;"],
+        labels={"team": "web"},
+        restart_policy="on-failure",
+        must_run=False,
+        pull=False,
+    )
+    assert resource.ports == ["8080:80", "127.0.0.1:5353:53/udp"]
+    assert resource.volumes == ["data:/data:ro", "/etc/app:/etc/app"]
+    assert resource.container_ports() == [53, 80]
+
+
+# ----- completion ---------------------------------------------------------------------------
+
+
+def test_ai_may_fill_name_image_ports_volumes_and_env_vars_only() -> None:
+    assert DockerResource.completable_fields() == ("name", "image", "ports", "volumes", "env_vars")
+
+
+def test_fields_to_complete_when_essentials_are_missing() -> None:
+    resource = DockerResource(description="a postgres database", env_vars={"A": "1"})
+    assert resource.fields_to_complete() == ["name", "image", "ports", "volumes"]
+
+
+def test_nothing_to_complete_once_name_image_and_ports_are_known() -> None:
+    assert web().fields_to_complete() == []
+
+
+def test_a_connected_container_asks_for_env_vars() -> None:
+    db = DockerResource(name="db", image="postgres:16", ports=[])
+    api = web(name="api").connect(db)
+    assert api.fields_to_complete() == ["volumes", "env_vars"]
+    api.env_vars = {"DATABASE_URL": "postgresql://db:5432/app"}
+    assert api.fields_to_complete() == []
+
+
+def test_user_values_are_never_offered_to_the_ai() -> None:
+    resource = DockerResource(description="cache", image="redis:7")
+    assert "image" not in resource.fields_to_complete()
+    assert resource.user_set_fields() == {"description": "cache", "image": "redis:7"}
+
+
+def test_ai_chosen_host_folder_mount_is_refused() -> None:
+    resource = DockerResource(description="db", name="db", image="postgres:16", ports=[])
+    resource.volumes = ["/etc:/host-etc"]
+    resource.mark_ai_filled("volumes")
+    with pytest.raises(ProjectError, match="mounts a host folder"):
+        resource.check_completed()
+
+
+def test_ai_chosen_named_volume_is_fine() -> None:
+    resource = DockerResource(description="db", name="db", image="postgres:16", ports=[])
+    resource.volumes = ["pgdata:/var/lib/postgresql/data"]
+    resource.mark_ai_filled("volumes")
+    resource.check_completed()
+
+
+def test_user_chosen_host_folder_mount_is_fine() -> None:
+    web(volumes=["./site:/usr/share/nginx/html:ro"]).check_completed()
+
+
+# ----- connections --------------------------------------------------------------------------
+
+
+def test_connection_context_tells_how_to_reach_the_peer() -> None:
+    db = DockerResource(
+        name="db", image="postgres:16", ports=["127.0.0.1:15432:5432"],
+        env_vars={"POSTGRES_DB": "app"}, description="the database",
+    )
+    api = DockerResource(description="api").connect(db)
+    assert api.connections == [
+        {
+            "type": "DockerResource",
+            "name": "db",
+            "description": "the database",
+            "image": "postgres:16",
+            "hostname": "db",
+            "ports": ["127.0.0.1:15432:5432"],
+            "container_ports": [5432],
+            "env_vars": {"POSTGRES_DB": "app"},
+        }
+    ]
+
+
+def test_connection_context_leaves_out_what_is_unknown() -> None:
+    assert DockerResource(description="db").get_connection_context() == {
+        "type": "DockerResource",
+        "description": "db",
+    }
+
+
+def test_docker_group_follows_connections_both_ways_and_transitively() -> None:
+    db, cache, worker, solo = (DockerResource(name=n, image="x") for n in
+                               ("db", "cache", "worker", "solo"))
+    api = DockerResource(name="api", image="x").connect(db, cache)
+    worker.connect(cache)
+    assert [r.name for r in db.docker_group()] == ["api", "cache", "db", "worker"]
+    assert db.group_network_name() == worker.group_network_name() == "clockwork-api-net"
+    assert solo.docker_group() == [solo]
+    assert solo.group_network_name() is None
+    assert api.group_network_name() == "clockwork-api-net"
+
+
+def test_other_resource_types_do_not_join_a_docker_group() -> None:
+    other = BlankResource(name="other")
+    a = DockerResource(name="a", image="x").connect(other)
+    b = DockerResource(name="b", image="x")
+    other.connect(b)
+    assert a.group_network_name() is None
+    assert b.group_network_name() is None
+
+
+# ----- assertions as models -----------------------------------------------------------------
+
+
+def test_assertion_fields_are_validated() -> None:
+    with pytest.raises(ValidationError, match="container name"):
+        ContainerRunningAssert(container_name="--all")
+    with pytest.raises(ValidationError, match="regular expression"):
+        LogContainsAssert(pattern="(unclosed")
+    with pytest.raises(ValidationError, match="since"):
+        LogContainsAssert(pattern="x", since="--follow")
+    with pytest.raises(ValidationError):
+        LogContainsAssert(pattern="x", tail=0)
+
+
+def test_assertions_attach_to_a_resource() -> None:
+    resource = web(assertions=[ContainerRunningAssert(), LogContainsAssert(pattern="ready")])
+    assert [a.describe() for a in resource.assertions] == [
+        "ContainerRunningAssert()",
+        "LogContainsAssert(pattern='ready')",
+    ]
+
+
+# ----- plugin registration ------------------------------------------------------------------
+
+
+def test_registers_through_its_entry_point(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv("CW_PLUGINS", "clockwork-docker")
+    host = PluginHost.from_environment()
+    assert host.problems == []
+    assert host.registry.by_distribution("clockwork-docker") == {
+        "resources": ["DockerResource"],
+        "assertions": ["ContainerRunningAssert", "LogContainsAssert"],
+        "completers": [],
+        "prompt_templates": [],
+        "compilers": [],
+    }
+
+
+def test_loading_the_plugin_imports_no_pulumi() -> None:
+    code = (
+        "import sys, clockwork_docker.plugin\n"
+        "heavy = sorted(m for m in sys.modules if m.split('.')[0] in ('pulumi', 'pulumi_docker'))\n"
+        "assert not heavy, heavy\n"
+    )
+    subprocess.run([sys.executable, "-c", code], check=True, timeout=60)

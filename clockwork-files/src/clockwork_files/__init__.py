@@ -1,0 +1,6 @@
+"""Clockwork plugin: local files as resources."""
+
+from .assertions import FileContentMatchesAssert, FileExistsAssert
+from .resource import FileResource
+
+__all__ = ["FileContentMatchesAssert", "FileExistsAssert", "FileResource"]

@@ -1,0 +1,123 @@
+"""FileResource: a local file whose name, folder, content or mode the AI may fill."""
+
+from __future__ import annotations
+
+from pathlib import Path, PurePath
+from typing import TYPE_CHECKING, Any, ClassVar
+
+from pydantic import Field, field_validator
+
+from clockwork import ProjectError, Resource
+
+if TYPE_CHECKING:
+    import pulumi
+
+DEFAULT_MODE = "0644"
+
+
+def parse_mode(mode: str) -> int:
+    """'644', '0644' or '0o644' -> 0o644; anything that is not octal permission bits fails."""
+    text = mode.strip().lower().removeprefix("0o")
+    try:
+        value = int(text, 8)
+    except ValueError:
+        raise ValueError(f"mode {mode!r} is not an octal number like '644'") from None
+    if not 0 <= value <= 0o7777:
+        raise ValueError(f"mode {mode!r} is out of range (at most 7777)")
+    return value
+
+
+class FileResource(Resource):
+    """A file on the local machine, written atomically and removed on destroy."""
+
+    description: str = Field(description="What the file is for; the AI writes content from it.")
+    name: str | None = Field(None, description="File name, e.g. 'README.md'.")
+    directory: str | None = Field(
+        None, description="Folder of the file, relative to the project folder (default '.')."
+    )
+    content: str | None = Field(None, description="The file's full text.")
+    mode: str | None = Field(None, description="Octal permission bits, e.g. '644' or '755'.")
+    path: str | None = Field(
+        None, description="Full path of the file; overrides directory and name."
+    )
+
+    # A full path is the user's call: the AI chooses a name and folder inside the project.
+    user_only_fields: ClassVar[frozenset[str]] = frozenset({"path"})
+
+    @field_validator("mode")
+    @classmethod
+    def _valid_mode(cls, mode: str | None) -> str | None:
+        return None if mode is None else f"{parse_mode(mode):04o}"
+
+    @field_validator("name")
+    @classmethod
+    def _valid_name(cls, name: str | None) -> str | None:
+        if name is not None and (name.strip() in ("", ".", "..") or "\0" in name):
+            raise ValueError(f"{name!r} is not a file name")
+        return name
+
+    def model_post_init(self, context: Any) -> None:
+        # With a full path the file's name is known; it also names the resource.
+        if self.name is None and self.path is not None:
+            self.name = PurePath(self.path).name
+
+    def fields_to_complete(self) -> list[str]:
+        missing = super().fields_to_complete()
+        needed = {"content"} if self.path is not None else {"content", "name"}
+        if not needed.intersection(missing):
+            return []  # directory and mode have defaults: not worth a model call alone
+        if self.path is not None:
+            missing = [f for f in missing if f not in ("name", "directory")]
+        return missing
+
+    def resolved_path(self) -> Path:
+        """Absolute path of the file; relative paths are taken from the project folder."""
+        if self.path is not None:
+            path = Path(self.path).expanduser()
+            return path if path.is_absolute() else self.project_dir / path
+        if self.name is None:
+            raise ProjectError(f"{self!r}: no name and no path: set one or let the AI complete it")
+        return self.project_dir / (self.directory or ".") / self.name
+
+    def check_completed(self) -> None:
+        """What the AI chose must keep the file inside the project: an AI-chosen name is
+        a plain file name, an AI-chosen folder is relative, without '..', and does not
+        lead out through a symlink. What the user set is the user's call."""
+        if self.path is not None:
+            return
+        if "name" in self.ai_filled_fields and self.name is not None:
+            if PurePath(self.name).name != self.name or self.name in (".", ".."):
+                raise ProjectError(
+                    f"{self!r}: the AI chose the name {self.name!r}, which is not a plain "
+                    "file name; set name yourself"
+                )
+        if "directory" not in self.ai_filled_fields or self.directory is None:
+            return
+        folder = PurePath(self.directory)
+        if folder.is_absolute() or ".." in folder.parts:
+            raise ProjectError(
+                f"{self!r}: the AI chose the directory {self.directory!r}, which leaves the "
+                "project folder; set directory yourself"
+            )
+        project = self.project_dir.resolve()
+        if not (project / folder).resolve().is_relative_to(project):  # follows symlinks
+            raise ProjectError(
+                f"{self!r}: the AI chose the directory {self.directory!r}, which leads "
+                f"outside the project folder {project} through a symlink; set it yourself"
+            )
+
+    def working_directories(self) -> list[Path]:
+        return [self.resolved_path().parent]
+
+    def to_pulumi(self, opts: pulumi.ResourceOptions | None = None) -> Any:
+        from .provider import ManagedFile
+
+        self.check_completed()
+        if self.content is None:
+            raise ProjectError(f"{self!r}: content is not set: give content= or let the AI fill it")
+        inputs = {
+            "path": str(self.resolved_path()),
+            "content": self.content,
+            "mode": self.mode or DEFAULT_MODE,
+        }
+        return ManagedFile(self.name, inputs, opts)

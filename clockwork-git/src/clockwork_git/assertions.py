@@ -1,0 +1,83 @@
+"""Assertions about git clones; a relative dest or local URL is taken from the project."""
+
+from __future__ import annotations
+
+import os
+from pathlib import Path
+
+from clockwork import Assertion, AssertionFailed, Resource
+from pydantic import Field, field_validator
+
+from . import git
+from .resource import GitRepoResource
+from .validation import LOCAL_PREFIXES, check_branch_name, check_repo_url, same_remote
+
+
+def _project_dir(resource: Resource | None) -> Path:
+    return resource.project_dir if resource is not None else Path.cwd()
+
+
+class GitRepoClonedAssert(Assertion):
+    """dest is a git clone of repo_url with branch checked out. Each value defaults to
+    the GitRepoResource the assertion is attached to."""
+
+    dest: str | None = None
+    repo_url: str | None = None
+    branch: str | None = None
+    timeout_seconds: float = Field(15.0, gt=0)
+
+    @field_validator("repo_url")
+    @classmethod
+    def _valid_repo_url(cls, url: str | None) -> str | None:
+        return None if url is None else check_repo_url(url)
+
+    @field_validator("branch")
+    @classmethod
+    def _valid_branch(cls, branch: str | None) -> str | None:
+        return None if branch is None else check_branch_name(branch)
+
+    def _dest(self, resource: Resource | None) -> Path:
+        if self.dest is not None:
+            path = Path(self.dest).expanduser()
+            return path if path.is_absolute() else _project_dir(resource) / path
+        if isinstance(resource, GitRepoResource):
+            return resource.resolved_dest()
+        raise AssertionFailed("no dest given and the resource is not a GitRepoResource")
+
+    def _url(self, resource: Resource | None) -> str | None:
+        if self.repo_url is not None:
+            if not self.repo_url.startswith(LOCAL_PREFIXES):
+                return self.repo_url
+            path = Path(self.repo_url).expanduser()
+            return os.path.normpath(path if path.is_absolute() else _project_dir(resource) / path)
+        if isinstance(resource, GitRepoResource) and resource.repo_url is not None:
+            return resource.clone_url()
+        return None
+
+    def _branch(self, resource: Resource | None) -> str | None:
+        if self.branch is not None:
+            return self.branch
+        return resource.branch if isinstance(resource, GitRepoResource) else None
+
+    def check(self, resource: Resource | None) -> str:
+        dest, url, branch = self._dest(resource), self._url(resource), self._branch(resource)
+        try:
+            return _check_clone(dest, url, branch)
+        except git.GitError as error:
+            raise AssertionFailed(str(error)) from None
+
+
+def _check_clone(dest: Path, url: str | None, branch: str | None) -> str:
+    if not dest.exists():
+        raise AssertionFailed(f"{dest} does not exist")
+    if not git.is_clone_root(dest):
+        raise AssertionFailed(f"{dest} is not a git clone")
+    remote = git.origin_url(dest)
+    if url is not None and (remote is None or not same_remote(remote, url)):
+        raise AssertionFailed(f"{dest} is a clone of {remote or 'no remote'}, not of {url}")
+    checked_out = git.current_branch(dest)
+    if branch is not None and checked_out != branch:
+        found = f"branch {checked_out!r}" if checked_out else "a detached HEAD"
+        raise AssertionFailed(f"{dest} has {found} checked out, not {branch!r}")
+    commit = (git.head_commit(dest) or "no commit")[:12]
+    return f"{dest} is a clone of {remote} at {checked_out or 'detached HEAD'} ({commit})"

@@ -1,0 +1,137 @@
+"""GitRepoResource: a git clone on the local machine, kept at a branch."""
+
+from __future__ import annotations
+
+import os
+from pathlib import Path, PurePath
+from typing import TYPE_CHECKING, Any, ClassVar, Self
+
+from clockwork import ProjectError, Resource
+from pydantic import Field, field_validator, model_validator
+
+from .validation import LOCAL_PREFIXES, check_branch_name, check_repo_url, repo_basename
+
+if TYPE_CHECKING:
+    import pulumi
+
+
+class GitRepoResource(Resource):
+    """A clone of a git repository, checked out at a branch and (by default) kept up to
+    date with it; removed on destroy only when Clockwork cloned it."""
+
+    description: str | None = Field(
+        None, description="Which repository and what for, e.g. 'the FastAPI repository'."
+    )
+    name: str | None = Field(None, description="Resource name (default: the repository's name).")
+    repo_url: str | None = Field(
+        None,
+        description="Git URL to clone: https://, ssh://, git@host:path, file:// or a local path.",
+    )
+    dest: str | None = Field(
+        None,
+        description="Folder to clone into, relative to the project folder "
+        "(default: the repository's name).",
+    )
+    branch: str | None = Field(
+        None, description="Branch to check out (default: the remote's default branch)."
+    )
+    pull: bool = Field(True, description="Fetch and fast-forward the branch on every deploy.")
+    present: bool = Field(True, description="False: make sure Clockwork's clone is gone.")
+
+    # A wrong guess would fail the clone; no branch means the remote's default branch.
+    user_only_fields: ClassVar[frozenset[str]] = frozenset({"branch"})
+
+    @field_validator("repo_url")
+    @classmethod
+    def _valid_repo_url(cls, url: str | None) -> str | None:
+        return None if url is None else check_repo_url(url)
+
+    @field_validator("branch")
+    @classmethod
+    def _valid_branch(cls, branch: str | None) -> str | None:
+        return None if branch is None else check_branch_name(branch)
+
+    @field_validator("dest")
+    @classmethod
+    def _valid_dest(cls, dest: str | None) -> str | None:
+        if dest is not None and (not dest.strip() or "\0" in dest):
+            raise ValueError(f"{dest!r} is not a folder path")
+        return dest
+
+    @model_validator(mode="after")
+    def _something_to_clone(self) -> Self:
+        if self.repo_url is None and self.description is None:
+            raise ValueError("give repo_url=, or a description the AI can find the URL from")
+        return self
+
+    def model_post_init(self, context: Any) -> None:
+        # Like `git clone`, the repository's name is a fine default name.
+        if self.name is None and self.repo_url is not None:
+            self.name = repo_basename(self.repo_url) or None
+
+    def fields_to_complete(self) -> list[str]:
+        if self.repo_url is not None:
+            return []  # name and dest default to the repository's name
+        return super().fields_to_complete()
+
+    # ----- where things are ----------------------------------------------------------------
+
+    def clone_url(self) -> str:
+        """The URL handed to git; a local path is made absolute (relative to the project)."""
+        if self.repo_url is None:
+            raise ProjectError(f"{self!r}: repo_url is not set: give it or let the AI fill it")
+        if not self.repo_url.startswith(LOCAL_PREFIXES):
+            return self.repo_url
+        path = Path(self.repo_url).expanduser()
+        return os.path.normpath(path if path.is_absolute() else self.project_dir / path)
+
+    def resolved_dest(self) -> Path:
+        """Absolute clone folder; a relative dest is taken from the project folder."""
+        if self.dest is None:
+            folder = repo_basename(self.clone_url())
+            if folder in ("", ".", ".."):
+                raise ProjectError(f"{self!r}: cannot name a folder after {self.repo_url!r}; "
+                                   "set dest")
+            return self.project_dir / folder
+        path = Path(self.dest)
+        if "dest" not in self.ai_filled_fields:
+            path = path.expanduser()  # '~' is the user's to use, not the AI's
+        # abspath folds '..' without following symlinks: the folder Pulumi tracks.
+        return Path(os.path.abspath(path if path.is_absolute() else self.project_dir / path))
+
+    def check_completed(self) -> None:
+        """A folder the AI chose (dest, or the default from an AI-chosen URL) must be
+        inside the project folder."""
+        dest_by_ai = "dest" in self.ai_filled_fields
+        default_from_ai_url = self.dest is None and "repo_url" in self.ai_filled_fields
+        if not (dest_by_ai or default_from_ai_url):
+            return
+        if dest_by_ai and self.dest is not None:
+            chosen = PurePath(self.dest)
+            if chosen.is_absolute() or ".." in chosen.parts or self.dest.startswith("~"):
+                raise ProjectError(
+                    f"{self!r}: the AI chose dest {self.dest!r}, which leaves the project "
+                    "folder; set dest yourself"
+                )
+        project = self.project_dir.resolve()
+        target = self.resolved_dest().resolve()  # follows symlinks
+        if target == project or not target.is_relative_to(project):
+            raise ProjectError(
+                f"{self!r}: the AI's choice puts the clone at {target}, not inside the "
+                f"project folder {project}; set dest yourself"
+            )
+
+    # ----- compilation ---------------------------------------------------------------------
+
+    def to_pulumi(self, opts: pulumi.ResourceOptions | None = None) -> Any:
+        from .provider import GitRepo
+
+        self.check_completed()
+        inputs = {
+            "repo_url": self.clone_url(),
+            "dest": str(self.resolved_dest()),
+            "branch": self.branch,
+            "pull": self.pull,
+            "present": self.present,
+        }
+        return GitRepo(self.name, inputs, opts)

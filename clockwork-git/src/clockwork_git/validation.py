@@ -1,0 +1,115 @@
+"""Checks on repository URLs and branch names, done before anything runs git.
+
+A value that git could read as an option (leading '-') or as a remote-helper command
+(`ext::sh -c ...`) is refused here, so it never reaches a git command line.
+"""
+
+from __future__ import annotations
+
+import os
+import re
+from urllib.parse import unquote, urlsplit
+
+NETWORK_SCHEMES = frozenset({"https", "http", "ssh", "git", "git+ssh", "ssh+git"})
+LOCAL_PREFIXES = ("/", "./", "../", "~")
+URL_FORMS = "https://, ssh://, git://, git@host:path, file:// or a path starting with /, ./ or ../"
+
+# `[user@]host:path`, git's scp-like syntax: a colon before any slash.
+_SCP_LIKE = re.compile(r"^(?:[A-Za-z0-9._~+-]+@)?(?P<host>[A-Za-z0-9][A-Za-z0-9.-]*):(?P<path>.+)$")
+# `<transport>::<address>` makes git run a remote helper (ext:: runs any command).
+_REMOTE_HELPER = re.compile(r"^[A-Za-z][A-Za-z0-9+.-]*::")
+_REF_FORBIDDEN_CHARS = frozenset(" ~^:?*[\\")
+
+
+def _has_control_chars(text: str) -> bool:
+    return any(ord(char) < 32 or ord(char) == 127 for char in text)
+
+
+def check_repo_url(url: str) -> str:
+    """Return `url` when it is a git URL or a local path; raise ValueError otherwise."""
+    if not url or url != url.strip():
+        raise ValueError("repository URL is empty or has surrounding spaces")
+    if _has_control_chars(url):
+        raise ValueError("repository URL contains control characters")
+    if url.startswith("-"):
+        raise ValueError(f"repository URL {url!r} starts with '-' (git would read an option)")
+    if _REMOTE_HELPER.match(url):
+        raise ValueError(f"repository URL {url!r} uses a remote-helper transport; use {URL_FORMS}")
+    if "://" in url:
+        _check_scheme_url(url)
+    elif url.startswith(LOCAL_PREFIXES):
+        pass  # a local path: any file name is fine
+    elif (scp := _SCP_LIKE.match(url)) is not None:
+        if " " in url or scp["path"].startswith("-"):
+            raise ValueError(f"repository URL {url!r} is not a valid host:path")
+    else:
+        raise ValueError(f"{url!r} does not look like a git URL; use {URL_FORMS}")
+    return url
+
+
+def _check_scheme_url(url: str) -> None:
+    parts = urlsplit(url)
+    scheme = parts.scheme.lower()
+    if scheme == "file":
+        if not parts.path:
+            raise ValueError(f"file URL {url!r} has no path")
+        return
+    if scheme not in NETWORK_SCHEMES:
+        raise ValueError(f"repository URL scheme {scheme!r} is not supported; use {URL_FORMS}")
+    if " " in url:
+        raise ValueError(f"repository URL {url!r} contains spaces")
+    host = parts.hostname or ""
+    # ssh://-oProxyCommand=... would reach ssh as an option.
+    if not host or host.startswith("-") or (parts.username or "").startswith("-"):
+        raise ValueError(f"repository URL {url!r} has no valid host")
+
+
+def check_branch_name(name: str) -> str:
+    """Return `name` when `git check-ref-format --branch` would accept it as a branch
+    name (and it is not HEAD or '@'); raise ValueError saying what is wrong otherwise."""
+    problem = _branch_name_problem(name)
+    if problem is not None:
+        raise ValueError(f"branch {name!r} is not a valid branch name: {problem}")
+    return name
+
+
+def _branch_name_problem(name: str) -> str | None:
+    if not name:
+        return "it is empty"
+    if name.startswith("-"):
+        return "it starts with '-'"
+    if name in ("HEAD", "@"):
+        return "it names HEAD, not a branch"
+    if _has_control_chars(name) or _REF_FORBIDDEN_CHARS.intersection(name):
+        return "it contains a space, a control character or one of ~ ^ : ? * [ \\"
+    for fragment in ("..", "@{", "//"):
+        if fragment in name:
+            return f"it contains {fragment!r}"
+    if name.startswith("/") or name.endswith(("/", ".")):
+        return "it starts or ends with '/' or ends with '.'"
+    for component in name.split("/"):
+        if component.startswith(".") or component.endswith(".lock"):
+            return "a part starts with '.' or ends with '.lock'"
+    return None
+
+
+def normalize_remote(url: str) -> str:
+    """A comparable form: file:// URLs and local paths become normalized paths; a
+    trailing '/' or '.git' is dropped (both name the same repository)."""
+    if url.lower().startswith("file://"):
+        url = unquote(urlsplit(url).path)
+    if url.startswith(LOCAL_PREFIXES):
+        url = os.path.normpath(os.path.expanduser(url))
+    url = url.rstrip("/")
+    return url.removesuffix(".git") or url
+
+
+def same_remote(first: str, second: str) -> bool:
+    return normalize_remote(first) == normalize_remote(second)
+
+
+def repo_basename(url: str) -> str:
+    """The folder name `git clone` would pick: the last path part without '.git'."""
+    path = urlsplit(url).path if "://" in url else url
+    last = re.split(r"[/:]", path.rstrip("/"))[-1]
+    return last.removesuffix(".git")

@@ -1,0 +1,121 @@
+"""Bad input is refused when the resource (or assertion) is built, before any git runs."""
+
+from __future__ import annotations
+
+import subprocess
+
+import pytest
+from clockwork import ResourceValidationError
+
+from clockwork_git import GitRepoClonedAssert, GitRepoResource
+from clockwork_git.validation import check_branch_name, check_repo_url, same_remote
+
+GOOD_URLS = [
+    "https://github.com/fastapi/fastapi.git",
+    "http://git.example.com/repo",
+    "ssh://git@github.com/fastapi/fastapi.git",
+    "git://example.com/repo.git",
+    "git@github.com:fastapi/fastapi.git",
+    "github.com:fastapi/fastapi",
+    "file:///srv/git/repo.git",
+    "/srv/git/repo.git",
+    "./vendor/repo",
+    "../repo.git",
+    "~/code/repo",
+]
+
+BAD_URLS = [
+    "--upload-pack=touch /tmp/pwned",
+    "-oProxyCommand=evil",
+    "ext::sh -c touch% /tmp/pwned",
+    "fd::17",
+    "ssh://-oProxyCommand=evil/repo",
+    "https://-host/repo",
+    "ftp://example.com/repo.git",
+    "the FastAPI repository",
+    "github.com/fastapi/fastapi",
+    "https://exa mple.com/repo",
+    "https://example.com/repo\n--upload-pack=x",
+    " https://example.com/repo",
+    "",
+    "git@host:-oProxyCommand=x",
+]
+
+# Names that git itself judges; '@' is left out: git expands it to HEAD, we refuse it.
+BRANCH_NAMES = [
+    "main", "dev", "feature/login", "release-1.2", "a@b", "ü", "x/HEAD",
+    "-x", "--upload-pack=touch /tmp/pwned", "a b", "a..b", "a/.b", ".hidden", "a.lock",
+    "a/b.lock/c", "a/", "/a", "a//b", "a.", "a~1", "a^", "a:b", "a?", "a*", "a[", "a\\b",
+    "a@{b", "@{-1}", "HEAD", "a\tb", "",
+]
+
+
+@pytest.mark.parametrize("url", GOOD_URLS)
+def test_good_urls_are_accepted(url):
+    assert check_repo_url(url) == url
+    assert GitRepoResource(repo_url=url, dest="x").repo_url == url
+
+
+@pytest.mark.parametrize("url", BAD_URLS)
+def test_bad_urls_are_refused_at_construction(url):
+    with pytest.raises(ResourceValidationError, match="field 'repo_url'"):
+        GitRepoResource(name="repo", repo_url=url)
+
+
+@pytest.mark.parametrize("name", BRANCH_NAMES)
+def test_branch_names_are_judged_like_git_does(name, tmp_path):
+    by_git = subprocess.run(["git", "check-ref-format", "--branch", name], cwd=tmp_path,
+                            capture_output=True).returncode == 0
+    try:
+        check_branch_name(name)
+        by_us = True
+    except ValueError:
+        by_us = False
+    assert by_us == by_git
+
+
+@pytest.mark.parametrize("name", ["@", "HEAD", "--upload-pack=touch /tmp/pwned", "-b",
+                                  "a b", "a..b"])
+def test_bad_branches_are_refused_at_construction(name):
+    with pytest.raises(ResourceValidationError, match="field 'branch'"):
+        GitRepoResource(repo_url="https://example.com/repo.git", branch=name)
+
+
+def test_an_assignment_is_validated_too():
+    repo = GitRepoResource(description="the FastAPI repository")
+    with pytest.raises(ValueError, match="starts with '-'"):
+        repo.repo_url = "--upload-pack=evil"
+    with pytest.raises(ValueError):
+        repo.branch = "-f"
+
+
+@pytest.mark.parametrize("dest", ["", "   ", "a\0b"])
+def test_bad_dest_is_refused(dest):
+    with pytest.raises(ResourceValidationError, match="field 'dest'"):
+        GitRepoResource(repo_url="https://example.com/repo.git", dest=dest)
+
+
+def test_a_url_or_a_description_is_needed():
+    with pytest.raises(ResourceValidationError, match="repo_url"):
+        GitRepoResource(name="repo")
+
+
+def test_assertion_fields_are_validated():
+    with pytest.raises(ValueError):
+        GitRepoClonedAssert(repo_url="--upload-pack=evil")
+    with pytest.raises(ValueError):
+        GitRepoClonedAssert(branch="a..b")
+
+
+@pytest.mark.parametrize(("first", "second"), [
+    ("https://github.com/a/b.git", "https://github.com/a/b"),
+    ("https://github.com/a/b/", "https://github.com/a/b.git"),
+    ("file:///srv/repo.git", "/srv/repo.git"),
+    ("/srv/./repo.git", "/srv/repo.git"),
+])
+def test_same_remote_in_other_spellings(first, second):
+    assert same_remote(first, second)
+
+
+def test_different_remotes_differ():
+    assert not same_remote("https://github.com/a/b.git", "https://github.com/a/c.git")
