@@ -8,8 +8,9 @@ both at most 1.5).
 Byte-code is cached in a temporary folder (PYTHONPYCACHEPREFIX) even where
 PYTHONDONTWRITEBYTECODE is set: an installed package has its .pyc files, and compiling
 every module from source on each run would measure the compiler, not the start-up.
+`--no-bytecode-cache` measures with the environment as it is instead.
 
-    uv run python benchmarks/cli_startup.py [--runs 7]
+    uv run python benchmarks/cli_startup.py [--runs 7] [--no-bytecode-cache]
 """
 
 from __future__ import annotations
@@ -52,11 +53,17 @@ def median_seconds(command: list[str], runs: int, environment: dict[str, str]) -
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--runs", type=int, default=7, help="runs per command (default 7)")
-    runs = parser.parse_args().runs
+    parser.add_argument("--no-bytecode-cache", action="store_true",
+                        help="leave PYTHONDONTWRITEBYTECODE and PYTHONPYCACHEPREFIX as they are")
+    options = parser.parse_args()
+    runs = options.runs
 
     clockwork = console_script("clockwork")
     with tempfile.TemporaryDirectory(prefix="clockwork-pycache-") as cache_dir:
-        environment = environment_with_bytecode_cache(cache_dir)
+        if options.no_bytecode_cache:
+            environment = dict(os.environ)
+        else:
+            environment = environment_with_bytecode_cache(cache_dir)
         baseline = median_seconds([sys.executable, "-c", "import click, pydantic"], runs,
                                   environment)
         help_time = median_seconds([clockwork, "--help"], runs, environment)

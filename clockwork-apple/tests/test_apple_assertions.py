@@ -10,6 +10,7 @@ from __future__ import annotations
 import json
 
 import pytest
+
 from clockwork import AssertionFailed
 from clockwork_apple import AppleContainerResource, AppleContainerRunningAssert
 from clockwork_apple.commands import MISSING_CLI_MESSAGE

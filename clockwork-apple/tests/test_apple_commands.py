@@ -12,6 +12,7 @@ from __future__ import annotations
 from pathlib import Path
 
 import pytest
+
 from clockwork_apple import AppleContainerResource
 from clockwork_apple.commands import (
     MISSING_CLI_MESSAGE,

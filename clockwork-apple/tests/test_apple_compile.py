@@ -6,6 +6,7 @@ import subprocess
 import sys
 
 import pytest
+
 from clockwork import BlankResource, ProjectError
 from clockwork.testing import compile_under_mocks, plugin_host
 from clockwork_apple import AppleContainerResource, AppleContainerRunningAssert, plugin

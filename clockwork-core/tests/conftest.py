@@ -3,9 +3,12 @@
 from __future__ import annotations
 
 import os
+import shutil
 from collections.abc import Iterator
+from pathlib import Path
 
 import pytest
+
 from clockwork.settings import clear_settings_cache
 
 
@@ -24,3 +27,22 @@ def clean_env(monkeypatch: pytest.MonkeyPatch) -> pytest.MonkeyPatch:
         if key.upper().startswith("CW_") or key.upper() == "PULUMI_CONFIG_PASSPHRASE":
             monkeypatch.delenv(key, raising=False)
     return monkeypatch
+
+
+@pytest.fixture(autouse=True)
+def _pulumi_cli_marker(request: pytest.FixtureRequest) -> None:
+    """Tests marked `pulumi_cli` drive the real engine: skipped when it is not on PATH."""
+    if request.node.get_closest_marker("pulumi_cli") is not None and shutil.which("pulumi") is None:
+        pytest.skip("needs the Pulumi CLI")
+
+
+@pytest.fixture
+def no_pulumi_cli(clean_env: pytest.MonkeyPatch, tmp_path_factory: pytest.TempPathFactory
+                  ) -> Path:
+    """A clean environment where the Pulumi CLI is nowhere to be found: PATH is an empty
+    folder and CW_HOME (where `clockwork setup` installs it) another. Returns CW_HOME."""
+    empty_bin = tmp_path_factory.mktemp("empty-bin")
+    home = tmp_path_factory.mktemp("cw-home")
+    clean_env.setenv("PATH", str(empty_bin))
+    clean_env.setenv("CW_HOME", str(home))
+    return home

@@ -9,6 +9,8 @@ import time
 from collections.abc import Iterator
 
 import pytest
+from pydantic import ValidationError
+
 from clockwork import (
     Assertion,
     AssertionFailed,
@@ -17,7 +19,6 @@ from clockwork import (
     PortAccessibleAssert,
     Resource,
 )
-from pydantic import ValidationError
 
 
 @pytest.fixture

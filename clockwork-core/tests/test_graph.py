@@ -5,6 +5,7 @@ from __future__ import annotations
 import sys
 
 import pytest
+
 from clockwork import BlankResource, CycleError, ProjectError, Resource
 from clockwork.graph import check_unique_names, dependencies, flatten, topological_order
 

@@ -10,6 +10,7 @@ import re
 from pathlib import Path
 
 import pytest
+
 from clockwork import hookspecs
 
 REPO = Path(__file__).resolve().parents[2]

@@ -7,6 +7,7 @@ import textwrap
 from pathlib import Path
 
 import pytest
+
 from clockwork import BlankResource, CycleError, ProjectError
 from clockwork.loader import load_project
 from clockwork.plugins import PluginHost, Registry

@@ -9,6 +9,7 @@ import types
 import click
 import pytest
 from click.testing import CliRunner
+
 from clockwork import (
     Assertion,
     BlankResource,
@@ -122,6 +123,24 @@ def test_plugin_implementing_register_prompt_templates():
     assert host.registry.by_distribution("templates")["prompt_templates"] == ["*", "Widget"]
 
 
+def test_plugin_implementing_register_completion_tools():
+    def web_search(query: str) -> str:
+        """Search the web."""
+        return f"results for {query}"
+
+    class Tools:
+        @hookimpl
+        def register_completion_tools(self, register):
+            register("web_search", web_search)
+
+    host = PluginHost()
+    host.register(Tools(), distribution="clockwork-search")
+    registry = host.registry
+    assert registry.get("completion_tools", "web_search") is web_search
+    assert registry.completion_tools["web_search"].distribution == "clockwork-search"
+    assert registry.by_distribution("clockwork-search")["completion_tools"] == ["web_search"]
+
+
 def test_plugin_implementing_register_compilers():
     class FakeCompiler:
         name = "fake"
@@ -205,11 +224,10 @@ def test_one_plugin_can_implement_several_hooks():
     host = PluginHost()
     host.register(Everything(), distribution="clockwork-everything")
     assert host.registry.by_distribution("clockwork-everything") == {
+        **{kind: [] for kind in KINDS.values()},
         "resources": ["Widget"],
         "assertions": ["AlwaysPasses"],
         "completers": ["everything"],
-        "prompt_templates": [],
-        "compilers": [],
     }
 
 
@@ -224,13 +242,11 @@ def test_builtin_plugin_registers_core_types_as_clockwork_core():
     assert registry.get("assertions", "PortAccessibleAssert") is PortAccessibleAssert
     assert registry.get("assertions", "HealthcheckAssert") is HealthcheckAssert
     assert "pulumi" in registry.compilers
-    assert registry.by_distribution(CORE_DISTRIBUTION) == {
-        "resources": ["BlankResource"],
-        "assertions": ["HealthcheckAssert", "PortAccessibleAssert"],
-        "completers": [],
-        "prompt_templates": [],
-        "compilers": ["pulumi"],
-    }
+    contributed = registry.by_distribution(CORE_DISTRIBUTION)
+    assert set(contributed) == set(KINDS.values())
+    assert contributed["resources"] == ["BlankResource"]
+    assert contributed["assertions"] == ["HealthcheckAssert", "PortAccessibleAssert"]
+    assert "pulumi" in contributed["compilers"]
     loaded = host.distributions()[CORE_DISTRIBUTION]
     assert loaded.module == "clockwork.builtin"
     assert loaded.version  # clockwork-core is installed

@@ -8,6 +8,8 @@ from pathlib import Path
 from typing import Annotated, Any, Literal, Optional
 
 import pytest
+from pydantic import Field
+
 from clockwork import (
     BlankResource,
     PortAccessibleAssert,
@@ -15,7 +17,6 @@ from clockwork import (
     Resource,
     ResourceValidationError,
 )
-from pydantic import Field
 
 
 class Database(Resource):
@@ -293,8 +294,9 @@ def test_child_added_twice_to_the_same_parent_errors():
 
 def test_child_added_twice_in_one_call_errors():
     db = Database()
-    with pytest.raises(ProjectError, match="one parent"):
+    with pytest.raises(ProjectError, match="given twice"):
         BlankResource(name="app").add(db, db)
+    assert db.parent is None
 
 
 def test_child_added_to_another_parent_errors():
@@ -440,3 +442,17 @@ def test_assertions_hold_their_concrete_types():
     assert dumped["assertions"] == [
         {"timeout_seconds": 5.0, "port": 5432, "host": "127.0.0.1", "protocol": "tcp"}
     ]
+
+
+def test_add_is_all_or_nothing():
+    from clockwork import BlankResource, ProjectError
+
+    owner = BlankResource(name="owner")
+    first = BlankResource(name="first")
+    taken = BlankResource(name="taken")
+    BlankResource(name="other").add(taken)
+    with pytest.raises(ProjectError, match="already a child"):
+        owner.add(first, taken)
+    assert first.parent is None
+    assert list(owner.children) == []
+

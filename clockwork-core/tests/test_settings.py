@@ -3,8 +3,9 @@
 from __future__ import annotations
 
 import pytest
-from clockwork.settings import Settings, clear_settings_cache, get_settings
 from pydantic import SecretStr, ValidationError
+
+from clockwork.settings import Settings, clear_settings_cache, get_settings
 
 
 @pytest.fixture

@@ -16,17 +16,18 @@ from dataclasses import dataclass
 from pathlib import Path
 
 import pytest
-from clockwork.testing import plugin_host
 
 import clockwork_docker.plugin
+from clockwork.testing import plugin_host
 from clockwork_docker.docker_cli import engine_available
 
 BUSYBOX = Path("/bin/busybox")
 APPLETS = ("sh", "httpd", "echo", "sleep", "cat", "wget", "true")
 IMAGE_REPOSITORY = "clockwork-test-busybox"
 INDEX_HTML = "<h1>clockwork test page</h1>\n"
-# Logs a known line, then serves /www; -v makes httpd log each request on stderr.
-HTTPD_COMMAND = ("/bin/sh", "-c", "echo ready; exec /bin/httpd -f -v -p 80 -h /www")
+# Logs a known line, then serves /www; -vv makes httpd log each request (url, status)
+# on stderr.
+HTTPD_COMMAND = ("/bin/sh", "-c", "echo ready; exec /bin/httpd -f -vv -p 80 -h /www")
 
 
 def docker(*args: str, check: bool = True) -> subprocess.CompletedProcess[str]:

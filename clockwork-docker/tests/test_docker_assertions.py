@@ -9,6 +9,7 @@ import uuid
 from pathlib import Path
 
 import pytest
+
 from clockwork import (
     AssertionFailed,
     ClockworkError,
@@ -16,7 +17,6 @@ from clockwork import (
     PortAccessibleAssert,
 )
 from clockwork.testing import compile_under_mocks
-
 from clockwork_docker import (
     ContainerRunningAssert,
     DockerEngineUnreachable,
@@ -153,7 +153,7 @@ def test_logs_match_a_line_written_to_stdout(start_container) -> None:
 @pytest.mark.docker
 def test_logs_match_a_line_written_to_stderr(start_container) -> None:
     started = start_container()
-    fetch(started.port, "/index.html")  # httpd -v logs each request on stderr
+    fetch(started.port, "/index.html")  # httpd -vv logs each request on stderr
     assertion = LogContainsAssert(
         pattern=r"url:/index\.html", container_name=started.name, timeout_seconds=10
     )
@@ -176,7 +176,7 @@ def test_logs_tail_and_since_limit_what_is_searched(start_container) -> None:
     LogContainsAssert(pattern="^ready$", container_name=name, timeout_seconds=10).check(None)
     fetch(started.port)
     LogContainsAssert(pattern="url:/", container_name=name, timeout_seconds=10).check(None)
-    with pytest.raises(AssertionFailed):  # the last line is the request, not "ready"
+    with pytest.raises(AssertionFailed):  # the last line is the response, not "ready"
         LogContainsAssert(pattern="^ready$", container_name=name, tail=1,
                           timeout_seconds=0.5).check(None)
     LogContainsAssert(pattern="^ready$", container_name=name, since="1h").check(None)

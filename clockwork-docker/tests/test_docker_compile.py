@@ -5,9 +5,9 @@ from __future__ import annotations
 from pathlib import Path
 
 import pytest
+
 from clockwork import BlankResource, ProjectError
 from clockwork.testing import RegisteredResources, compile_under_mocks
-
 from clockwork_docker import DockerResource
 
 IMAGE = "docker:index/remoteImage:RemoteImage"

@@ -58,6 +58,7 @@ def test_accepted_ports(text: str, expected: PortSpec) -> None:
         ("[::1]:80", "needs host_port:container_port"),
         ("8080:80; rm -rf /", "protocol"),
         ("8080:8o", "not a number"),
+        ("８０８０:80", "not a number"),
     ],
 )
 def test_rejected_ports(text: str, reason: str) -> None:
@@ -126,7 +127,9 @@ def test_rejected_docker_names(name: str) -> None:
         "localhost:5000/team/app",
         "localhost:5000/team/app:dev",
         "postgres@sha256:" + "a" * 64,
-        "Local_Build:Tag",
+        "local_build:Tag_1",
+        "registry.example.com:443/a/b-c/d__e:1.0",
+        "REGISTRY.example.com/app",
     ],
 )
 def test_accepted_images(image: str) -> None:
@@ -135,7 +138,11 @@ def test_accepted_images(image: str) -> None:
 
 @pytest.mark.parametrize(
     "image",
-    ["", "nginx latest", "-nginx", "nginx:", "nginx:bad tag", "a" * 256, "nginx;rm", "nginx:x:y"],
+    [
+        "", "nginx latest", "-nginx", "nginx:", "nginx:bad tag", "a" * 256, "nginx;rm",
+        "nginx:x:y", "Nginx", "team/App:1", "_app", "app-", "app@sha256:short", "/nginx",
+        "nginx/", "nginx:-tag", "nginx:é",
+    ],
 )
 def test_rejected_images(image: str) -> None:
     with pytest.raises(ValueError, match="not a Docker image reference"):

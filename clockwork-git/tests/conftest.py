@@ -9,9 +9,9 @@ from dataclasses import dataclass
 from pathlib import Path
 
 import pytest
-from clockwork.testing import plugin_host
 
 import clockwork_git.plugin
+from clockwork.testing import plugin_host
 
 
 def git(*args: str, cwd: Path | None = None) -> str:

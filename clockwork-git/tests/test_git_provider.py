@@ -2,11 +2,10 @@
 
 from __future__ import annotations
 
-from pathlib import Path
-from typing import Any
-
 import shutil
 import subprocess
+from pathlib import Path
+from typing import Any
 
 import pytest
 
@@ -301,3 +300,13 @@ def test_present_toggle_removes_then_clones_again(provider, remote, tmp_path):
     assert provider.diff(str(dest), gone, absent).changes is False
     back = provider.update(str(dest), gone, props(remote, dest)).outs
     assert back["created"] is True and head(dest) == remote.sha("main")
+
+
+@pytest.mark.parametrize("field", ["repo_url", "branch"])
+def test_provider_never_passes_an_option_to_git(provider, remote, tmp_path, field):
+    """Even a value that skipped validation (e.g. edited state) cannot become an option."""
+    marker = tmp_path / "pwned"
+    dest = tmp_path / "clone"
+    with pytest.raises(GitError, match="refusing to pass"):
+        provider.create(props(remote, dest, **{field: f"--upload-pack=touch {marker}"}))
+    assert not marker.exists() and not dest.exists()

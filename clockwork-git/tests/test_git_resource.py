@@ -6,9 +6,9 @@ import subprocess
 import sys
 
 import pytest
+
 from clockwork import BlankResource, ProjectError
 from clockwork.testing import compile_under_mocks
-
 from clockwork_git import GitRepoClonedAssert, GitRepoResource
 
 URL = "https://github.com/fastapi/fastapi.git"

@@ -5,8 +5,8 @@ from __future__ import annotations
 import subprocess
 
 import pytest
-from clockwork import ResourceValidationError
 
+from clockwork import ResourceValidationError
 from clockwork_git import GitRepoClonedAssert, GitRepoResource
 from clockwork_git.validation import check_branch_name, check_repo_url, same_remote
 

@@ -8,8 +8,9 @@ import subprocess
 import time
 from typing import Any
 
-from clockwork import Assertion, AssertionFailed, Resource
 from pydantic import Field, field_validator
+
+from clockwork import Assertion, AssertionFailed, Resource
 
 from . import specs
 from .commands import CLI, MISSING_CLI_MESSAGE

@@ -4,8 +4,9 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING, Any, ClassVar, Self
 
-from clockwork import ProjectError, Resource
 from pydantic import Field, field_validator, model_validator
+
+from clockwork import ProjectError, Resource
 
 from . import specs
 

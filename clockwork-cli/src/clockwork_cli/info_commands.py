@@ -82,10 +82,14 @@ def print_plugin_table(described: list[dict[str, Any]]) -> None:
 
     table = Table("Distribution", "Version", "Registers", "Hooks")
     table.columns[0].no_wrap = True
+    for column in table.columns[2:]:
+        column.overflow = "fold"  # a narrow terminal breaks long names rather than cut them
     for entry in described:
         table.add_row(entry["name"], entry["version"] or "-", registered_summary(entry),
                       "\n".join(entry["hooks"]) or "-")
-    Console().print(table)
+    # Plugin-supplied names are plain text: no markup or emoji codes to interpret (which
+    # also spares importing rich's large emoji table).
+    Console(markup=False, emoji=False, highlight=False).print(table)
 
 
 def registered_summary(entry: dict[str, Any]) -> str:

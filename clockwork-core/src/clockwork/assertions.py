@@ -54,14 +54,14 @@ class PortAccessibleAssert(Assertion):
 
     def check(self, resource: Resource | None) -> str:
         deadline = time.monotonic() + self.timeout_seconds
-        last_error: OSError | None = None
-        while time.monotonic() < deadline:
+        last_error: OSError | str = "no attempt finished in time"
+        while (remaining := deadline - time.monotonic()) > 0:
             try:
-                with socket.create_connection((self.host, self.port), timeout=1.0):
+                with socket.create_connection((self.host, self.port), timeout=min(1.0, remaining)):
                     return f"{self.host}:{self.port} accepts connections"
             except OSError as error:
                 last_error = error
-                time.sleep(0.2)
+                time.sleep(min(0.2, max(remaining - 0.2, 0)))
         raise AssertionFailed(f"{self.host}:{self.port} refused connections: {last_error}")
 
 
@@ -75,12 +75,12 @@ class HealthcheckAssert(Assertion):
     def check(self, resource: Resource | None) -> str:
         deadline = time.monotonic() + self.timeout_seconds
         found = "no answer"
-        while time.monotonic() < deadline:
-            status = _http_status(self.url, timeout=min(2.0, self.timeout_seconds))
+        while (remaining := deadline - time.monotonic()) > 0:
+            status = _http_status(self.url, timeout=min(2.0, remaining))
             if status == self.expected_status:
                 return f"{self.url} answered {status}"
             found = f"status {status}" if isinstance(status, int) else status
-            time.sleep(0.2)
+            time.sleep(min(0.2, max(remaining - 0.2, 0)))
         raise AssertionFailed(f"{self.url}: expected status {self.expected_status}, got {found}")
 
 

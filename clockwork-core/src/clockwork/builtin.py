@@ -2,6 +2,7 @@
 
 from .assertions import HealthcheckAssert, PortAccessibleAssert
 from .hookspecs import hookimpl
+from .prompts import DEFAULT_TEMPLATE, DEFAULT_TEMPLATE_NAME
 from .resource import BlankResource
 
 
@@ -14,6 +15,22 @@ def register_resources(register):
 def register_assertions(register):
     register(PortAccessibleAssert)
     register(HealthcheckAssert)
+
+
+@hookimpl
+def register_completers(register):
+    # The factory imports pydantic-ai only when a resource actually needs completing.
+    def pydantic_ai_completer(settings):
+        from .pydantic_ai_completer import PydanticAICompleter
+
+        return PydanticAICompleter(settings)
+
+    register("pydantic-ai", pydantic_ai_completer)
+
+
+@hookimpl
+def register_prompt_templates(register):
+    register(DEFAULT_TEMPLATE_NAME, DEFAULT_TEMPLATE)
 
 
 @hookimpl

@@ -15,6 +15,7 @@ import hashlib
 import os
 import re
 import shutil
+import urllib.parse
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -73,7 +74,8 @@ def project_name_for(directory: Path, settings: Settings) -> str:
     so two projects in folders of the same name never share state."""
     if settings.project_name:
         return settings.project_name
-    slug = re.sub(r"[^A-Za-z0-9_.-]+", "-", directory.name).strip("-") or "project"
+    # Pulumi allows at most 100 characters: a long folder name is cut short.
+    slug = re.sub(r"[^A-Za-z0-9_.-]+", "-", directory.name).strip("-")[:80] or "project"
     digest = hashlib.sha256(str(directory.resolve()).encode()).hexdigest()[:8]
     return f"{slug}-{digest}"
 
@@ -84,6 +86,16 @@ def backend_url_for(directory: Path, settings: Settings) -> str:
     if settings.backend_url:
         return settings.backend_url
     return (directory.resolve() / ".clockwork" / "state").as_uri()
+
+
+def local_state_folder(backend_url: str) -> Path | None:
+    """The folder of a file:// backend, read as Pulumi reads it (query dropped, ~
+    expanded, %-escapes decoded: a project in "My Projects" has "My%20Projects" in its
+    URL); None for any other backend."""
+    if not backend_url.startswith("file://"):
+        return None
+    path = urllib.parse.unquote(backend_url.removeprefix("file://").split("?")[0])
+    return Path(path).expanduser().absolute()
 
 
 @dataclass
@@ -129,8 +141,9 @@ def open_stack(target: StackTarget, program: Callable[[], None]) -> Any:
     cli = require_pulumi_cli()
     from pulumi import automation as auto
 
-    if target.backend_url.startswith("file://"):
-        Path(target.backend_url.removeprefix("file://")).mkdir(parents=True, exist_ok=True)
+    state_folder = local_state_folder(target.backend_url)
+    if state_folder is not None:
+        state_folder.mkdir(parents=True, exist_ok=True)
     # PulumiCommand runs <root>/bin/pulumi; both PATH installs and ours have that layout.
     command = auto.PulumiCommand(root=str(cli.parent.parent))
     settings = auto.ProjectSettings(

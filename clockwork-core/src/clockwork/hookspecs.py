@@ -44,6 +44,14 @@ def register_prompt_templates(register):
 
 
 @hookspec
+def register_completion_tools(register):
+    """Register tools the completing model may call (web search, an MCP bridge, ...):
+    `register(name, tool_function)`. A PydanticAI-style function: typed parameters and
+    a docstring. Tools are off unless named in `CW_COMPLETION_TOOLS`.
+    """
+
+
+@hookspec
 def register_compilers(register):
     """Register compilers that turn ordered resources into a deployable program:
     `register(name, factory)`; import heavy SDKs inside the factory."""

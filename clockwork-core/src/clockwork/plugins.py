@@ -31,6 +31,7 @@ KINDS = {
     "register_assertions": "assertions",
     "register_completers": "completers",
     "register_prompt_templates": "prompt_templates",
+    "register_completion_tools": "completion_tools",
     "register_compilers": "compilers",
 }
 
@@ -50,6 +51,7 @@ class Registry:
     assertions: dict[str, Registration] = field(default_factory=dict)
     completers: dict[str, Registration] = field(default_factory=dict)
     prompt_templates: dict[str, Registration] = field(default_factory=dict)
+    completion_tools: dict[str, Registration] = field(default_factory=dict)
     compilers: dict[str, Registration] = field(default_factory=dict)
 
     def add(self, kind: str, name: str, value: Any, distribution: str) -> None:

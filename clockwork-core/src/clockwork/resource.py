@@ -164,6 +164,10 @@ class Resource(BaseModel):
     def mark_ai_filled(self, field: str) -> None:
         self._ai_filled.add(field)
 
+    def unmark_ai_filled(self, field: str) -> None:
+        """Forget that the AI filled `field` (its value was rejected and rolled back)."""
+        self._ai_filled.discard(field)
+
     def check_completed(self) -> None:
         """Safety rules for a completed resource (e.g. an AI-filled path must stay in
         the project). Raise ProjectError naming the resource and field; default: none."""
@@ -184,9 +188,16 @@ class Resource(BaseModel):
         return self._parent
 
     def add(self, *children: Resource) -> Self:
-        """Make `children` part of this resource; returns self so calls chain."""
-        for child in children:
+        """Make `children` part of this resource; returns self so calls chain.
+        All or nothing: when one child is refused, none is added."""
+        for index, child in enumerate(children):
             self._check_can_adopt(child)
+            if any(other is child for other in children[:index]):
+                raise ProjectError(f"{child!r} is given twice to {self!r}.add()")
+            later_names = [c.name for c in children[:index] if c.name is not None]
+            if child.name is not None and child.name in later_names:
+                raise ProjectError(f"{self!r} already has a child named {child.name!r}")
+        for child in children:
             child._parent = self
             self._children.append(child)
         return self

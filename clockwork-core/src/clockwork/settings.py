@@ -4,10 +4,10 @@ from __future__ import annotations
 
 from functools import lru_cache
 from pathlib import Path
-from typing import Literal
+from typing import Annotated, Any, Literal
 
-from pydantic import AliasChoices, Field, SecretStr
-from pydantic_settings import BaseSettings, SettingsConfigDict
+from pydantic import AliasChoices, Field, SecretStr, field_validator
+from pydantic_settings import BaseSettings, NoDecode, SettingsConfigDict
 
 
 class Settings(BaseSettings):
@@ -30,6 +30,10 @@ class Settings(BaseSettings):
     completion_max_retries: int = Field(3, ge=0, description="Retries after invalid model output.")
     completion_timeout: float = Field(120.0, gt=0, description="Seconds allowed per model call.")
     completion_concurrency: int = Field(4, ge=1, description="Resources completed at once.")
+    completion_tools: Annotated[list[str], NoDecode] = Field(
+        default_factory=list,
+        description="Tools the completing model may call, comma-separated (default: none).",
+    )
     cache_enabled: bool = Field(True, description="Reuse earlier completions.")
     cache_dir: Path | None = Field(None, description="Default: <project>/.clockwork/cache.")
 
@@ -46,6 +50,14 @@ class Settings(BaseSettings):
         description="Passphrase that encrypts secrets in the state.",
     )
     assert_concurrency: int = Field(8, ge=1, description="Assertions run at once.")
+
+    @field_validator("completion_tools", mode="before")
+    @classmethod
+    def _split_tool_names(cls, value: Any) -> Any:
+        # CW_COMPLETION_TOOLS=search,docs reads better than a JSON list in a shell.
+        if isinstance(value, str):
+            return [name.strip() for name in value.split(",") if name.strip()]
+        return value
 
 
 @lru_cache(maxsize=16)

@@ -94,6 +94,8 @@ def remove_created_dirs(project_dir: Path, *, dry_run: bool = False) -> Cleanup:
         why = refusal(folder, project_dir)
         if why is None and not folder.exists():
             continue  # already gone (e.g. the resource's provider removed it)
+        if why is None and not folder.is_dir():
+            why = "not a folder"  # replaced by a file since: iterdir() would fail
         if why is None and any(str(c) not in cleanup.removed for c in folder.iterdir()):
             why = "not empty"
         if why is not None:

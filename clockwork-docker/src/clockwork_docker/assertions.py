@@ -12,8 +12,9 @@ import re
 import time
 from typing import Any
 
-from clockwork import Assertion, AssertionFailed, Resource
 from pydantic import Field, field_validator
+
+from clockwork import Assertion, AssertionFailed, Resource
 
 from .docker_cli import run_docker
 from .specs import check_docker_name

@@ -6,6 +6,8 @@ from typing import Any
 
 import pulumi
 import pulumi_docker as docker
+
+from clockwork import ProjectError
 from clockwork.compiler import shared_resource
 
 from .resource import NAME_LABEL, PROJECT_LABEL, DockerResource
@@ -14,6 +16,9 @@ from .specs import parse_port, parse_volume
 
 def create_container(resource: DockerResource, opts: pulumi.ResourceOptions | None) -> Any:
     """The image (unless local), the shared network of its group, and the container."""
+    name = resource.name
+    if name is None:  # the compiler refuses unnamed resources before this point
+        raise ProjectError(f"{resource!r} has no name: set name= or let the AI complete it")
     opts = opts or pulumi.ResourceOptions()
     image = pulled_image(resource, opts)
     if image is not None:
@@ -21,13 +26,13 @@ def create_container(resource: DockerResource, opts: pulumi.ResourceOptions | No
         # unknown (previews, mocks).
         opts = pulumi.ResourceOptions.merge(opts, pulumi.ResourceOptions(depends_on=[image]))
     return docker.Container(
-        resource.name,
-        name=resource.name,
+        name,
+        name=name,
         image=image.image_id if image is not None else resource.image,
         ports=port_args(resource) or None,
         envs=[f"{key}={value}" for key, value in (resource.env_vars or {}).items()] or None,
         volumes=volume_args(resource) or None,
-        networks_advanced=network_args(resource) or None,
+        networks_advanced=network_args(resource, name) or None,
         restart=resource.restart_policy,
         must_run=resource.must_run,
         command=resource.command,
@@ -78,9 +83,11 @@ def volume_args(resource: DockerResource) -> list[docker.ContainerVolumeArgs]:
     return args
 
 
-def network_args(resource: DockerResource) -> list[docker.ContainerNetworksAdvancedArgs]:
+def network_args(
+    resource: DockerResource, name: str
+) -> list[docker.ContainerNetworksAdvancedArgs]:
     """The user's networks, plus the group's shared one where peers reach it by name."""
-    args = [docker.ContainerNetworksAdvancedArgs(name=name) for name in resource.networks]
+    args = [docker.ContainerNetworksAdvancedArgs(name=network) for network in resource.networks]
     network_name = resource.group_network_name()
     if network_name is not None:
         network = shared_resource(
@@ -88,7 +95,7 @@ def network_args(resource: DockerResource) -> list[docker.ContainerNetworksAdvan
             lambda: group_network(network_name, project_name(resource)),
         )
         args.append(
-            docker.ContainerNetworksAdvancedArgs(name=network.name, aliases=[resource.name])
+            docker.ContainerNetworksAdvancedArgs(name=network.name, aliases=[name])
         )
     return args
 

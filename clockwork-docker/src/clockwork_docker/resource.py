@@ -4,8 +4,9 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING, Any, ClassVar, Literal
 
-from clockwork import ProjectError, Resource
 from pydantic import Field, field_validator
+
+from clockwork import ProjectError, Resource
 
 from .specs import (
     check_docker_name,

@@ -15,12 +15,18 @@ from pathlib import PurePosixPath
 PROTOCOLS = ("tcp", "udp", "sctp")
 
 # Docker's own rule for container, network and volume names.
-_DOCKER_NAME = re.compile(r"[a-zA-Z0-9][a-zA-Z0-9_.-]*")
-# An image reference: [registry[:port]/]path[:tag][@digest]; no spaces, no leading '-'.
+_DOCKER_NAME = re.compile(r"[a-zA-Z0-9][a-zA-Z0-9_.-]*", re.ASCII)
+# An image reference, by Docker's grammar: [domain[:port]/]path[:tag][@digest], where the
+# path is lowercase. Checked whole, so no space, ';' or leading '-' gets through.
+_DOMAIN_PART = r"[a-zA-Z0-9](?:[a-zA-Z0-9-]*[a-zA-Z0-9])?"
+_DOMAIN = rf"{_DOMAIN_PART}(?:\.{_DOMAIN_PART})*(?::[0-9]+)?"
+_PATH_PART = r"[a-z0-9]+(?:(?:[._]|__|-+)[a-z0-9]+)*"
 _IMAGE_REF = re.compile(
-    r"[a-zA-Z0-9][a-zA-Z0-9._/-]*(:[a-zA-Z0-9_][a-zA-Z0-9._-]{0,127})?(@[a-z0-9]+:[a-fA-F0-9]{32,})?"
+    rf"(?:{_DOMAIN}/)?{_PATH_PART}(?:/{_PATH_PART})*"
+    r"(?::[\w][\w.-]{0,127})?"
+    r"(?:@[a-z0-9]+(?:[.+_-][a-z0-9]+)*:[a-fA-F0-9]{32,})?",
+    re.ASCII,
 )
-_REGISTRY_PORT = re.compile(r"[a-zA-Z0-9.-]+:[0-9]+/")
 
 
 @dataclass(frozen=True)
@@ -55,12 +61,10 @@ def check_docker_name(value: str, what: str = "name") -> str:
 
 def check_image(value: str) -> str:
     """An image reference like 'nginx', 'nginx:1.27', 'ghcr.io/org/app:v1', 'localhost:5000/x'."""
-    rest = value
-    registry = _REGISTRY_PORT.match(value)
-    if registry:  # 'host:port/' would otherwise read as a tag
-        rest = value[registry.end():]
-    if len(value) > 255 or not rest or not _IMAGE_REF.fullmatch(rest):
-        raise ValueError(f"{value!r} is not a Docker image reference like 'nginx:1.27'")
+    if len(value) > 255 or not _IMAGE_REF.fullmatch(value):
+        raise ValueError(
+            f"{value!r} is not a Docker image reference like 'nginx:1.27' (lowercase name)"
+        )
     return value
 
 
@@ -109,7 +113,7 @@ def _check_ip(text: str, address: str) -> str:
 def _port_number(text: str, value: str, what: str) -> int:
     if "-" in value:
         raise ValueError(f"port {text!r}: port ranges are not supported; list each port")
-    if not value.isdigit() or not 1 <= int(value) <= 65535:
+    if not (value.isascii() and value.isdigit()) or not 1 <= int(value) <= 65535:
         raise ValueError(f"port {text!r}: {what} {value!r} is not a number from 1 to 65535")
     return int(value)
 

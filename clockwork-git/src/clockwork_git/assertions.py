@@ -5,8 +5,9 @@ from __future__ import annotations
 import os
 from pathlib import Path
 
-from clockwork import Assertion, AssertionFailed, Resource
 from pydantic import Field, field_validator
+
+from clockwork import Assertion, AssertionFailed, Resource
 
 from . import git
 from .resource import GitRepoResource

@@ -54,8 +54,10 @@ def run_git(args: list[str], *, cwd: Path | None = None, purpose: str = "run git
     # Never wait for a password on a terminal nobody watches; stable English messages.
     env.update(GIT_TERMINAL_PROMPT="0", LC_ALL="C")
     command = [git_executable(purpose), "-c", "protocol.ext.allow=never", *args]
+    # A new session has no controlling terminal: ssh fails instead of waiting on a
+    # host-key or passphrase prompt nobody will answer.
     result = subprocess.run(command, cwd=cwd, env=env, capture_output=True, text=True,
-                            stdin=subprocess.DEVNULL, check=False)
+                            stdin=subprocess.DEVNULL, start_new_session=True, check=False)
     if check and result.returncode != 0:
         raise GitError(f"{purpose} failed: {last_line(result.stderr)}")
     return result

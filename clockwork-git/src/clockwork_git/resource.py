@@ -6,8 +6,9 @@ import os
 from pathlib import Path, PurePath
 from typing import TYPE_CHECKING, Any, ClassVar, Self
 
-from clockwork import ProjectError, Resource
 from pydantic import Field, field_validator, model_validator
+
+from clockwork import ProjectError, Resource
 
 from .validation import LOCAL_PREFIXES, check_branch_name, check_repo_url, repo_basename
 
@@ -70,9 +71,11 @@ class GitRepoResource(Resource):
             self.name = repo_basename(self.repo_url) or None
 
     def fields_to_complete(self) -> list[str]:
+        missing = super().fields_to_complete()
         if self.repo_url is not None:
-            return []  # name and dest default to the repository's name
-        return super().fields_to_complete()
+            # dest defaults to the repository's name, and so does name when it has one.
+            return [field for field in missing if field == "name"]
+        return missing
 
     # ----- where things are ----------------------------------------------------------------
 
@@ -127,6 +130,8 @@ class GitRepoResource(Resource):
         from .provider import GitRepo
 
         self.check_completed()
+        if self.name is None:
+            raise ProjectError(f"{self!r} has no name: set name= or let the AI complete it")
         inputs = {
             "repo_url": self.clone_url(),
             "dest": str(self.resolved_dest()),

@@ -1,0 +1,541 @@
+"""AI completion: fill the fields a user left None, without ever touching theirs.
+
+For each resource that needs it, the model is asked for ONLY its missing completable
+fields (`fields_to_complete()`): the output type is a pydantic model made from those
+fields, with their types, constraints and descriptions. Every value it returns is set
+on the resource (so the resource re-validates it), marked AI-filled, and then the
+resource's safety rules (`check_completed()`) run; a value that fails goes back to the
+model as a retry. Nothing is applied unless all of it passes.
+
+Order follows the graph: a parent before its children (the parent sees its children's
+declarations, each child the completed parent), a resource after what it connects to
+(its `connections` are refreshed first). Resources with no path between them complete
+concurrently, at most `completion_concurrency` at a time.
+
+The backend (a "completer") comes from a plugin (`register_completers`); core's is
+`pydantic-ai` (clockwork.pydantic_ai_completer), imported only when a resource needs
+the model. This module itself stays light: no pydantic-ai import.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import re
+import types
+import typing
+from collections.abc import Callable, Mapping
+from concurrent.futures import ThreadPoolExecutor
+from dataclasses import dataclass, field
+from typing import Annotated, Any, Literal, Protocol
+
+from pydantic import BaseModel, ConfigDict, Field, ValidationError, create_model
+from pydantic.fields import FieldInfo
+
+from .cache import CompletionCache, cache_dir_for, cache_key
+from .errors import ClockworkError, PluginError, UsageError
+from .graph import dependencies, topological_order
+from .loader import Project
+from .plugins import Registry, get_plugin_host
+from .prompts import PromptContext, PromptTemplate, build_prompt_context, template_for
+from .resource import Resource
+from .settings import Settings
+
+ProgressStatus = Literal["skipped", "cached", "started", "completed", "failed"]
+ProgressCallback = Callable[[Resource, ProgressStatus], None]
+
+
+# ----- errors -----------------------------------------------------------------------------
+
+
+class CompletionError(ClockworkError):
+    """A resource could not be completed; names it and the fields left empty."""
+
+    def __init__(self, resource: Resource, fields: list[str], reason: str, *,
+                 exit_code: int = ClockworkError.exit_code):
+        self.resource_name = resource.name
+        self.type_name = resource.type_name()
+        self.fields = list(fields)
+        self.reason = reason
+        self.exit_code = exit_code
+        super().__init__(
+            f"could not complete {label_of(resource)} (fields: {', '.join(fields)}): {reason}"
+        )
+
+
+class OutputRejected(Exception):
+    """Proposed values failed validation or a safety rule. The message is written for
+    the model, which gets it as a retry."""
+
+
+class CompletionFailed(Exception):
+    """Raised by a completer that gave up (retries used, timeout, model unreachable)."""
+
+    def __init__(self, reason: str, model_calls: int = 0):
+        self.model_calls = model_calls
+        super().__init__(reason)
+
+
+class _DependencyFailed(Exception):
+    """A resource was not attempted because something it depends on failed."""
+
+
+def label_of(resource: Resource) -> str:
+    return f"{resource.type_name()} {resource.display_name!r}"
+
+
+# ----- what the model is asked for -------------------------------------------------------
+
+
+def output_model_for(resource: Resource) -> type[BaseModel]:
+    """A pydantic model of ONLY the fields `resource` still needs, each required and
+    non-None, keeping the field's constraints and description."""
+    model_fields = type(resource).model_fields
+    definitions: dict[str, Any] = {
+        name: _required_field(model_fields[name]) for name in resource.fields_to_complete()
+    }
+    model_name = re.sub(r"\W", "_", resource.type_name()) + "Completion"
+    return create_model(
+        model_name,
+        __doc__=f"Values for the empty fields of {label_of(resource)}.",
+        # Keys the model adds (a user-set field, say) are dropped, never applied.
+        __config__=ConfigDict(extra="ignore"),
+        **definitions,
+    )
+
+
+def _required_field(info: FieldInfo) -> tuple[Any, Any]:
+    annotation = _without_none(info.annotation)
+    if info.metadata:  # constraints such as ge=1 or max_length live here
+        annotation = Annotated[(annotation, *info.metadata)]
+    return annotation, Field(description=info.description, title=info.title,
+                             examples=info.examples, json_schema_extra=info.json_schema_extra,
+                             discriminator=info.discriminator)
+
+
+def _without_none(annotation: Any) -> Any:
+    if typing.get_origin(annotation) in (typing.Union, types.UnionType):
+        members = tuple(a for a in typing.get_args(annotation) if a is not type(None))
+        return members[0] if len(members) == 1 else typing.Union[members]  # noqa: UP007
+    return annotation
+
+
+def values_of(output: BaseModel) -> dict[str, Any]:
+    """The fields of a model's output, as Python values (not a JSON round trip)."""
+    return {name: getattr(output, name) for name in type(output).model_fields}
+
+
+# ----- applying values --------------------------------------------------------------------
+
+
+def apply_completion(resource: Resource, values: Mapping[str, Any]) -> list[str]:
+    """Set the proposed values of fields `resource` still needs; return those set.
+
+    User-set fields are never written, whatever `values` holds. Each value is set with
+    setattr (the resource validates it), marked AI-filled, then `check_completed()`
+    runs. On any failure the resource is restored exactly and OutputRejected says why.
+    """
+    return list(_apply(resource, values))
+
+
+def _apply(resource: Resource, values: Mapping[str, Any]) -> dict[str, _FieldState]:
+    """`apply_completion`, returning what each set field held before (to undo it)."""
+    wanted = resource.fields_to_complete()
+    fixed = resource.user_set_fields()
+    chosen = {name: value for name, value in values.items() if name in wanted and name not in fixed}
+    before = _snapshot(resource, chosen)
+    try:
+        for name, value in chosen.items():
+            # Marked first: check_completed() reads the provenance, and user_set_fields()
+            # must never count an AI value as the user's.
+            resource.mark_ai_filled(name)
+            setattr(resource, name, value)
+        _require_complete(resource)
+        resource.check_completed()
+    except ValidationError as error:
+        _restore(resource, before)
+        raise OutputRejected(describe_validation_error(error)) from None
+    except OutputRejected:
+        _restore(resource, before)
+        raise
+    except (ClockworkError, ValueError) as error:
+        _restore(resource, before)
+        raise OutputRejected(str(error)) from None
+    return before
+
+
+@dataclass(frozen=True)
+class _FieldState:
+    value: Any
+    was_set: bool
+
+
+def _snapshot(resource: Resource, names: Mapping[str, Any]) -> dict[str, _FieldState]:
+    fields_set = resource.model_fields_set
+    return {name: _FieldState(getattr(resource, name), name in fields_set) for name in names}
+
+
+def _restore(resource: Resource, before: dict[str, _FieldState]) -> None:
+    for name, state in before.items():
+        # Written past validation on purpose: the old value was valid when the user
+        # built the resource, and re-validating it could run validators a second time.
+        resource.__dict__[name] = state.value
+        if not state.was_set:
+            resource.__pydantic_fields_set__.discard(name)
+        resource.unmark_ai_filled(name)
+
+
+def _require_complete(resource: Resource) -> None:
+    missing = resource.fields_to_complete()
+    if missing:
+        raise OutputRejected(f"no value for {', '.join(missing)}: give a value for each")
+
+
+def describe_validation_error(error: ValidationError) -> str:
+    problems = []
+    for item in error.errors(include_url=False):
+        where = ".".join(str(part) for part in item["loc"]) or "value"
+        got = f" (got {item['input']!r})" if "input" in item and item["input"] is not None else ""
+        problems.append(f"field '{where}': {item['msg']}{got}")
+    return "; ".join(problems)
+
+
+# ----- the completer interface ------------------------------------------------------------
+
+
+@dataclass
+class CompletionRequest:
+    """One resource to complete, as a completer backend sees it.
+
+    A backend asks its model for `output_type` (only the missing fields) with
+    `instructions` and `prompt`, and passes each proposal to `accept()`: it applies the
+    values or raises OutputRejected, whose message should go back to the model as a
+    retry. A backend that just returns values gets them accepted once, without retries.
+    """
+
+    resource: Resource
+    context: PromptContext
+    instructions: str
+    prompt: str
+    output_type: type[BaseModel]
+    output_mode: str
+    tools: dict[str, Callable[..., Any]]
+    max_retries: int
+    timeout: float
+    last_problem: str | None = None
+    _undo: dict[str, _FieldState] = field(default_factory=dict, repr=False)
+
+    @property
+    def filled(self) -> list[str]:
+        """Fields set by the accepted proposal, if any."""
+        return list(self._undo)
+
+    @property
+    def accepted(self) -> bool:
+        return bool(self._undo) or not self.resource.needs_completion()
+
+    def accept(self, values: Mapping[str, Any]) -> None:
+        if self.accepted:
+            return  # a second proposal in the same answer: the first one stands
+        try:
+            self._undo = _apply(self.resource, values)
+        except OutputRejected as rejection:
+            self.last_problem = str(rejection)
+            raise
+
+    def rollback(self) -> None:
+        """Undo an accepted proposal (the run failed after it)."""
+        _restore(self.resource, self._undo)
+        self._undo = {}
+
+
+@dataclass
+class CompletionOutcome:
+    values: dict[str, Any]
+    model_calls: int = 0
+
+
+class Completer(Protocol):
+    """What `register_completers` factories return: `factory(settings) -> Completer`."""
+
+    async def complete(self, request: CompletionRequest) -> CompletionOutcome: ...
+
+
+def create_completer(settings: Settings, registry: Registry) -> Completer:
+    registration = registry.completers.get(settings.completer)
+    if registration is None:
+        known = ", ".join(sorted(registry.completers)) or "none"
+        raise UsageError(f"unknown completer {settings.completer!r} (installed: {known})")
+    try:
+        return registration.value(settings)
+    except ClockworkError:
+        raise
+    except Exception as error:
+        raise PluginError(
+            f"completer {settings.completer!r} from {registration.distribution} failed to "
+            f"start: {type(error).__name__}: {error}"
+        ) from error
+
+
+def enabled_tools(settings: Settings, registry: Registry) -> dict[str, Callable[..., Any]]:
+    """The tools `CW_COMPLETION_TOOLS` names; none unless asked for."""
+    tools = {}
+    for name in settings.completion_tools:
+        registration = registry.completion_tools.get(name)
+        if registration is None:
+            known = ", ".join(sorted(registry.completion_tools)) or "none"
+            raise UsageError(f"unknown completion tool {name!r} (registered: {known})")
+        tools[name] = registration.value
+    return tools
+
+
+# ----- the report -------------------------------------------------------------------------
+
+
+@dataclass
+class ResourceCompletion:
+    resource: Resource
+    status: Literal["complete", "completed", "cached"]  # complete: nothing was missing
+    filled: dict[str, Any] = field(default_factory=dict)  # field -> JSON-safe value
+    model_calls: int = 0
+
+    @property
+    def cache_hit(self) -> bool:
+        return self.status == "cached"
+
+    def to_dict(self) -> dict[str, Any]:
+        return {
+            "type": self.resource.type_name(),
+            "name": self.resource.name,
+            "status": self.status,
+            "ai_filled": sorted(self.filled),
+            "filled": self.filled,
+            "model_calls": self.model_calls,
+            "cache_hit": self.cache_hit,
+        }
+
+
+@dataclass
+class CompletionReport:
+    """Per resource, in project order: what the AI filled, calls made, cache hits."""
+
+    resources: list[ResourceCompletion]
+
+    @property
+    def model_calls(self) -> int:
+        return sum(entry.model_calls for entry in self.resources)
+
+    @property
+    def cache_hits(self) -> int:
+        return sum(entry.cache_hit for entry in self.resources)
+
+    @property
+    def completed(self) -> int:
+        """Resources completed by the model in this run (not from the cache)."""
+        return sum(entry.status == "completed" for entry in self.resources)
+
+    def for_resource(self, resource: Resource | str) -> ResourceCompletion:
+        for entry in self.resources:
+            if entry.resource is resource or entry.resource.name == resource:
+                return entry
+        raise KeyError(resource)
+
+    def to_dict(self) -> dict[str, Any]:
+        return {
+            "model_calls": self.model_calls,
+            "cache_hits": self.cache_hits,
+            "completed": self.completed,
+            "resources": [entry.to_dict() for entry in self.resources],
+        }
+
+
+# ----- one run ----------------------------------------------------------------------------
+
+
+class _CompletionRun:
+    """Completes a set of resources once; owns the semaphore, cache and completer."""
+
+    def __init__(self, settings: Settings, *, registry: Registry, cache: CompletionCache | None,
+                 completer: Completer | None, progress: ProgressCallback | None):
+        self.settings = settings
+        self.registry = registry
+        self.cache = cache
+        self._completer = completer
+        self._tools: dict[str, Callable[..., Any]] | None = None
+        self.completer_name = getattr(completer, "name", None) or settings.completer
+        self.progress: ProgressCallback = progress or (lambda resource, status: None)
+        self.semaphore = asyncio.Semaphore(settings.completion_concurrency)
+
+    async def run(self, resources: list[Resource]) -> CompletionReport:
+        ordered = topological_order(resources)
+        tasks: dict[int, asyncio.Task[ResourceCompletion]] = {}
+        for resource in ordered:  # dependencies come first, so their tasks exist
+            waits = [tasks[id(before)] for before in dependencies(resource)]
+            tasks[id(resource)] = asyncio.create_task(self._complete_after(resource, waits))
+        results = await asyncio.gather(*tasks.values(), return_exceptions=True)
+        _raise_failures(results)
+        return CompletionReport([r for r in results if isinstance(r, ResourceCompletion)])
+
+    async def _complete_after(self, resource: Resource,
+                              waits: list[asyncio.Task[ResourceCompletion]]) -> ResourceCompletion:
+        if waits:
+            finished = await asyncio.gather(*waits, return_exceptions=True)
+            if any(isinstance(outcome, BaseException) for outcome in finished):
+                raise _DependencyFailed(label_of(resource))
+        if resource.connected:
+            resource.refresh_connections()  # peers are complete now: give their values
+        if not resource.needs_completion():
+            self.progress(resource, "skipped")
+            return ResourceCompletion(resource, "complete")
+        return await self._complete(resource)
+
+    async def _complete(self, resource: Resource) -> ResourceCompletion:
+        template = template_for(resource.type_name(), self.registry.prompt_templates)
+        context = build_prompt_context(resource)
+        output_type = output_model_for(resource)
+        key = self._key(context, output_type, template)
+        cached = self._from_cache(resource, key)
+        if cached is not None:
+            self.progress(resource, "cached")
+            return cached
+        async with self.semaphore:
+            self.progress(resource, "started")
+            try:
+                completion = await self._ask(resource, context, output_type, template)
+            except BaseException:
+                self.progress(resource, "failed")
+                raise
+        if self.cache is not None:
+            self.cache.put(key, completion.filled, resource_type=resource.type_name(),
+                           resource_name=resource.name)
+        self.progress(resource, "completed")
+        return completion
+
+    async def _ask(self, resource: Resource, context: PromptContext,
+                   output_type: type[BaseModel], template: PromptTemplate) -> ResourceCompletion:
+        fields = resource.fields_to_complete()
+        request = CompletionRequest(
+            resource=resource, context=context, instructions=template.system_instructions(),
+            prompt=template.render(context), output_type=output_type,
+            output_mode=self.settings.output_mode, tools={},
+            max_retries=self.settings.completion_max_retries,
+            timeout=self.settings.completion_timeout,
+        )
+        try:
+            request.tools = self._enabled_tools()
+            outcome = await self._completer_instance().complete(request)
+            if not request.accepted:
+                request.accept(outcome.values)
+        except OutputRejected as rejection:
+            request.rollback()
+            raise CompletionError(resource, fields, f"invalid values: {rejection}") from None
+        except CompletionFailed as failure:
+            request.rollback()
+            reason = str(failure)
+            if request.last_problem:
+                reason += f"; last problem: {request.last_problem}"
+            raise CompletionError(resource, fields, reason) from None
+        except ClockworkError as error:  # e.g. no API key: say which resource needed it
+            request.rollback()
+            raise CompletionError(resource, fields, str(error), exit_code=error.exit_code) from None
+        except BaseException:
+            request.rollback()
+            raise
+        filled = resource.model_dump(mode="json", include=set(request.filled))
+        return ResourceCompletion(resource, "completed", filled, outcome.model_calls)
+
+    def _completer_instance(self) -> Completer:
+        # Created on the first cache miss: a project that is fully specified, or fully
+        # cached, needs no API key and no reachable model.
+        if self._completer is None:
+            self._completer = create_completer(self.settings, self.registry)
+        return self._completer
+
+    def _enabled_tools(self) -> dict[str, Callable[..., Any]]:
+        if self._tools is None:
+            self._tools = enabled_tools(self.settings, self.registry)
+        return self._tools
+
+    def _key(self, context: PromptContext, output_type: type[BaseModel],
+             template: PromptTemplate) -> str:
+        return cache_key({
+            "resource_type": context.resource_type,
+            "output_schema": output_type.model_json_schema(),
+            "context": context.as_dict(),
+            "model": self.settings.model,
+            "base_url": self.settings.base_url,
+            "output_mode": self.settings.output_mode,
+            "completer": self.completer_name,
+            "template_version": template.version,
+            "tools": sorted(self.settings.completion_tools),
+        })
+
+    def _from_cache(self, resource: Resource, key: str) -> ResourceCompletion | None:
+        if self.cache is None:
+            return None
+        values = self.cache.get(key)
+        if values is None:
+            return None
+        try:
+            filled = apply_completion(resource, values)
+        except OutputRejected:
+            return None  # the type's rules changed since it was stored: ask again
+        return ResourceCompletion(resource, "cached", resource.model_dump(mode="json",
+                                                                          include=set(filled)))
+
+
+def _raise_failures(results: list[Any]) -> None:
+    """Raise the first failure in project order, mentioning how many others failed."""
+    failures = [r for r in results if isinstance(r, BaseException)
+                and not isinstance(r, _DependencyFailed)]
+    if not failures:
+        return
+    first = failures[0]
+    if not isinstance(first, ClockworkError):
+        raise first  # a bug or an interrupt: not ours to reword
+    others = [f for f in failures[1:] if isinstance(f, CompletionError)]
+    if others:
+        names = ", ".join(repr(f.resource_name) for f in others)
+        first.args = (f"{first.args[0]} (and {len(others)} more could not be completed: {names})",)
+    raise first
+
+
+# ----- entry points -----------------------------------------------------------------------
+
+
+async def complete_project_async(project: Project, settings: Settings, *, use_cache: bool = True,
+                                 progress: ProgressCallback | None = None,
+                                 completer: Completer | None = None,
+                                 registry: Registry | None = None) -> CompletionReport:
+    """Complete every resource of `project` that needs it, in place.
+
+    `completer` replaces the one `settings.completer` names (tests, embedding);
+    `registry` defaults to the process-wide plugin host's. Raises CompletionError (a
+    ClockworkError) naming the resource and fields when one cannot be completed.
+    """
+    registry = registry if registry is not None else get_plugin_host().registry
+    cache = None
+    if use_cache and settings.cache_enabled:
+        cache = CompletionCache(cache_dir_for(project.directory, settings))
+    run = _CompletionRun(settings, registry=registry, cache=cache, completer=completer,
+                         progress=progress)
+    return await run.run(project.resources)
+
+
+def complete_project(project: Project, settings: Settings, *, use_cache: bool = True,
+                     progress: ProgressCallback | None = None, completer: Completer | None = None,
+                     registry: Registry | None = None) -> CompletionReport:
+    """Synchronous `complete_project_async`; works even where an event loop is running
+    (it then runs in a worker thread, and `progress` is called from that thread)."""
+
+    def run() -> CompletionReport:
+        return asyncio.run(complete_project_async(
+            project, settings, use_cache=use_cache, progress=progress, completer=completer,
+            registry=registry,
+        ))
+
+    try:
+        asyncio.get_running_loop()
+    except RuntimeError:
+        return run()
+    with ThreadPoolExecutor(max_workers=1, thread_name_prefix="clockwork-completion") as pool:
+        return pool.submit(run).result()

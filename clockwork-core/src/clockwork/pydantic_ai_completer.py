@@ -1,0 +1,127 @@
+"""Core's completer backend `pydantic-ai`: a PydanticAI agent per resource, talking to
+any OpenAI-compatible API (CW_BASE_URL, CW_MODEL, CW_API_KEY).
+
+Imported only when a resource needs the model (the builtin plugin's factory imports
+it), so CLI start-up never loads pydantic-ai or the OpenAI SDK.
+
+The output mode (CW_OUTPUT_MODE) picks how the model returns its values: `tool` (an
+output tool call, the default), `native` (JSON-schema structured output: what small
+local models handle best) or `prompted` (the schema in the instructions, plain JSON).
+"""
+
+from __future__ import annotations
+
+from typing import Any
+from urllib.parse import urlparse
+
+from pydantic_ai import Agent, ModelRetry, NativeOutput, PromptedOutput, Tool, ToolOutput
+from pydantic_ai.exceptions import (
+    AgentRunError,
+    ModelAPIError,
+    ModelRequestTimeout,
+    UnexpectedModelBehavior,
+)
+from pydantic_ai.models import Model
+from pydantic_ai.usage import RunUsage
+
+from .completion import (
+    CompletionFailed,
+    CompletionOutcome,
+    CompletionRequest,
+    OutputRejected,
+    values_of,
+)
+from .errors import UsageError
+from .settings import Settings
+
+OUTPUT_TOOL_NAME = "fill_fields"
+LOCAL_HOSTS = frozenset({"localhost", "127.0.0.1", "::1", "0.0.0.0"})
+
+
+class PydanticAICompleter:
+    """Completes one resource per `complete()` call; `model` replaces the configured
+    OpenAI-compatible one (tests pass a FunctionModel)."""
+
+    name = "pydantic-ai"
+
+    def __init__(self, settings: Settings, *, model: Model | None = None):
+        self.settings = settings
+        self.model = model if model is not None else openai_compatible_model(settings)
+        self._secret = settings.api_key.get_secret_value() if settings.api_key else ""
+
+    async def complete(self, request: CompletionRequest) -> CompletionOutcome:
+        agent = self._agent_for(request)
+        usage = RunUsage()  # passed in, so the calls are known even when the run fails
+        try:
+            result = await agent.run(request.prompt, usage=usage)
+        except ModelRequestTimeout:
+            raise CompletionFailed(
+                f"the model did not answer within {request.timeout:g} s "
+                "(CW_COMPLETION_TIMEOUT)", usage.requests) from None
+        except UnexpectedModelBehavior as error:
+            raise CompletionFailed(
+                f"the model gave no valid values in {request.max_retries + 1} attempts "
+                f"({self._safe(error)})", usage.requests) from None
+        except (ModelAPIError, AgentRunError) as error:
+            raise CompletionFailed(
+                f"the model {self.settings.model!r} at {self.settings.base_url} failed: "
+                f"{self._safe(error)}", usage.requests) from None
+        return CompletionOutcome(values_of(result.output), usage.requests)
+
+    def _agent_for(self, request: CompletionRequest) -> Agent[None, Any]:
+        agent: Agent[None, Any] = Agent(
+            self.model,
+            name="clockwork-completion",
+            output_type=output_spec(request),
+            instructions=request.instructions,
+            retries={"output": request.max_retries},
+            tools=[Tool(function, name=name) for name, function in request.tools.items()],
+            # One deadline per model request, enforced by PydanticAI for every model.
+            model_settings={"request_timeout": request.timeout},
+        )
+
+        @agent.output_validator
+        def accept(output: Any) -> Any:
+            try:
+                request.accept(values_of(output))
+            except OutputRejected as rejection:
+                raise ModelRetry(str(rejection)) from None  # the model sees why, tries again
+            return output
+
+        return agent
+
+    def _safe(self, error: BaseException) -> str:
+        """The error's text, never with the API key in it."""
+        text = str(error)
+        return text.replace(self._secret, "***") if self._secret else text
+
+
+def output_spec(request: CompletionRequest) -> Any:
+    output_type = request.output_type
+    description = output_type.__doc__
+    if request.output_mode == "native":
+        return NativeOutput(output_type, name=output_type.__name__, description=description)
+    if request.output_mode == "prompted":
+        return PromptedOutput(output_type, name=output_type.__name__, description=description)
+    return ToolOutput(output_type, name=OUTPUT_TOOL_NAME, description=description)
+
+
+def openai_compatible_model(settings: Settings) -> Model:
+    """The model CW_MODEL at CW_BASE_URL, authenticated with CW_API_KEY."""
+    from pydantic_ai.models.openai import OpenAIChatModel
+    from pydantic_ai.providers.openai import OpenAIProvider
+
+    api_key = settings.api_key.get_secret_value() if settings.api_key else ""
+    if not api_key:
+        if not is_local_url(settings.base_url):
+            raise UsageError(
+                f"CW_API_KEY is not set; the model at {settings.base_url} needs one "
+                "(set it in the environment or in the project's .env)"
+            )
+        api_key = "not-needed"  # local servers ignore the key; the OpenAI client wants one
+    provider = OpenAIProvider(base_url=settings.base_url, api_key=api_key)
+    return OpenAIChatModel(settings.model, provider=provider)
+
+
+def is_local_url(url: str) -> bool:
+    return (urlparse(url).hostname or "") in LOCAL_HOSTS

@@ -1,0 +1,264 @@
+"""The engine module: finding the Pulumi CLI, where state goes, and running off the loop.
+
+The Pulumi CLI cannot be assumed here: without it every engine call must fail with one
+clear line. The test that drives the real engine is marked `pulumi_cli` (skipped when
+the CLI is not on PATH).
+"""
+
+from __future__ import annotations
+
+import asyncio
+import textwrap
+import threading
+from pathlib import Path
+
+import pytest
+from clockwork import ClockworkError
+from clockwork.engine import (
+    EngineResult,
+    StackTarget,
+    backend_url_for,
+    find_pulumi_cli,
+    local_state_folder,
+    open_stack,
+    project_name_for,
+    require_pulumi_cli,
+    run_blocking,
+)
+from clockwork.errors import EngineMissingError
+from clockwork.settings import Settings
+from clockwork.testing import plugin_host
+
+import clockwork_files.plugin
+
+
+def settings(**values: object) -> Settings:
+    """Settings from explicit values only (the fixtures keep CW_* out of the env)."""
+    return Settings(_env_file=None, **values)  # type: ignore[call-arg]
+
+
+# ----- finding the CLI ----------------------------------------------------------------------
+
+
+def test_no_cli_anywhere_is_found_as_none(no_pulumi_cli: Path) -> None:
+    assert find_pulumi_cli() is None
+
+
+def test_cli_installed_by_clockwork_setup_is_found(no_pulumi_cli: Path) -> None:
+    # Only discovery: the stub is never run.
+    stub = no_pulumi_cli / "pulumi" / "bin" / "pulumi"
+    stub.parent.mkdir(parents=True)
+    stub.write_text("#!/bin/sh\nexit 1\n")
+    stub.chmod(0o755)
+    assert find_pulumi_cli() == stub
+    assert require_pulumi_cli() == stub
+
+
+def test_a_stub_that_is_not_executable_is_not_a_cli(no_pulumi_cli: Path) -> None:
+    stub = no_pulumi_cli / "pulumi" / "bin" / "pulumi"
+    stub.parent.mkdir(parents=True)
+    stub.write_text("not a program\n")
+    stub.chmod(0o644)
+    assert find_pulumi_cli() is None
+
+
+def test_cli_on_path_comes_first(no_pulumi_cli: Path, tmp_path: Path,
+                                 monkeypatch: pytest.MonkeyPatch) -> None:
+    on_path = tmp_path / "bin" / "pulumi"
+    on_path.parent.mkdir()
+    on_path.write_text("#!/bin/sh\nexit 1\n")
+    on_path.chmod(0o755)
+    monkeypatch.setenv("PATH", str(on_path.parent))
+    assert find_pulumi_cli() == on_path
+
+
+def test_missing_cli_is_one_line_naming_clockwork_setup(no_pulumi_cli: Path) -> None:
+    with pytest.raises(EngineMissingError) as caught:
+        require_pulumi_cli()
+    message = str(caught.value)
+    assert "\n" not in message
+    assert "clockwork setup" in message
+    assert isinstance(caught.value, ClockworkError)  # the CLI prints it, no traceback
+
+
+# ----- where state goes ---------------------------------------------------------------------
+
+
+def test_same_folder_name_in_two_places_gives_two_project_names(
+    tmp_path: Path, clean_env: pytest.MonkeyPatch
+) -> None:
+    first, second = tmp_path / "a" / "shop", tmp_path / "b" / "shop"
+    first.mkdir(parents=True)
+    second.mkdir(parents=True)
+    name_1, name_2 = project_name_for(first, settings()), project_name_for(second, settings())
+    assert name_1 != name_2
+    assert name_1.startswith("shop-") and name_2.startswith("shop-")
+    assert project_name_for(first, settings()) == name_1  # stable across calls
+
+
+def test_project_name_setting_wins(tmp_path: Path, clean_env: pytest.MonkeyPatch) -> None:
+    assert project_name_for(tmp_path, settings(project_name="my-shop")) == "my-shop"
+
+
+def test_project_name_from_odd_folder_names_is_valid_for_pulumi(
+    tmp_path: Path, clean_env: pytest.MonkeyPatch
+) -> None:
+    for folder_name in ("My Project (v2) ü", "x" * 200, "!!!"):
+        folder = tmp_path / folder_name
+        folder.mkdir()
+        name = project_name_for(folder, settings())
+        assert len(name) <= 100, name
+        assert all(c.isascii() and (c.isalnum() or c in "-_.") for c in name), name
+    assert project_name_for(tmp_path / "!!!", settings()).startswith("project-")
+
+
+def test_default_backend_is_a_state_folder_inside_the_project(
+    tmp_path: Path, clean_env: pytest.MonkeyPatch
+) -> None:
+    url = backend_url_for(tmp_path, settings())
+    assert url == f"file://{tmp_path.resolve()}/.clockwork/state"
+    assert local_state_folder(url) == tmp_path.resolve() / ".clockwork" / "state"
+
+
+@pytest.mark.parametrize("folder_name", ["My Projects", "100% done", "a#b"])
+def test_state_folder_of_a_project_with_odd_characters(
+    tmp_path: Path, clean_env: pytest.MonkeyPatch, folder_name: str
+) -> None:
+    project = tmp_path / folder_name
+    project.mkdir()
+    url = backend_url_for(project, settings())
+    assert local_state_folder(url) == project.resolve() / ".clockwork" / "state"
+
+
+@pytest.mark.parametrize("url", ["s3://bucket", "https://api.pulumi.com",
+                                 "azblob://container/state", "file:///srv/state"])
+def test_backend_url_setting_passes_through(
+    tmp_path: Path, clean_env: pytest.MonkeyPatch, url: str
+) -> None:
+    clean_env.setenv("CW_BACKEND_URL", url)
+    from_env = Settings(_env_file=None)  # type: ignore[call-arg]
+    assert backend_url_for(tmp_path, from_env) == url
+
+
+def test_local_state_folder_is_none_for_remote_backends() -> None:
+    assert local_state_folder("s3://bucket/state") is None
+    assert local_state_folder("https://api.pulumi.com") is None
+    assert local_state_folder("file:///srv/state?no_tmp_dir=true") == Path("/srv/state")
+
+
+def test_stack_target_holds_the_passphrase_but_never_shows_it(
+    tmp_path: Path, clean_env: pytest.MonkeyPatch
+) -> None:
+    target = StackTarget.for_project(
+        tmp_path, settings(pulumi_config_passphrase="hunter2-secret", stack="prod")
+    )
+    assert target.env["PULUMI_CONFIG_PASSPHRASE"] == "hunter2-secret"
+    assert target.stack_name == "prod"
+    assert target.backend_url == backend_url_for(tmp_path, settings())
+    assert "hunter2-secret" not in repr(target)
+    assert "hunter2-secret" not in str(target)
+
+
+def test_passphrase_from_the_environment(tmp_path: Path, clean_env: pytest.MonkeyPatch) -> None:
+    clean_env.setenv("PULUMI_CONFIG_PASSPHRASE", "from-env")
+    target = StackTarget.for_project(tmp_path, Settings(_env_file=None))  # type: ignore[call-arg]
+    assert target.env["PULUMI_CONFIG_PASSPHRASE"] == "from-env"
+
+
+def test_no_passphrase_is_an_empty_one(tmp_path: Path, clean_env: pytest.MonkeyPatch) -> None:
+    target = StackTarget.for_project(tmp_path, settings())
+    assert target.env["PULUMI_CONFIG_PASSPHRASE"] == ""
+
+
+# ----- results ------------------------------------------------------------------------------
+
+
+def test_engine_result_summary() -> None:
+    assert EngineResult("up", {"create": 2, "same": 1}).summary() == "+2 create, =1 same"
+    assert EngineResult("up", {"update": 1, "delete": 0}, 4.4).summary() == "~1 update in 4s"
+    assert EngineResult("destroy", {"delete": 3}).summary() == "-3 delete"
+    assert EngineResult("up", {"replace": 1}).summary() == "+-1 replace"
+    assert EngineResult("preview", {}).summary() == "no changes"
+    assert EngineResult("preview", {"same": 0}, 0.2).summary() == "no changes in 0s"
+
+
+# ----- running off the event loop -----------------------------------------------------------
+
+
+def test_run_blocking_outside_a_loop_runs_in_this_thread() -> None:
+    assert run_blocking(threading.get_ident) == threading.get_ident()
+
+
+def test_run_blocking_inside_a_running_loop_uses_another_thread() -> None:
+    async def main() -> tuple[int, int]:
+        return threading.get_ident(), run_blocking(threading.get_ident)
+
+    loop_thread, worker_thread = asyncio.run(main())
+    assert loop_thread == threading.get_ident()
+    assert worker_thread != loop_thread
+
+
+def test_run_blocking_passes_errors_through() -> None:
+    def fail() -> None:
+        raise ClockworkError("nope")
+
+    async def main() -> None:
+        run_blocking(fail)
+
+    with pytest.raises(ClockworkError, match="nope"):
+        asyncio.run(main())
+
+
+# ----- opening a stack ----------------------------------------------------------------------
+
+
+def test_open_stack_without_the_cli_fails_before_anything_else(
+    tmp_path: Path, no_pulumi_cli: Path
+) -> None:
+    ran: list[str] = []
+    target = StackTarget.for_project(tmp_path, settings())
+    with pytest.raises(EngineMissingError, match="clockwork setup"):
+        open_stack(target, lambda: ran.append("program"))
+    assert ran == []
+    assert not (tmp_path / ".clockwork").exists()  # not even the state folder
+    assert list(tmp_path.iterdir()) == []
+
+
+# ----- the real engine (needs the Pulumi CLI) -----------------------------------------------
+
+
+@pytest.mark.pulumi_cli
+def test_apply_then_destroy_with_the_real_engine(
+    tmp_path: Path, clean_env: pytest.MonkeyPatch
+) -> None:
+    from clockwork import pipeline
+
+    project = tmp_path / "project"
+    project.mkdir()
+    (project / "main.py").write_text(textwrap.dedent("""
+        from clockwork_files import FileResource
+
+        hello = FileResource(
+            name="hello.txt", directory="out/deep", description="a greeting",
+            content="hello from clockwork\\n", mode="640",
+        )
+    """))
+    written = project / "out" / "deep" / "hello.txt"
+    with plugin_host(clockwork_files.plugin, distribution="clockwork-files"):
+        applied = pipeline.apply(project / "main.py")
+        assert applied.engine is not None
+        assert applied.engine.changes.get("create", 0) >= 1
+        assert written.read_text() == "hello from clockwork\n"
+        assert oct(written.stat().st_mode & 0o777) == oct(0o640)
+        assert (project / ".clockwork" / "state").is_dir()
+
+        again = pipeline.apply(project / "main.py")  # nothing changed: nothing to do
+        assert again.engine is not None
+        assert not {op for op, n in again.engine.changes.items() if n and op != "same"}
+
+        destroyed = pipeline.destroy(project / "main.py")
+    assert destroyed.engine is not None
+    assert not written.exists()
+    assert not (project / "out").exists()  # the folders it created went too
+    assert (project / "main.py").is_file()
+    assert project.is_dir()
