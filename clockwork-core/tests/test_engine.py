@@ -13,6 +13,8 @@ import threading
 from pathlib import Path
 
 import pytest
+
+import clockwork_files.plugin
 from clockwork import ClockworkError
 from clockwork.engine import (
     EngineResult,
@@ -28,8 +30,6 @@ from clockwork.engine import (
 from clockwork.errors import EngineMissingError
 from clockwork.settings import Settings
 from clockwork.testing import plugin_host
-
-import clockwork_files.plugin
 
 
 def settings(**values: object) -> Settings:

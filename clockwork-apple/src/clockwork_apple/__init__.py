@@ -1,6 +1,8 @@
 """Clockwork plugin: Linux containers run by Apple's `container` CLI (macOS)."""
 
-from .assertions import AppleContainerRunningAssert
-from .resource import AppleContainerResource
+from clockwork.lazy import lazy_exports
 
-__all__ = ["AppleContainerResource", "AppleContainerRunningAssert"]
+__getattr__, __all__ = lazy_exports(__name__, {
+    "AppleContainerResource": ".resource",
+    "AppleContainerRunningAssert": ".assertions",
+})

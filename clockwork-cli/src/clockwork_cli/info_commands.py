@@ -76,20 +76,12 @@ def hooks_by_distribution(host: PluginHost) -> dict[str, set[str]]:
 
 
 def print_plugin_table(described: list[dict[str, Any]]) -> None:
-    # rich is imported here, not at module level: `clockwork --help` does not need it.
-    from rich.console import Console
-    from rich.table import Table
-
-    table = Table("Distribution", "Version", "Registers", "Hooks")
-    table.columns[0].no_wrap = True
-    for column in table.columns[2:]:
-        column.overflow = "fold"  # a narrow terminal breaks long names rather than cut them
+    """Plain indented text: a listing needs no table library, and start-up stays quick."""
     for entry in described:
-        table.add_row(entry["name"], entry["version"] or "-", registered_summary(entry),
-                      "\n".join(entry["hooks"]) or "-")
-    # Plugin-supplied names are plain text: no markup or emoji codes to interpret (which
-    # also spares importing rich's large emoji table).
-    Console(markup=False, emoji=False, highlight=False).print(table)
+        click.echo(f"{entry['name']} {entry['version'] or '-'}")
+        for line in registered_summary(entry).splitlines():
+            click.echo(f"  {line}")
+        click.echo(f"  hooks: {', '.join(entry['hooks']) or '-'}")
 
 
 def registered_summary(entry: dict[str, Any]) -> str:

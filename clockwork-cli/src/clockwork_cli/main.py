@@ -19,7 +19,7 @@ import click
 from clockwork.errors import ClockworkError
 from clockwork.plugins import get_plugin_host
 
-from . import info_commands, project_commands
+from . import completion_commands, info_commands, project_commands
 
 # The plugin host reports plugin problems through this logger, already worded as
 # "warning: ..." lines.
@@ -105,7 +105,8 @@ def build_cli() -> ClockworkGroup:
         "deployed by Pulumi.",
         context_settings={"help_option_names": ["-h", "--help"]},
     )
-    for command in (*info_commands.COMMANDS, *project_commands.COMMANDS):
+    for command in (*info_commands.COMMANDS, *project_commands.COMMANDS,
+                    *completion_commands.COMMANDS):
         group.add_command(command)
     return group
 

@@ -1,26 +1,23 @@
 """Clockwork: infrastructure as Pydantic models, completed by AI, deployed by Pulumi.
 
-Importing `clockwork` is light (pydantic, pluggy): pulumi and pydantic-ai load only
-in the modules that compile, deploy or complete.
+Names load on first use, so `from clockwork import hookimpl` (all a plugin module
+needs at start-up) imports neither pydantic nor pulumi.
 """
 
-from .assertions import Assertion, AssertionFailed, HealthcheckAssert, PortAccessibleAssert
-from .errors import ClockworkError, CycleError, PluginError, ProjectError, UsageError
-from .hookspecs import hookimpl
-from .resource import BlankResource, Resource, ResourceValidationError
+from .lazy import lazy_exports
 
-__all__ = [
-    "Assertion",
-    "AssertionFailed",
-    "BlankResource",
-    "ClockworkError",
-    "CycleError",
-    "HealthcheckAssert",
-    "PluginError",
-    "PortAccessibleAssert",
-    "ProjectError",
-    "Resource",
-    "ResourceValidationError",
-    "UsageError",
-    "hookimpl",
-]
+__getattr__, __all__ = lazy_exports(__name__, {
+    "Assertion": ".assertions",
+    "AssertionFailed": ".assertions",
+    "BlankResource": ".resource",
+    "ClockworkError": ".errors",
+    "CycleError": ".errors",
+    "HealthcheckAssert": ".assertions",
+    "PluginError": ".errors",
+    "PortAccessibleAssert": ".assertions",
+    "ProjectError": ".errors",
+    "Resource": ".resource",
+    "ResourceValidationError": ".resource",
+    "UsageError": ".errors",
+    "hookimpl": ".hookspecs",
+})

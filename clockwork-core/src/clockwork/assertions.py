@@ -7,10 +7,7 @@ Checks are plain blocking code; the runner gives each its own thread and timeout
 
 from __future__ import annotations
 
-import socket
 import time
-import urllib.error
-import urllib.request
 from typing import TYPE_CHECKING, ClassVar, Literal
 
 from pydantic import BaseModel, ConfigDict, Field
@@ -24,7 +21,7 @@ class AssertionFailed(Exception):
 
 
 class Assertion(BaseModel):
-    model_config = ConfigDict(extra="forbid")
+    model_config = ConfigDict(extra="forbid", defer_build=True)  # built on first use
 
     timeout_seconds: float = Field(30.0, gt=0, description="Give up (and fail) after this long.")
 
@@ -54,6 +51,8 @@ class PortAccessibleAssert(Assertion):
 
     def check(self, resource: Resource | None) -> str:
         deadline = time.monotonic() + self.timeout_seconds
+        import socket  # here, not at module level: plugin listing must stay quick
+
         last_error: OSError | str = "no attempt finished in time"
         while (remaining := deadline - time.monotonic()) > 0:
             try:
@@ -85,6 +84,9 @@ class HealthcheckAssert(Assertion):
 
 
 def _http_status(url: str, timeout: float) -> int | str:
+    import urllib.error
+    import urllib.request
+
     try:
         with urllib.request.urlopen(url, timeout=timeout) as response:  # noqa: S310
             return int(response.status)

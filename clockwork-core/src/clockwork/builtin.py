@@ -1,18 +1,22 @@
-"""Core's own plugin: registered through the same hooks as every other plugin."""
+"""Core's own plugin: registered through the same hooks as every other plugin.
 
-from .assertions import HealthcheckAssert, PortAccessibleAssert
+Like every plugin module it stays light to import: classes load inside the hooks.
+"""
+
 from .hookspecs import hookimpl
-from .prompts import DEFAULT_TEMPLATE, DEFAULT_TEMPLATE_NAME
-from .resource import BlankResource
 
 
 @hookimpl
 def register_resources(register):
+    from .resource import BlankResource
+
     register(BlankResource)
 
 
 @hookimpl
 def register_assertions(register):
+    from .assertions import HealthcheckAssert, PortAccessibleAssert
+
     register(PortAccessibleAssert)
     register(HealthcheckAssert)
 
@@ -30,6 +34,8 @@ def register_completers(register):
 
 @hookimpl
 def register_prompt_templates(register):
+    from .prompts import DEFAULT_TEMPLATE, DEFAULT_TEMPLATE_NAME
+
     register(DEFAULT_TEMPLATE_NAME, DEFAULT_TEMPLATE)
 
 

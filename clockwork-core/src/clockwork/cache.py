@@ -8,27 +8,28 @@ it changes.
 
 Two runs may share a cache at once (say `clockwork plan` in two terminals): SQLite in
 WAL mode with a busy timeout serialises their writes, and `INSERT OR REPLACE` makes a
-write of the same key idempotent. Each operation opens its own short connection, so a
-cache object is safe to use from any thread.
+write of the same key idempotent. Each operation is one short transaction, retried
+while another process holds the lock.
 """
 
 from __future__ import annotations
 
-import contextlib
 import hashlib
 import json
 import sqlite3
+import threading
 import time
-from collections.abc import Iterator, Mapping
+from collections.abc import Callable, Mapping
 from dataclasses import asdict, dataclass
 from pathlib import Path
-from typing import Any
+from typing import Any, TypeVar
 
 from .errors import ClockworkError
 from .settings import Settings
 
 CACHE_FILE_NAME = "completions.sqlite3"
 BUSY_TIMEOUT_SECONDS = 30.0
+T = TypeVar("T")
 
 _SCHEMA = """
 CREATE TABLE IF NOT EXISTS completions (
@@ -73,43 +74,53 @@ class CacheStats:
 
 
 class CompletionCache:
-    """Completed field values by key, in `<directory>/completions.sqlite3`."""
+    """Completed field values by key, in `<directory>/completions.sqlite3`.
+
+    One connection per cache object, opened on first use and guarded by a lock, so the
+    object may be shared between threads.
+    """
 
     def __init__(self, directory: str | Path):
         self.directory = Path(directory)
         self.path = self.directory / CACHE_FILE_NAME
+        self._db: sqlite3.Connection | None = None
+        self._lock = threading.Lock()
 
     # ----- lookups ----------------------------------------------------------------------
 
     def get(self, key: str) -> dict[str, Any] | None:
         """The values stored under `key`, or None; counts the hit or miss."""
-        with self._connection() as db:
+
+        def look_up(db: sqlite3.Connection) -> str | None:
             row = db.execute("SELECT value FROM completions WHERE key = ?", (key,)).fetchone()
-            if row is None:
-                _count(db, "misses")
-                return None
-            db.execute("UPDATE completions SET hits = hits + 1 WHERE key = ?", (key,))
-            _count(db, "hits")
-        return json.loads(row[0])
+            if row is not None:
+                db.execute("UPDATE completions SET hits = hits + 1 WHERE key = ?", (key,))
+            _count(db, "misses" if row is None else "hits")
+            return None if row is None else row[0]
+
+        found = self._transaction(look_up)
+        return None if found is None else json.loads(found)
 
     def put(self, key: str, values: Mapping[str, Any], *, resource_type: str,
             resource_name: str | None = None) -> None:
         value = json.dumps(dict(values), sort_keys=True, ensure_ascii=False)
-        with self._connection() as db:
-            db.execute(
-                "INSERT OR REPLACE INTO completions (key, resource_type, resource_name, value, "
-                "created, hits) VALUES (?, ?, ?, ?, ?, 0)",
-                (key, resource_type, resource_name, value, time.time()),
-            )
+        self._transaction(lambda db: db.execute(
+            "INSERT OR REPLACE INTO completions (key, resource_type, resource_name, value, "
+            "created, hits) VALUES (?, ?, ?, ?, ?, 0)",
+            (key, resource_type, resource_name, value, time.time()),
+        ))
 
     # ----- maintenance ------------------------------------------------------------------
 
     def stats(self) -> CacheStats:
         if not self.path.exists():  # asking must not create an empty cache
             return CacheStats(str(self.path), 0, 0, 0, 0)
-        with self._connection() as db:
+
+        def count(db: sqlite3.Connection) -> tuple[int, dict[str, int]]:
             entries = db.execute("SELECT COUNT(*) FROM completions").fetchone()[0]
-            counters = dict(db.execute("SELECT name, value FROM counters").fetchall())
+            return entries, dict(db.execute("SELECT name, value FROM counters").fetchall())
+
+        entries, counters = self._transaction(count)
         return CacheStats(str(self.path), entries, counters.get("hits", 0),
                           counters.get("misses", 0), self._size_on_disk())
 
@@ -117,41 +128,92 @@ class CompletionCache:
         """Forget every entry and the counters; returns how many entries there were."""
         if not self.path.exists():
             return 0
-        with self._connection() as db:
+
+        def delete_all(db: sqlite3.Connection) -> int:
             removed = db.execute("DELETE FROM completions").rowcount
             db.execute("DELETE FROM counters")
-        with self._connection() as db:
-            db.execute("VACUUM")  # give the space back, not just mark pages free
+            return removed
+
+        removed = self._transaction(delete_all)
+        self._with_retries(lambda db: db.execute("VACUUM"))  # give the space back too
         return removed
+
+    def close(self) -> None:
+        with self._lock:
+            if self._db is not None:
+                self._db.close()
+                self._db = None
 
     def _size_on_disk(self) -> int:
         files = [self.path, *(self.path.with_name(self.path.name + s) for s in ("-wal", "-shm"))]
         return sum(file.stat().st_size for file in files if file.exists())
 
-    # ----- connections ------------------------------------------------------------------
+    # ----- connection and transactions --------------------------------------------------
 
-    @contextlib.contextmanager
-    def _connection(self) -> Iterator[sqlite3.Connection]:
-        try:
-            self.directory.mkdir(parents=True, exist_ok=True)
-            # Autocommit: every statement is its own short transaction, so a second
-            # writer waits (busy timeout) for milliseconds, not for a whole run.
-            db = sqlite3.connect(self.path, timeout=BUSY_TIMEOUT_SECONDS, isolation_level=None)
-        except (OSError, sqlite3.Error) as error:
-            raise ClockworkError(f"cannot open the completion cache {self.path}: {error}") from None
-        try:
-            db.execute(f"PRAGMA busy_timeout = {int(BUSY_TIMEOUT_SECONDS * 1000)}")
-            db.execute("PRAGMA journal_mode = WAL")  # readers never block the writer
-            db.execute("PRAGMA synchronous = NORMAL")  # safe with WAL, much faster
-            db.executescript(_SCHEMA)
-            yield db
-        except sqlite3.DatabaseError as error:
-            raise ClockworkError(
-                f"the completion cache {self.path} failed: {error} "
-                f"(delete {self.directory} to start afresh)"
-            ) from None
-        finally:
-            db.close()
+    def _transaction(self, work: Callable[[sqlite3.Connection], T]) -> T:
+        """Run `work` as one write transaction: all of it or none, so a retry after
+        "database is locked" never counts or writes twice."""
+
+        def in_transaction(db: sqlite3.Connection) -> T:
+            db.execute("BEGIN IMMEDIATE")  # take the write lock now (waits if busy)
+            try:
+                result = work(db)
+                db.execute("COMMIT")
+            except BaseException:
+                if db.in_transaction:
+                    db.execute("ROLLBACK")
+                raise
+            return result
+
+        return self._with_retries(in_transaction)
+
+    def _with_retries(self, work: Callable[[sqlite3.Connection], T]) -> T:
+        # SQLite's busy timeout covers most waits, but some (a WAL being set up or
+        # recovered by another process) report "locked" at once: wait and try again.
+        deadline = time.monotonic() + BUSY_TIMEOUT_SECONDS
+        delay = 0.005
+        while True:
+            try:
+                with self._lock:
+                    return work(self._connection())
+            except sqlite3.OperationalError as error:
+                if not _is_busy(error) or time.monotonic() > deadline:
+                    raise self._failure(error) from None
+            except sqlite3.DatabaseError as error:
+                raise self._failure(error) from None
+            time.sleep(delay)
+            delay = min(delay * 2, 0.2)
+
+    def _connection(self) -> sqlite3.Connection:
+        if self._db is None:
+            try:
+                self.directory.mkdir(parents=True, exist_ok=True)
+            except OSError as error:
+                raise ClockworkError(f"cannot create the cache folder: {error}") from None
+            # Autocommit mode: transactions are explicit (BEGIN IMMEDIATE) and short.
+            db = sqlite3.connect(self.path, timeout=BUSY_TIMEOUT_SECONDS, isolation_level=None,
+                                 check_same_thread=False)
+            try:
+                if db.execute("PRAGMA journal_mode").fetchone()[0] != "wal":
+                    db.execute("PRAGMA journal_mode = WAL")  # readers never block the writer
+                db.execute("PRAGMA synchronous = NORMAL")  # safe with WAL, much faster
+                db.executescript(_SCHEMA)
+            except BaseException:
+                db.close()
+                raise
+            self._db = db
+        return self._db
+
+    def _failure(self, error: sqlite3.Error) -> ClockworkError:
+        return ClockworkError(
+            f"the completion cache {self.path} failed: {error} "
+            f"(delete {self.directory} to start afresh, or run with --no-cache)"
+        )
+
+
+def _is_busy(error: sqlite3.OperationalError) -> bool:
+    text = str(error).lower()
+    return "locked" in text or "busy" in text
 
 
 def _count(db: sqlite3.Connection, counter: str) -> None:

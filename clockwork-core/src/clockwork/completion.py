@@ -414,7 +414,7 @@ class _CompletionRun:
                    output_type: type[BaseModel], template: PromptTemplate) -> ResourceCompletion:
         fields = resource.fields_to_complete()
         request = CompletionRequest(
-            resource=resource, context=context, instructions=template.system_instructions(),
+            resource=resource, context=context, instructions=template.system_instructions(context),
             prompt=template.render(context), output_type=output_type,
             output_mode=self.settings.output_mode, tools={},
             max_retries=self.settings.completion_max_retries,

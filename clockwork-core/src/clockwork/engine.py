@@ -158,7 +158,9 @@ def open_stack(target: StackTarget, program: Callable[[], None]) -> Any:
             target.stack_name, project_name=target.project_name, program=program, opts=options
         )
     except auto.CommandError as error:
-        raise ClockworkError(f"cannot open stack {target.stack_name}: {_last_line(error)}") from None
+        raise ClockworkError(
+            f"cannot open stack {target.stack_name}: {_last_line(error)}"
+        ) from None
 
 
 def run_engine(action: Action, stack: Any, on_event: Callable[[Any], None] | None = None,

@@ -15,6 +15,7 @@ the cache key: change the wording, bump the version.
 
 from __future__ import annotations
 
+import hashlib
 import inspect
 import json
 import types
@@ -23,6 +24,7 @@ from collections.abc import Mapping
 from dataclasses import asdict, dataclass, field
 from typing import Any
 
+from .errors import PluginError
 from .resource import Resource
 
 DEFAULT_TEMPLATE_NAME = "*"
@@ -151,15 +153,21 @@ class PromptTemplate:
     """Instructions plus a user prompt made from a `PromptContext`.
 
     `guidance` is appended to the instructions: the easy way for a plugin to add advice
-    for its type. Override `render` to change the prompt itself.
+    for its type; `{name}`, `{type}` and `{description}` in it are filled in. Override
+    `render` to change the prompt itself.
     """
 
     version: str
     instructions: str = DEFAULT_INSTRUCTIONS
     guidance: str = ""
 
-    def system_instructions(self) -> str:
-        return f"{self.instructions}\n\n{self.guidance}".strip()
+    def system_instructions(self, context: PromptContext | None = None) -> str:
+        guidance = self.guidance
+        if context is not None and guidance:
+            guidance = guidance.format_map(_Placeholders(
+                name=context.name, type=context.resource_type, description=context.description,
+            ))
+        return f"{self.instructions}\n\n{guidance}".strip()
 
     def render(self, context: PromptContext) -> str:
         sections = [
@@ -203,6 +211,13 @@ def _json_section(title: str, data: Mapping[str, Any] | list[Any] | None) -> str
 DEFAULT_TEMPLATE = PromptTemplate(version="core-1")
 
 
+class _Placeholders(dict[str, Any]):
+    """Known placeholders filled in; any other `{...}` is left as written."""
+
+    def __missing__(self, key: str) -> str:
+        return "{" + key + "}"
+
+
 def template_for(resource_type: str, templates: Mapping[str, Any]) -> PromptTemplate:
     """The template registered for `resource_type`, else the `"*"` default.
 
@@ -210,5 +225,19 @@ def template_for(resource_type: str, templates: Mapping[str, Any]) -> PromptTemp
     for name in (resource_type, DEFAULT_TEMPLATE_NAME):
         registration = templates.get(name)
         if registration is not None:
-            return registration.value
+            return as_prompt_template(registration.value, registration.distribution)
     return DEFAULT_TEMPLATE
+
+
+def as_prompt_template(value: Any, distribution: str = "a plugin") -> PromptTemplate:
+    """A registered template: a PromptTemplate, or plain text taken as guidance for the
+    type (versioned by its own hash, so editing it invalidates cached completions)."""
+    if isinstance(value, PromptTemplate):
+        return value
+    if isinstance(value, str):
+        digest = hashlib.sha256(value.encode("utf-8")).hexdigest()[:12]
+        return PromptTemplate(version=f"text-{digest}", guidance=value)
+    raise PluginError(
+        f"{distribution} registered a prompt template of type {type(value).__name__}; "
+        "register a clockwork.prompts.PromptTemplate or a string"
+    )

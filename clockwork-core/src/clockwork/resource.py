@@ -84,7 +84,9 @@ class Resource(BaseModel):
     `user_only_fields`.
     """
 
-    model_config = ConfigDict(extra="forbid", validate_assignment=True)
+    # defer_build: a model's validator is built on first use, not when its class is
+    # defined, so listing plugins does not pay for every model of every plugin.
+    model_config = ConfigDict(extra="forbid", validate_assignment=True, defer_build=True)
 
     name: str | None = Field(None, description="Name of the resource, unique in the project.")
     description: str | None = Field(

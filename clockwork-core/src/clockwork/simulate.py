@@ -8,6 +8,8 @@ compiles (see clockwork.testing).
 
 from __future__ import annotations
 
+import asyncio
+import warnings
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any
@@ -84,12 +86,32 @@ def _is_stack(urn: str) -> bool:
     return urn == "" or urn.split("::")[2:3] == ["pulumi:pulumi:Stack"]
 
 
+def _ensure_event_loop() -> None:
+    """Pulumi's runtime makes futures on the thread's current event loop. After an
+    `asyncio.run()` (say, the AI completion) the thread has none, and Python 3.14 no
+    longer makes one on demand: give it a fresh one then."""
+    try:
+        asyncio.get_running_loop()
+        return
+    except RuntimeError:
+        pass
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", DeprecationWarning)
+        try:
+            if not asyncio.get_event_loop().is_closed():
+                return
+        except RuntimeError:
+            pass
+    asyncio.set_event_loop(asyncio.new_event_loop())
+
+
 def run_under_mocks(program: Callable[[], Any], *, project: str = "clockwork-test",
                     stack: str = "test", preview: bool = False) -> RegisteredResources:
     """Run a Pulumi program function under the mock runtime; return what it registered."""
     import pulumi
     import pulumi.runtime
 
+    _ensure_event_loop()
     monitor = _recording_monitor()
     pulumi.runtime.set_mocks(monitor.mocks, project=project, stack=stack, preview=preview,
                              monitor=monitor)

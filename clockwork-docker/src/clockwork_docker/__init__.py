@@ -1,12 +1,10 @@
 """Clockwork plugin: Docker containers as resources."""
 
-from .assertions import ContainerRunningAssert, LogContainsAssert
-from .docker_cli import DockerEngineUnreachable
-from .resource import DockerResource
+from clockwork.lazy import lazy_exports
 
-__all__ = [
-    "ContainerRunningAssert",
-    "DockerEngineUnreachable",
-    "DockerResource",
-    "LogContainsAssert",
-]
+__getattr__, __all__ = lazy_exports(__name__, {
+    "ContainerRunningAssert": ".assertions",
+    "DockerEngineUnreachable": ".docker_cli",
+    "DockerResource": ".resource",
+    "LogContainsAssert": ".assertions",
+})

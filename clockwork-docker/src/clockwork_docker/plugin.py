@@ -1,17 +1,22 @@
-"""Registers the docker plugin with Clockwork (entry point `clockwork`, name `docker`)."""
+"""Registers the docker plugin with Clockwork (entry point `clockwork`, name `docker`).
+
+Classes are imported inside the hooks: `clockwork --help` loads this module, and
+only commands that need the types pay for building their models.
+"""
 
 from clockwork import hookimpl
-
-from .assertions import ContainerRunningAssert, LogContainsAssert
-from .resource import DockerResource
 
 
 @hookimpl
 def register_resources(register):
+    from .resource import DockerResource
+
     register(DockerResource)
 
 
 @hookimpl
 def register_assertions(register):
+    from .assertions import ContainerRunningAssert, LogContainsAssert
+
     register(ContainerRunningAssert)
     register(LogContainsAssert)

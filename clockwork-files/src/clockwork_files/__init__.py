@@ -1,6 +1,9 @@
 """Clockwork plugin: local files as resources."""
 
-from .assertions import FileContentMatchesAssert, FileExistsAssert
-from .resource import FileResource
+from clockwork.lazy import lazy_exports
 
-__all__ = ["FileContentMatchesAssert", "FileExistsAssert", "FileResource"]
+__getattr__, __all__ = lazy_exports(__name__, {
+    "FileContentMatchesAssert": ".assertions",
+    "FileExistsAssert": ".assertions",
+    "FileResource": ".resource",
+})

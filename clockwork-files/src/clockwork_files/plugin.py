@@ -1,17 +1,22 @@
-"""Registers the files plugin with Clockwork (entry point `clockwork`, name `files`)."""
+"""Registers the files plugin with Clockwork (entry point `clockwork`, name `files`).
+
+Classes are imported inside the hooks: `clockwork --help` loads this module, and
+only commands that need the types pay for building their models.
+"""
 
 from clockwork import hookimpl
-
-from .assertions import FileContentMatchesAssert, FileExistsAssert
-from .resource import FileResource
 
 
 @hookimpl
 def register_resources(register):
+    from .resource import FileResource
+
     register(FileResource)
 
 
 @hookimpl
 def register_assertions(register):
+    from .assertions import FileContentMatchesAssert, FileExistsAssert
+
     register(FileExistsAssert)
     register(FileContentMatchesAssert)

@@ -85,12 +85,12 @@ class FileResource(Resource):
         lead out through a symlink. What the user set is the user's call."""
         if self.path is not None:
             return
-        if "name" in self.ai_filled_fields and self.name is not None:
-            if PurePath(self.name).name != self.name or self.name in (".", ".."):
-                raise ProjectError(
-                    f"{self!r}: the AI chose the name {self.name!r}, which is not a plain "
-                    "file name; set name yourself"
-                )
+        name = self.name if "name" in self.ai_filled_fields else None
+        if name is not None and (PurePath(name).name != name or name in (".", "..")):
+            raise ProjectError(
+                f"{self!r}: the AI chose the name {name!r}, which is not a plain "
+                "file name; set name yourself"
+            )
         if "directory" not in self.ai_filled_fields or self.directory is None:
             return
         folder = PurePath(self.directory)

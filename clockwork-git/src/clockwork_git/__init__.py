@@ -1,6 +1,8 @@
 """Clockwork plugin: git repositories as resources."""
 
-from .assertions import GitRepoClonedAssert
-from .resource import GitRepoResource
+from clockwork.lazy import lazy_exports
 
-__all__ = ["GitRepoClonedAssert", "GitRepoResource"]
+__getattr__, __all__ = lazy_exports(__name__, {
+    "GitRepoClonedAssert": ".assertions",
+    "GitRepoResource": ".resource",
+})
