@@ -97,6 +97,18 @@ def test_all_passing_is_success() -> None:
     assert report.success and (report.passed, report.failed, report.total) == (2, 0, 2)
 
 
+class Exits(Assertion):
+    def check(self, resource: Resource | None) -> str:
+        sys.exit(3)
+
+
+def test_a_check_calling_sys_exit_is_an_error_not_the_end_of_the_run() -> None:
+    report = run_assertions([BlankResource(name="a", assertions=[Exits(), Passes()])])
+    exited, passed = report.details
+    assert (exited.status, exited.message) == ("error", "the check called sys.exit(3)")
+    assert passed.passed and not report.interrupted
+
+
 def test_no_assertions_is_an_empty_success() -> None:
     report = run_assertions([BlankResource(name="bare")])
     assert report.success and report.total == 0

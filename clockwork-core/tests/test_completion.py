@@ -534,6 +534,23 @@ def test_a_plugin_template_overrides_the_default_for_its_type_only(tmp_path, set
     assert "You complete infrastructure resources" in model.calls_for("data")[0].instructions
 
 
+class TextTemplatePlugin:
+    @hookimpl
+    def register_prompt_templates(self, register):
+        register("Service", "Name {name}'s image after the team; keep {unknown} as is.")
+
+
+def test_a_plain_text_template_is_guidance_for_its_type(tmp_path, settings):
+    web = Service(name="web")
+    model = ScriptedModel({"web": {"image": "team/web:1", "port": 80, "env": {}}})
+
+    with plugin_host(TextTemplatePlugin()):
+        run(tmp_path, settings, model, web)
+
+    assert "Name web's image after the team; keep {unknown} as is." in (
+        model.calls[0].instructions)
+
+
 def test_first_prompt_reads_the_user_prompt():
     from pydantic_ai.messages import ModelRequest, UserPromptPart
 

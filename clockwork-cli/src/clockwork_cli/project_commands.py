@@ -1,49 +1,199 @@
-"""Commands that act on a project's main.py: `apply`, `plan`, `destroy`, `assert`.
+"""Commands that act on a project's main.py: plan, apply, destroy, assert; and setup.
 
-Each is its own small command so that it can be replaced on its own; for now they
-only say they are not available.
+Each runs one workflow of `clockwork.pipeline` and reports it: text and rich views on
+a terminal, one JSON document with `--json`. Exit codes: 0 ok, 1 a check failed or
+the engine failed, 2 usage (bad file, declined, missing --yes off a terminal).
 """
 
 from __future__ import annotations
 
+import json
+import sys
+from contextlib import nullcontext
+from pathlib import Path
+from typing import Any
+
 import click
 
-NOT_AVAILABLE_EXIT_CODE = 2
+from .completion_commands import CompletionChoices, completion_options, json_option
 
 main_py_argument = click.argument("main_py", default="main.py", required=False)
+stack_option = click.option("--stack", metavar="NAME", help="Pulumi stack (CW_STACK, default dev).")
+yes_option = click.option("--yes", "-y", is_flag=True, help="Do not ask for confirmation.")
 
 
-def not_available(command: str) -> None:
-    click.echo(f"clockwork {command}: not available yet", err=True)
-    click.get_current_context().exit(NOT_AVAILABLE_EXIT_CODE)
+def _settings(main_py: str, completion: CompletionChoices | None, stack: str | None) -> Any:
+    from clockwork.pipeline import project_dir_of
+    from clockwork.settings import get_settings
+
+    folder = project_dir_of(main_py)
+    settings = completion.settings_for(folder) if completion else get_settings(folder)
+    return settings.model_copy(update={"stack": stack}) if stack else settings
+
+
+def _echo_json(data: Any) -> None:
+    click.echo(json.dumps(data, indent=2, default=str))
+
+
+def _run_options(completion: CompletionChoices | None, on_event: Any = None) -> Any:
+    from clockwork.pipeline import RunOptions
+
+    from .ui import CompletionProgress
+
+    return RunOptions(
+        use_cache=completion.use_cache if completion else True,
+        on_completion_progress=CompletionProgress(),
+        on_engine_event=on_event,
+    )
 
 
 @click.command()
 @main_py_argument
-def apply(main_py: str) -> None:
+@stack_option
+@completion_options
+@json_option
+def plan(main_py: str, stack: str | None, completion: CompletionChoices, as_json: bool) -> None:
+    """Show what `apply` would deploy: the completed resources (AI-filled fields marked
+    [AI]), the Pulumi resources they compile to, and a preview against the stack."""
+    from clockwork import pipeline
+
+    from .ui import print_plan
+
+    options = _run_options(completion)
+    try:
+        result = pipeline.plan(main_py, options, _settings(main_py, completion, stack))
+    finally:
+        options.on_completion_progress.close()
+    if as_json:
+        _echo_json(result.to_dict())
+    else:
+        print_plan(result.to_dict())
+
+
+@click.command()
+@main_py_argument
+@stack_option
+@yes_option
+@completion_options
+@json_option
+def apply(main_py: str, stack: str | None, yes: bool, completion: CompletionChoices,
+          as_json: bool) -> None:
     """Complete, compile and deploy the resources declared in MAIN_PY."""
-    not_available("apply")
+    from clockwork import pipeline
+
+    from .ui import EngineView, print_resources
+
+    if not yes and (as_json or not sys.stdin.isatty()):
+        raise click.UsageError("not a terminal to confirm in: pass --yes to deploy")
+
+    def confirm(planned: Any) -> bool:
+        if yes:
+            return True
+        print_resources(planned.to_dict()["resources"])
+        return click.confirm("Deploy these resources?", default=False, err=True)
+
+    settings = _settings(main_py, completion, stack)
+    with EngineView(f"clockwork apply ({settings.stack})") as view:
+        options = _run_options(completion, view.on_event)
+        try:
+            result = pipeline.apply(main_py, options, confirm, settings)
+        finally:
+            options.on_completion_progress.close()
+    if as_json:
+        _echo_json(result.to_dict())
+    elif result.engine is None:
+        click.echo("nothing deployed", err=True)
+    else:
+        click.echo(f"applied: {result.engine.summary()}")
+    if result.engine is None:
+        sys.exit(2)
 
 
 @click.command()
 @main_py_argument
-def plan(main_py: str) -> None:
-    """Show what `apply` would complete and deploy, without deploying."""
-    not_available("plan")
+@stack_option
+@yes_option
+@click.option("--dry-run", is_flag=True, help="List what would be removed; change nothing.")
+@click.option("--keep-files", is_flag=True,
+              help="Keep the folders Clockwork created (only the stack is destroyed).")
+@json_option
+def destroy(main_py: str, stack: str | None, yes: bool, dry_run: bool, keep_files: bool,
+            as_json: bool) -> None:
+    """Destroy what `apply` deployed for MAIN_PY, then the empty folders Clockwork made.
+
+    MAIN_PY is not run: destroy works even when it no longer loads."""
+    from clockwork import pipeline
+
+    from .ui import EngineView
+
+    if not (yes or dry_run):
+        if as_json or not sys.stdin.isatty():
+            raise click.UsageError("not a terminal to confirm in: pass --yes to destroy")
+        folder = pipeline.project_dir_of(main_py)
+        if not click.confirm(f"Destroy everything deployed from {folder}?", err=True):
+            sys.exit(2)
+    settings = _settings(main_py, None, stack)
+    with EngineView(f"clockwork destroy ({settings.stack})") as view:
+        result = pipeline.destroy(main_py, dry_run=dry_run, keep_files=keep_files,
+                                  options=_run_options(None, view.on_event), settings=settings)
+    if as_json:
+        _echo_json(result.to_dict())
+        return
+    _print_destroy(result)
 
 
-@click.command()
-@main_py_argument
-def destroy(main_py: str) -> None:
-    """Remove everything `apply` deployed for MAIN_PY."""
-    not_available("destroy")
+def _print_destroy(result: Any) -> None:
+    verb = "would remove" if result.dry_run else "removed"
+    if result.engine is not None:
+        click.echo(f"stack: {result.engine.summary()}")
+    if result.engine_skipped:
+        click.echo(result.engine_skipped)
+    for folder in result.cleanup.removed:
+        click.echo(f"{verb} folder {folder}")
+    for folder, why in result.cleanup.kept.items():
+        click.echo(f"kept folder {folder}: {why}")
 
 
 @click.command("assert")
 @main_py_argument
-def assert_command(main_py: str) -> None:
-    """Run the assertions of the resources in MAIN_PY against what is deployed."""
-    not_available("assert")
+@json_option
+def assert_command(main_py: str, as_json: bool) -> None:
+    """Run the assertions of the resources in MAIN_PY against what is deployed.
+    Exit status 1 when any fails."""
+    from clockwork import pipeline
+
+    from .ui import print_assert_report, stderr_console
+
+    console = stderr_console()
+    with console.status("running assertions") if console.is_terminal else nullcontext():
+        report = pipeline.check(main_py, _settings(main_py, None, None))
+    data = report.to_dict()
+    if as_json:
+        _echo_json(data)
+    else:
+        print_assert_report(data)
+    if report.interrupted:
+        sys.exit(130)
+    if not report.success:
+        sys.exit(1)
 
 
-COMMANDS = (apply, plan, destroy, assert_command)
+@click.command()
+@json_option
+def setup(as_json: bool) -> None:
+    """Install the Pulumi CLI into Clockwork's folder (~/.clockwork/pulumi), unless one
+    is already on PATH there."""
+    from clockwork.engine import find_pulumi_cli, install_pulumi_cli
+
+    found = find_pulumi_cli()
+    installed = found is None
+    if installed:
+        click.echo("installing the Pulumi CLI…", err=True)
+        found = install_pulumi_cli()
+    if as_json:
+        _echo_json({"pulumi": str(found), "installed": installed})
+    else:
+        click.echo(f"Pulumi CLI {'installed at' if installed else 'found at'} {Path(found)}")
+
+
+COMMANDS = (apply, plan, destroy, assert_command, setup)

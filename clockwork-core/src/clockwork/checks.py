@@ -108,6 +108,8 @@ def run_one(resource: Resource, check: Assertion) -> CheckOutcome:
             box["result"] = outcome(False, str(failure), "failed")
         except Exception as error:  # a broken check is a failed check, not a crash
             box["result"] = outcome(False, f"{type(error).__name__}: {error}", "error")
+        except SystemExit as exit_:  # nor may a check end the run
+            box["result"] = outcome(False, f"the check called sys.exit({exit_.code})", "error")
 
     worker = threading.Thread(target=work, daemon=True, name=f"assert {check.type_name()}")
     worker.start()

@@ -213,3 +213,37 @@ def run_blocking(function: Callable[[], Any]) -> Any:
         return function()
     with concurrent.futures.ThreadPoolExecutor(max_workers=1) as pool:
         return pool.submit(function).result()
+
+
+# ----- what the engine is doing, from its event stream ------------------------------------
+
+
+@dataclass
+class Step:
+    """One resource's progress in an engine run, read from a Pulumi engine event."""
+
+    urn: str
+    name: str
+    type: str
+    op: str  # create, update, delete, replace, same, refresh, read …
+    status: str  # running | done | failed
+    message: str = ""
+
+
+def step_from_event(event: Any) -> Step | None:
+    """The resource step an event reports, or None for events about no resource
+    (prelude, stdout, summary, diagnostics without a URN)."""
+    for attribute, status in (("resource_pre_event", "running"),
+                              ("res_outputs_event", "done"),
+                              ("res_op_failed_event", "failed")):
+        payload = getattr(event, attribute, None)
+        if payload is not None:
+            meta = payload.metadata
+            op = getattr(meta.op, "value", meta.op)
+            return Step(meta.urn, meta.urn.rsplit("::", 1)[-1], meta.type, str(op), status)
+    diagnostic = getattr(event, "diagnostic_event", None)
+    if diagnostic is not None and diagnostic.urn and diagnostic.severity == "error":
+        urn = diagnostic.urn
+        return Step(urn, urn.rsplit("::", 1)[-1], urn.split("::")[-2].split("$")[-1], "",
+                    "failed", diagnostic.message.strip())
+    return None

@@ -105,7 +105,7 @@ class PlanResult:
             "main": str(self.project.main_path),
             "resources": [describe_resource(r) for r in self.project.resources],
             "pulumi_resources": [
-                {"type": r.type, "name": r.name, "parent": r.parent,
+                {"type": r.type, "name": r.name, "urn": r.urn, "parent": r.parent,
                  "dependencies": r.dependencies} for r in self.registered
             ],
             "preview": None if self.preview is None else {

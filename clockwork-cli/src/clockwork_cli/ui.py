@@ -1,0 +1,149 @@
+"""How long work looks on a terminal: completion progress, the engine's live view,
+and the plan and assert reports. rich is imported here only, by commands that report.
+
+Everything drawn goes to stderr, so stdout stays clean for `--json`.
+"""
+
+from __future__ import annotations
+
+import json
+import threading
+from typing import Any
+
+import click
+from rich.console import Console
+from rich.live import Live
+from rich.table import Table
+
+AI_MARK = "[AI]"
+
+
+def stderr_console() -> Console:
+    return Console(stderr=True, highlight=False, emoji=False, markup=False)
+
+
+class CompletionProgress:
+    """Callback for the completer: one spinner line saying which resource is being done."""
+
+    def __init__(self, console: Console | None = None):
+        self.console = console or stderr_console()
+        self.status: Any = None
+
+    def __call__(self, resource: Any, status: str) -> None:
+        if not self.console.is_terminal:
+            return
+        text = f"completing {resource.display_name}: {status}"
+        if self.status is None:
+            self.status = self.console.status(text)
+            self.status.start()
+        else:
+            self.status.update(text)
+
+    def close(self) -> None:
+        if self.status is not None:
+            self.status.stop()
+            self.status = None
+
+
+class EngineView:
+    """Live table of the resources the Pulumi engine is creating, updating or deleting.
+
+    Pulumi calls `on_event` from its own thread; the table is redrawn under a lock.
+    Off a terminal, one line per finished or failed step instead.
+    """
+
+    SYMBOLS = {"create": "+", "update": "~", "delete": "-", "replace": "+-", "same": " "}
+
+    def __init__(self, title: str, console: Console | None = None):
+        self.console = console or stderr_console()
+        self.title = title
+        self.steps: dict[str, Any] = {}
+        self.lock = threading.Lock()
+        self.live: Live | None = None
+
+    def __enter__(self) -> EngineView:
+        if self.console.is_terminal:
+            self.live = Live(self._table(), console=self.console, refresh_per_second=8)
+            self.live.start()
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        if self.live is not None:
+            self.live.update(self._table())
+            self.live.stop()
+
+    def on_event(self, event: Any) -> None:
+        from clockwork.engine import step_from_event
+
+        step = step_from_event(event)
+        if step is None or (step.op == "same" and step.status != "failed"):
+            return
+        with self.lock:
+            known = self.steps.get(step.urn)
+            if known is not None and not step.op:
+                step.op = known.op  # a diagnostic carries no op: keep the one we saw
+            self.steps[step.urn] = step
+            if self.live is not None:
+                self.live.update(self._table())
+            elif step.status != "running":
+                self.console.print(self._line(step))
+
+    def _line(self, step: Any) -> str:
+        symbol = self.SYMBOLS.get(step.op, step.op)
+        detail = f": {step.message}" if step.message else ""
+        return f"{symbol} {step.type} {step.name} {step.status}{detail}"
+
+    def _table(self) -> Table:
+        table = Table("", "resource", "type", "status", title=self.title, title_justify="left")
+        for step in self.steps.values():
+            table.add_row(self.SYMBOLS.get(step.op, step.op), step.name, step.type,
+                          step.status + (f": {step.message}" if step.message else ""))
+        return table
+
+
+# ----- reports ----------------------------------------------------------------------------
+
+
+def print_resources(resources: list[dict[str, Any]]) -> None:
+    """Each completed resource with its fields; the AI's values marked [AI]."""
+    for resource in resources:
+        parent = f"  (in {resource['parent']})" if resource["parent"] else ""
+        click.echo(f"{resource['type']} {resource['name']!r}{parent}")
+        fields = {k: v for k, v in resource["fields"].items() if v is not None}
+        width = max((len(key) for key in fields), default=0)
+        for key, value in fields.items():
+            mark = f"  {AI_MARK}" if key in resource["ai_filled"] else ""
+            click.echo(f"  {key:<{width}}  {json.dumps(value, ensure_ascii=False)}{mark}")
+        if resource["connects_to"]:
+            click.echo(f"  connects to: {', '.join(resource['connects_to'])}")
+        click.echo()
+
+
+def print_plan(plan: dict[str, Any]) -> None:
+    print_resources(plan["resources"])
+    registered = plan["pulumi_resources"]
+    if registered:
+        names = {r["urn"]: r["name"] for r in registered if "urn" in r}
+        click.echo(f"Pulumi resources the program registers ({len(registered)}):")
+        for resource in registered:
+            parent = names.get(resource["parent"], "")
+            inside = f"  in {parent}" if parent else ""
+            click.echo(f"  + {resource['type']}  {resource['name']}{inside}")
+        click.echo()
+    if plan["preview"] is not None:
+        click.echo(f"preview against the stack: {plan['preview']['summary']}")
+    if plan["preview_skipped"]:
+        click.echo(plan["preview_skipped"])
+
+
+def print_assert_report(report: dict[str, Any]) -> None:
+    table = Table("", "resource", "assertion", "result", title_justify="left")
+    for detail in report["details"]:
+        mark = "✓" if detail["passed"] else "✗"
+        table.add_row(mark, detail["resource"], detail["assertion"], detail["message"])
+    console = Console(highlight=False, emoji=False, markup=False)
+    if report["details"]:
+        console.print(table)
+    interrupted = " (interrupted)" if report["interrupted"] else ""
+    console.print(f"{report['passed']} passed, {report['failed']} failed, "
+                  f"{report['total']} total{interrupted}")

@@ -1,0 +1,184 @@
+"""`clockwork show` and `clockwork cache`, run in-process with click's CliRunner, with a
+deterministic third-party completer instead of a model."""
+
+from __future__ import annotations
+
+import json
+import subprocess
+import sys
+import textwrap
+from pathlib import Path
+
+import pytest
+from click.testing import CliRunner
+
+from clockwork import hookimpl
+from clockwork.completion import CompletionOutcome, CompletionRequest
+from clockwork.testing import plugin_host
+from clockwork_cli.main import build_cli
+
+MAIN_PY = textwrap.dedent("""\
+    from pydantic import Field
+    from clockwork import Resource
+
+    class Service(Resource):
+        image: str | None = Field(None, description="Container image.")
+        port: int | None = None
+
+    db = Service(name="db", description="Postgres", port=5432)
+    web = Service(name="web", description="Front end", image="nginx:1.27", port=80)
+""")
+
+
+class TeamImageCompleter:
+    """Fills every image with the model's name: no network, same answer every time."""
+
+    def __init__(self, settings):
+        self.model = settings.model
+
+    async def complete(self, request: CompletionRequest) -> CompletionOutcome:
+        return CompletionOutcome({"image": f"{self.model}:1"}, model_calls=1)
+
+
+class TeamImagePlugin:
+    @hookimpl
+    def register_completers(self, register):
+        register("team", TeamImageCompleter)
+
+
+@pytest.fixture
+def project(clean_env: pytest.MonkeyPatch, tmp_path: Path) -> Path:
+    (tmp_path / "main.py").write_text(MAIN_PY)
+    with plugin_host(TeamImagePlugin()):
+        yield tmp_path
+
+
+def clockwork(*args: str) -> tuple[int, str, str]:
+    result = CliRunner().invoke(build_cli(), list(args))
+    if result.exception and not isinstance(result.exception, SystemExit):
+        raise result.exception
+    return result.exit_code, result.stdout, result.stderr
+
+
+def show_json(project: Path, *options: str) -> dict:
+    code, out, err = clockwork("show", str(project / "main.py"), "--completer", "team",
+                               "--json", *options)
+    assert code == 0, err
+    return json.loads(out)
+
+
+def test_show_json_gives_fields_and_what_the_ai_filled(project):
+    shown = show_json(project, "--model", "acme")
+
+    db, web = shown["resources"]
+    assert db["fields"]["image"] == "acme:1" and db["ai_filled"] == ["image"]
+    assert db["fields"]["port"] == 5432
+    assert web["fields"]["image"] == "nginx:1.27" and web["ai_filled"] == []
+    assert shown["completion"]["model_calls"] == 1
+
+
+def test_show_marks_ai_filled_fields(project):
+    code, out, _ = clockwork("show", str(project / "main.py"), "--completer", "team",
+                             "--model", "acme")
+
+    assert code == 0
+    db_block, web_block = out.split("Service 'web'")
+    assert db_block.splitlines()[0] == "Service 'db'"
+    assert '  image        "acme:1"  [AI]' in db_block.splitlines()
+    assert "  port         5432" in db_block.splitlines()
+    assert '  image        "nginx:1.27"' in web_block.splitlines()
+    assert "[AI]" not in web_block
+    assert out.rstrip().endswith("completed by the model: 1 (1 calls); from the cache: 0")
+
+
+def test_show_one_resource_by_name(project, monkeypatch):
+    monkeypatch.chdir(project)
+
+    code, out, _ = clockwork("show", "db", "--completer", "team", "--json")
+
+    assert code == 0
+    assert [r["name"] for r in json.loads(out)["resources"]] == ["db"]
+
+
+def test_show_an_unknown_resource_is_an_error_before_any_completion(project):
+    code, _, err = clockwork("show", str(project / "main.py"), "nope", "--completer", "nope")
+
+    assert code == 2
+    assert "error: no resource named 'nope'" in err
+
+
+def test_an_unknown_completer_is_an_error_line(project):
+    code, out, err = clockwork("show", str(project / "main.py"), "--completer", "nope")
+
+    assert code == 2
+    assert out == ""
+    assert err.startswith("error: could not complete Service 'db'")
+    assert "unknown completer 'nope'" in err
+
+
+def test_second_show_comes_from_the_cache_and_cache_stats_counts_it(project):
+    show_json(project)
+    again = show_json(project)
+
+    assert again["completion"]["model_calls"] == 0
+    assert again["completion"]["cache_hits"] == 1
+    code, out, _ = clockwork("cache", "stats", str(project), "--json")
+    stats = json.loads(out)
+    assert code == 0
+    assert (stats["entries"], stats["hits"], stats["misses"]) == (1, 1, 1)
+    assert stats["path"] == str(project / ".clockwork" / "cache" / "completions.sqlite3")
+
+
+def test_the_model_option_is_part_of_the_cache_key(project):
+    show_json(project, "--model", "one")
+    changed = show_json(project, "--model", "two")
+
+    assert changed["resources"][0]["fields"]["image"] == "two:1"
+    assert changed["completion"]["model_calls"] == 1
+
+
+def test_no_cache_neither_reads_nor_writes_the_cache(project):
+    show_json(project)
+    fresh = show_json(project, "--no-cache")
+
+    assert fresh["completion"]["model_calls"] == 1
+    code, out, _ = clockwork("cache", "stats", str(project), "--json")
+    assert json.loads(out)["entries"] == 1
+
+
+def test_cache_clear_empties_the_cache(project):
+    show_json(project)
+
+    code, out, _ = clockwork("cache", "clear", str(project / "main.py"))
+    assert code == 0 and out.strip() == "removed 1 cached completion"
+    code, out, _ = clockwork("cache", "stats", str(project))
+    assert "entries: 0" in out
+
+
+def test_cache_stats_text_of_a_project_without_a_cache(project):
+    code, out, _ = clockwork("cache", "stats", str(project))
+
+    assert code == 0
+    assert "entries: 0" in out and "size:    0 B" in out
+    assert not (project / ".clockwork").exists()
+
+
+# Imports the CLI and the completion module, and completes a fully specified project
+# with core's own completer selected: none of that may load pydantic-ai.
+def test_start_up_and_a_fully_specified_project_never_import_pydantic_ai(tmp_path):
+    script = textwrap.dedent(f"""\
+        import sys
+        import clockwork_cli.main
+        from clockwork.completion import complete_project
+        from clockwork.loader import load_project
+        from clockwork.settings import Settings
+        (main := __import__("pathlib").Path({str(tmp_path)!r}) / "main.py").write_text(
+            "from clockwork import BlankResource\\nsite = BlankResource(name='site')\\n")
+        report = complete_project(load_project(main), Settings(_env_file=None))
+        print(report.model_calls, "pydantic_ai" in sys.modules)
+    """)
+
+    result = subprocess.run([sys.executable, "-c", script], capture_output=True, text=True,
+                            check=True, env={"PATH": "/usr/bin:/bin"})
+
+    assert result.stdout.split() == ["0", "False"]
