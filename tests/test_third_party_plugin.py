@@ -259,3 +259,15 @@ def test_main_py_loads_despite_a_broken_plugin(broken_python: Path, main_py: Pat
     assert result.returncode == 0, result.stderr
     assert [entry[:2] for entry in json.loads(result.stdout)] == [["SampleResource", "thing"]]
     assert len(result.stderr.splitlines()) == 1 and BROKEN in result.stderr
+
+
+# ----- the plugin author's own tests ------------------------------------------------------
+
+
+def test_the_sample_plugins_own_tests_pass_with_clockwork_testing(sample_python: Path) -> None:
+    """What a plugin author runs, in an environment where the plugin is installed."""
+    result = run(sample_python, "-m", "pytest", "-q", "-p", "no:cacheprovider",
+                 str(SAMPLE_PLUGIN / "tests"))
+
+    assert result.returncode == 0, result.stdout + result.stderr
+    assert "4 passed" in result.stdout

@@ -167,7 +167,7 @@ def test_missing_plugin_import_names_the_type_and_distribution(tmp_path):
 def test_missing_plugin_import_with_several_names(tmp_path):
     write(tmp_path, "from clockwork_nonexistent.sub import Foo, Bar\n")
     message = load_error(tmp_path)
-    assert "resource type Foo, Bar comes from clockwork-nonexistent" in message
+    assert "Foo, Bar come from clockwork-nonexistent, which is not installed" in message
 
 
 def test_missing_plugin_plain_import_names_the_module(tmp_path):

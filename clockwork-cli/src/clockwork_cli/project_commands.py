@@ -10,7 +10,6 @@ from __future__ import annotations
 import json
 import sys
 from contextlib import nullcontext
-from pathlib import Path
 from typing import Any
 
 import click
@@ -187,13 +186,13 @@ def setup(as_json: bool) -> None:
 
     found = find_pulumi_cli()
     installed = found is None
-    if installed:
+    if found is None:
         click.echo("installing the Pulumi CLI…", err=True)
         found = install_pulumi_cli()
     if as_json:
         _echo_json({"pulumi": str(found), "installed": installed})
     else:
-        click.echo(f"Pulumi CLI {'installed at' if installed else 'found at'} {Path(found)}")
+        click.echo(f"Pulumi CLI {'installed at' if installed else 'found at'} {found}")
 
 
 COMMANDS = (apply, plan, destroy, assert_command, setup)

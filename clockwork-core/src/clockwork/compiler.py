@@ -44,11 +44,9 @@ class PulumiCompiler:
 
     def build_program(self, ordered: Sequence[Resource]) -> Callable[[], None]:
         """A Pulumi program that registers `ordered` (already topologically sorted)."""
-        missing = [r for r in ordered if r.name is None]
-        if missing:
-            raise CompileError(
-                f"{missing[0]!r} has no name: set name= or let the AI complete it"
-            )
+        unnamed = next((r for r in ordered if r.name is None), None)
+        if unnamed is not None:  # checked before anything registers: all or nothing
+            raise CompileError(f"{unnamed!r} has no name: set name= or let the AI complete it")
 
         def program() -> None:
             created: dict[int, Any] = {}
@@ -70,7 +68,7 @@ def _compile_one(resource: Resource, created: dict[int, Any]) -> Any:
         if resource.all_children:
             # A composite is a component; its own Pulumi resources (if any) live inside it.
             component = pulumi.ComponentResource(
-                COMPOSITE_TYPE.format(resource.type_name()), resource.name, None, opts
+                COMPOSITE_TYPE.format(resource.type_name()), resource.require_name(), None, opts
             )
             resource.to_pulumi(pulumi.ResourceOptions(parent=component))
             component.register_outputs({})

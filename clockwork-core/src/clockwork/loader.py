@@ -141,7 +141,12 @@ def _last_line_in(path: Path, error: BaseException) -> int | None:
 def _missing_plugin_message(path: Path, module: str) -> str:
     distribution = module.split(".")[0].replace("_", "-")
     names = _names_imported_from(path, module.split(".")[0])
-    what = f"resource type {', '.join(names)} comes" if names else f"module {module} comes"
+    if not names:
+        what = f"module {module} comes"
+    elif len(names) == 1:
+        what = f"resource type {names[0]} comes"
+    else:
+        what = f"{', '.join(names)} come"
     return f"{what} from {distribution}, which is not installed (pip install {distribution})"
 
 

@@ -185,7 +185,7 @@ class PluginHost:
 
 def _register_callback(registry: Registry, kind: str, distribution: str) -> Callable[..., None]:
     if kind in ("resources", "assertions"):
-        def register_type(cls: type, name: str | None = None) -> None:
+        def register_type(cls: Any, name: str | None = None) -> None:
             registry.add(kind, name or cls.type_name(), cls, distribution)
         return register_type
 

@@ -134,6 +134,12 @@ class Resource(BaseModel):
     def __repr__(self) -> str:
         return f"{self.type_name()}({self.display_name!r})"
 
+    def require_name(self) -> str:
+        """The name, for code that needs one (compiling, deploying)."""
+        if self.name is None:
+            raise ProjectError(f"{self!r} has no name: set name= or let the AI complete it")
+        return self.name
+
     @property
     def project_dir(self) -> Path:
         """Folder of the main.py that declared this resource (cwd when built elsewhere)."""

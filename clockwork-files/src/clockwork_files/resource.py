@@ -120,4 +120,4 @@ class FileResource(Resource):
             "content": self.content,
             "mode": self.mode or DEFAULT_MODE,
         }
-        return ManagedFile(self.name, inputs, opts)
+        return ManagedFile(self.require_name(), inputs, opts)

@@ -139,4 +139,4 @@ class GitRepoResource(Resource):
             "pull": self.pull,
             "present": self.present,
         }
-        return GitRepo(self.name, inputs, opts)
+        return GitRepo(self.require_name(), inputs, opts)
