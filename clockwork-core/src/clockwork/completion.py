@@ -392,8 +392,8 @@ class _CompletionRun:
         template = template_for(resource.type_name(), self.registry.prompt_templates)
         context = build_prompt_context(resource)
         output_type = output_model_for(resource)
-        key = self._key(context, output_type, template)
-        cached = self._from_cache(resource, key)
+        key = self._key(context, output_type, template) if self.cache is not None else None
+        cached = self._from_cache(resource, key) if key is not None else None
         if cached is not None:
             self.progress(resource, "cached")
             return cached
@@ -404,7 +404,7 @@ class _CompletionRun:
             except BaseException:
                 self.progress(resource, "failed")
                 raise
-        if self.cache is not None:
+        if self.cache is not None and key is not None:
             self.cache.put(key, completion.filled, resource_type=resource.type_name(),
                            resource_name=resource.name)
         self.progress(resource, "completed")
@@ -470,8 +470,7 @@ class _CompletionRun:
         })
 
     def _from_cache(self, resource: Resource, key: str) -> ResourceCompletion | None:
-        if self.cache is None:
-            return None
+        assert self.cache is not None
         values = self.cache.get(key)
         if values is None:
             return None
