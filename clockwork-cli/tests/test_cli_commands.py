@@ -182,19 +182,7 @@ def test_two_plugins_claiming_one_type_name_is_an_error(runner: CliRunner) -> No
     )
 
 
-# ----- project command stubs --------------------------------------------------------------
-
-
-@pytest.mark.parametrize("command", ["apply", "plan", "destroy", "assert"])
-@pytest.mark.parametrize("main_py", [[], ["project/main.py"]])
-def test_project_commands_are_not_available_yet(runner: CliRunner, command: str,
-                                                main_py: list[str]) -> None:
-    with plugin_host():
-        result = invoke(runner, command, *main_py)
-
-    assert result.exit_code == 2
-    assert result.stdout == ""
-    assert result.stderr == f"clockwork {command}: not available yet\n"
+# ----- project commands --------------------------------------------------------------
 
 
 @pytest.mark.parametrize("command", ["apply", "plan", "destroy", "assert"])

@@ -231,6 +231,31 @@ def test_garbage_forever_is_an_error_naming_the_resource_and_fields(tmp_path, se
     assert web.image is None and web.ai_filled_fields == frozenset()
 
 
+def test_what_depends_on_a_failed_resource_is_not_attempted(tmp_path, settings):
+    db = Service(name="db")
+    api = Service(name="api").connect(db)
+    model = ScriptedModel({"db": {"image": "no-tag", "port": 1, "env": {}}, "api": API_VALUES})
+    settings = settings.model_copy(update={"completion_max_retries": 0})
+
+    with pytest.raises(CompletionError, match="Service 'db'") as caught:
+        run(tmp_path, settings, model, api)
+
+    assert model.order == ["db"]
+    assert "api" not in str(caught.value)
+
+
+def test_every_failed_resource_is_named_the_first_in_project_order_in_full(tmp_path,
+                                                                         settings):
+    model = ScriptedModel(lambda name, attempt: {"image": "no-tag", "port": 1, "env": {}})
+    settings = settings.model_copy(update={"completion_max_retries": 0})
+
+    with pytest.raises(CompletionError) as caught:
+        run(tmp_path, settings, model, Service(name="a"), Service(name="b"))
+
+    assert str(caught.value).startswith("could not complete Service 'a'")
+    assert str(caught.value).endswith("(and 1 more could not be completed: 'b')")
+
+
 def test_a_model_that_does_not_answer_in_time_is_an_error(tmp_path, settings):
     web = Service(name="web")
     model = ScriptedModel({"web": {"image": "a:1", "port": 1, "env": {}}}, delay=5)

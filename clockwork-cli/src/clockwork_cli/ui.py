@@ -80,13 +80,19 @@ class EngineView:
             return
         with self.lock:
             known = self.steps.get(step.urn)
-            if known is not None and not step.op:
-                step.op = known.op  # a diagnostic carries no op: keep the one we saw
+            repeated = False
+            if known is not None:
+                step.op = step.op or known.op  # a diagnostic carries no op: keep the one we saw
+                if known.status == step.status == "failed":
+                    # The engine sends the error diagnostic, then resOpFailedEvent: keep
+                    # the diagnostic's message, and say the same failure once.
+                    step.message = step.message or known.message
+                    repeated = self._line(step) == self._line(known)
             self.steps[step.urn] = step
             if self.live is not None:
                 self.live.update(self._table())
-            elif step.status != "running":
-                self.console.print(self._line(step))
+            elif step.status != "running" and not repeated:
+                self.console.print(self._line(step), soft_wrap=True)  # one line, even in a log
 
     def _line(self, step: Any) -> str:
         symbol = self.SYMBOLS.get(step.op, step.op)
@@ -137,7 +143,11 @@ def print_plan(plan: dict[str, Any]) -> None:
 
 
 def print_assert_report(report: dict[str, Any]) -> None:
-    table = Table("", "resource", "assertion", "result", title_justify="left")
+    table = Table("", "resource", title_justify="left")
+    # Folded, not cut short with "…": off a terminal (80 columns) a failure's path and
+    # reason must still be there in full.
+    table.add_column("assertion", overflow="fold")
+    table.add_column("result", overflow="fold")
     for detail in report["details"]:
         mark = "✓" if detail["passed"] else "✗"
         table.add_row(mark, detail["resource"], detail["assertion"], detail["message"])
