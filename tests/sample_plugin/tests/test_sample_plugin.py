@@ -5,11 +5,11 @@ own suite runs them inside a venv that has the plugin, see test_third_party_plug
 """
 
 import pytest
+from clockwork_sample import SampleResource, ThingColorAssert
+from clockwork_sample import plugin as sample_plugin
 
 from clockwork import BlankResource, ProjectError
 from clockwork.testing import compile_under_mocks
-from clockwork_sample import SampleResource, ThingColorAssert
-from clockwork_sample import plugin as sample_plugin
 
 pytest_plugins = ["clockwork.testing"]
 
