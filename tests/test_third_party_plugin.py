@@ -142,6 +142,7 @@ def test_sample_plugin_is_listed_with_what_it_registers(sample_python: Path) -> 
         "completers": [],
         "compilers": [],
         "prompt_templates": ["SampleResource"],
+        "completion_tools": [],
     }
     assert SAMPLE not in result.stderr
 

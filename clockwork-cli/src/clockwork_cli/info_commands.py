@@ -16,6 +16,7 @@ REGISTERED_KINDS = {
     "completers": "completers",
     "compilers": "compilers",
     "prompt_templates": "prompt templates",
+    "completion_tools": "completion tools",
 }
 
 json_option = click.option("--json", "as_json", is_flag=True, help="Print JSON instead of text.")
