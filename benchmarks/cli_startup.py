@@ -10,6 +10,11 @@ PYTHONDONTWRITEBYTECODE is set: an installed package has its .pyc files, and com
 every module from source on each run would measure the compiler, not the start-up.
 `--no-bytecode-cache` measures with the environment as it is instead.
 
+For the record it also times `from pydantic import BaseModel`: `import pydantic` loads
+BaseModel lazily, so the official floor never builds a model class, while `clockwork
+plugins` must import every plugin's resource classes to list them. `--help` imports
+none (plugin modules register their classes inside the hooks).
+
     uv run python benchmarks/cli_startup.py [--runs 7] [--no-bytecode-cache]
 """
 
@@ -66,10 +71,15 @@ def main() -> None:
             environment = environment_with_bytecode_cache(cache_dir)
         baseline = median_seconds([sys.executable, "-c", "import click, pydantic"], runs,
                                   environment)
+        model_floor = median_seconds(
+            [sys.executable, "-c", "import click; from pydantic import BaseModel"], runs,
+            environment)
         help_time = median_seconds([clockwork, "--help"], runs, environment)
         plugins_time = median_seconds([clockwork, "plugins"], runs, environment)
 
     print(f"import click, pydantic: {baseline * 1000:7.1f} ms")
+    print(f"import click; from pydantic import BaseModel: {model_floor * 1000:7.1f} ms "
+          f"(plugins against it: {plugins_time / model_floor:.2f})")
     print(f"clockwork --help:       {help_time * 1000:7.1f} ms")
     print(f"clockwork plugins:      {plugins_time * 1000:7.1f} ms")
     print(f"help_ratio={help_time / baseline:.2f} plugins_ratio={plugins_time / baseline:.2f}")

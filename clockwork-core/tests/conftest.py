@@ -1,48 +1,8 @@
-"""Shared fixtures for clockwork-core's tests."""
+"""Shared fixtures for clockwork-core's tests: Clockwork's own plugin-testing fixtures."""
 
-from __future__ import annotations
-
-import os
-import shutil
-from collections.abc import Iterator
-from pathlib import Path
-
-import pytest
-
-from clockwork.settings import clear_settings_cache
-
-
-@pytest.fixture(autouse=True)
-def _fresh_settings_cache() -> Iterator[None]:
-    """Settings are cached per folder: never let one test see another's."""
-    clear_settings_cache()
-    yield
-    clear_settings_cache()
-
-
-@pytest.fixture
-def clean_env(monkeypatch: pytest.MonkeyPatch) -> pytest.MonkeyPatch:
-    """No CW_* (or Pulumi passphrase) variable from the developer's shell leaks in."""
-    for key in list(os.environ):
-        if key.upper().startswith("CW_") or key.upper() == "PULUMI_CONFIG_PASSPHRASE":
-            monkeypatch.delenv(key, raising=False)
-    return monkeypatch
-
-
-@pytest.fixture(autouse=True)
-def _pulumi_cli_marker(request: pytest.FixtureRequest) -> None:
-    """Tests marked `pulumi_cli` drive the real engine: skipped when it is not on PATH."""
-    if request.node.get_closest_marker("pulumi_cli") is not None and shutil.which("pulumi") is None:
-        pytest.skip("needs the Pulumi CLI")
-
-
-@pytest.fixture
-def no_pulumi_cli(clean_env: pytest.MonkeyPatch, tmp_path_factory: pytest.TempPathFactory
-                  ) -> Path:
-    """A clean environment where the Pulumi CLI is nowhere to be found: PATH is an empty
-    folder and CW_HOME (where `clockwork setup` installs it) another. Returns CW_HOME."""
-    empty_bin = tmp_path_factory.mktemp("empty-bin")
-    home = tmp_path_factory.mktemp("cw-home")
-    clean_env.setenv("PATH", str(empty_bin))
-    clean_env.setenv("CW_HOME", str(home))
-    return home
+from clockwork.testing import (  # noqa: F401 (fixtures, found by name)
+    clean_env,
+    fresh_settings,
+    no_pulumi_cli,
+    skip_without_pulumi_cli,
+)

@@ -9,8 +9,10 @@ compiles (see clockwork.testing).
 from __future__ import annotations
 
 import asyncio
+import contextlib
+import gc
 import warnings
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -120,5 +122,25 @@ def run_under_mocks(program: Callable[[], Any], *, project: str = "clockwork-tes
     def run() -> None:
         program()
 
-    run()
+    with cyclic_gc_paused():
+        run()
     return monitor.registered
+
+
+@contextlib.contextmanager
+def cyclic_gc_paused() -> Iterator[None]:
+    """Pause the cyclic garbage collector for a short-lived evaluation.
+
+    Pulumi's runtime makes many reference cycles (futures, outputs) per resource; with
+    the collector on, each full collection walks the whole growing heap, so a large
+    program costs more than linear time. One collection at the end is linear, and the
+    garbage held meanwhile is small (2,000 resources: about 15 MB).
+    """
+    was_enabled = gc.isenabled()
+    gc.disable()
+    try:
+        yield
+    finally:
+        if was_enabled:
+            gc.enable()
+        gc.collect()

@@ -5,6 +5,10 @@ Use it as a pytest plugin, in your conftest.py: `pytest_plugins = ["clockwork.te
 - `plugin_host(*plugins)` / fixture `clockwork_plugins`: a plugin host with core's
   built-ins and your plugin registered inline, no entry points scanned, installed as
   the process-wide host for the duration.
+- fixtures `clean_env` (no CW_* variable from the shell leaks in), `no_pulumi_cli`
+  (PATH and CW_HOME empty: engine commands must say the CLI is missing), and the
+  autouse `fresh_settings` and `skip_without_pulumi_cli` (tests marked `pulumi_cli`
+  are skipped where the Pulumi CLI is not installed).
 - `compile_under_mocks(resources)`: runs Clockwork's compiler under Pulumi's mock
   runtime and returns every resource the program registered, with inputs, parent and
   dependencies, so a test can check exactly what would be deployed.
@@ -13,22 +17,30 @@ Use it as a pytest plugin, in your conftest.py: `pytest_plugins = ["clockwork.te
 from __future__ import annotations
 
 import contextlib
+import os
+import shutil
 from collections.abc import Callable, Iterable, Iterator
+from pathlib import Path
 
 import pytest
 
 from .graph import topological_order
 from .plugins import PluginHost, get_plugin_host, set_plugin_host
 from .resource import Resource
+from .settings import clear_settings_cache
 from .simulate import RegisteredResource, RegisteredResources, run_under_mocks
 
 __all__ = [
     "RegisteredResource",
     "RegisteredResources",
+    "clean_env",
     "clockwork_plugins",
     "compile_under_mocks",
+    "fresh_settings",
+    "no_pulumi_cli",
     "plugin_host",
     "run_under_mocks",
+    "skip_without_pulumi_cli",
 ]
 
 # ----- plugins ----------------------------------------------------------------------------
@@ -63,6 +75,45 @@ def clockwork_plugins() -> Iterator[Callable[..., PluginHost]]:
     """Call with plugin objects; returns the host they are registered in."""
     with contextlib.ExitStack() as stack:
         yield lambda *plugins, **kwargs: stack.enter_context(plugin_host(*plugins, **kwargs))
+
+
+# ----- environment -----------------------------------------------------------------------
+
+
+@pytest.fixture(autouse=True)
+def fresh_settings() -> Iterator[None]:
+    """Settings are cached per folder: never let one test see another's."""
+    clear_settings_cache()
+    yield
+    clear_settings_cache()
+
+
+@pytest.fixture(autouse=True)
+def skip_without_pulumi_cli(request: pytest.FixtureRequest) -> None:
+    """Tests marked `pulumi_cli` drive the real engine: skipped where it is not installed."""
+    if request.node.get_closest_marker("pulumi_cli") and shutil.which("pulumi") is None:
+        pytest.skip("needs the Pulumi CLI")
+
+
+@pytest.fixture
+def clean_env(monkeypatch: pytest.MonkeyPatch) -> pytest.MonkeyPatch:
+    """No CW_* (or Pulumi passphrase) variable from the developer's shell leaks in."""
+    for key in list(os.environ):
+        if key.upper().startswith("CW_") or key.upper() == "PULUMI_CONFIG_PASSPHRASE":
+            monkeypatch.delenv(key, raising=False)
+    return monkeypatch
+
+
+@pytest.fixture
+def no_pulumi_cli(clean_env: pytest.MonkeyPatch, tmp_path_factory: pytest.TempPathFactory
+                  ) -> Path:
+    """A clean environment where the Pulumi CLI is nowhere to be found: PATH is an empty
+    folder and CW_HOME (where `clockwork setup` installs it) another. Returns CW_HOME."""
+    empty_bin = tmp_path_factory.mktemp("empty-bin")
+    home = tmp_path_factory.mktemp("cw-home")
+    clean_env.setenv("PATH", str(empty_bin))
+    clean_env.setenv("CW_HOME", str(home))
+    return home
 
 
 # ----- Pulumi mock harness ----------------------------------------------------------------

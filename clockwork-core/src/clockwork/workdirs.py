@@ -14,6 +14,7 @@ from collections.abc import Iterable
 from dataclasses import dataclass, field
 from pathlib import Path
 
+from .folders import missing_folders
 from .resource import Resource
 
 MANIFEST = Path(".clockwork") / "manifest.json"
@@ -44,21 +45,11 @@ def record_dirs_to_create(project_dir: Path, resources: Iterable[Resource]) -> l
     known = read_created_dirs(project_dir)
     for resource in resources:
         for folder in resource.working_directories():
-            for missing in _missing_folders(Path(folder)):
+            for missing in missing_folders(Path(folder)):
                 if str(missing) not in known:
                     known.append(str(missing))
     _write_created_dirs(project_dir, known)
     return known
-
-
-def _missing_folders(folder: Path) -> list[Path]:
-    """`folder` and its ancestors that don't exist, outermost first."""
-    missing = []
-    folder = Path(os.path.abspath(folder))
-    while not folder.exists() and not folder.is_symlink():
-        missing.append(folder)
-        folder = folder.parent
-    return list(reversed(missing))
 
 
 def refusal(folder: Path, project_dir: Path) -> str | None:

@@ -24,6 +24,8 @@ from pulumi.dynamic import (
     UpdateResult,
 )
 
+from clockwork.folders import make_parents, remove_empty_folders
+
 from .resource import parse_mode
 
 
@@ -40,27 +42,6 @@ def write_atomically(path: Path, content: str, mode: int) -> None:
     except BaseException:
         Path(temporary).unlink(missing_ok=True)
         raise
-
-
-def make_parents(path: Path) -> list[str]:
-    """Create the missing folders above `path`; return them, outermost first."""
-    missing: list[Path] = []
-    folder = path.parent
-    while not folder.exists():
-        missing.append(folder)
-        folder = folder.parent
-    for folder in reversed(missing):
-        folder.mkdir()
-    return [str(folder) for folder in reversed(missing)]
-
-
-def remove_empty_folders(created_dirs: list[str]) -> None:
-    """Remove the folders `make_parents` created, innermost first, while they are empty."""
-    for folder in reversed(created_dirs):
-        try:
-            Path(folder).rmdir()  # only when empty: anything else in it stays
-        except OSError:
-            break
 
 
 def sha256_of(text: str) -> str:

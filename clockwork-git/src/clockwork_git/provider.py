@@ -22,6 +22,8 @@ from pulumi.dynamic import (
     UpdateResult,
 )
 
+from clockwork.folders import make_parents, remove_empty_folders
+
 from . import git
 from .git import BranchNotFoundError, GitError
 from .validation import same_remote
@@ -42,26 +44,6 @@ class RefusedDeleteError(GitError):
 
 
 # ----- folders ---------------------------------------------------------------------------
-
-
-def make_parents(path: Path) -> list[str]:
-    """Create the missing folders above `path`; return them, outermost first."""
-    missing: list[Path] = []
-    folder = path.parent
-    while not folder.exists():
-        missing.append(folder)
-        folder = folder.parent
-    for folder in reversed(missing):
-        folder.mkdir()
-    return [str(folder) for folder in reversed(missing)]
-
-
-def remove_empty_folders(folders: list[str]) -> None:
-    for folder in reversed(folders):
-        try:
-            Path(folder).rmdir()  # only when empty: anything else in it stays
-        except OSError:
-            break
 
 
 def empty_folder(path: Path) -> None:

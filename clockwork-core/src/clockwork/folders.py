@@ -1,0 +1,36 @@
+"""Folders a provider creates, and removes again only when it made them and they are
+empty: what plugins' providers and `clockwork destroy` share."""
+
+from __future__ import annotations
+
+import os
+from pathlib import Path
+
+
+def missing_folders(folder: Path) -> list[Path]:
+    """`folder` and those of its parents that do not exist yet, outermost first."""
+    missing = []
+    folder = Path(os.path.abspath(folder))
+    while not folder.exists() and not folder.is_symlink():
+        missing.append(folder)
+        folder = folder.parent
+    return list(reversed(missing))
+
+
+def make_parents(path: Path) -> list[str]:
+    """Create the missing folders above `path`; return them, outermost first, so the
+    caller can record exactly what it made."""
+    created = missing_folders(path.parent)
+    for folder in created:
+        folder.mkdir()
+    return [str(folder) for folder in created]
+
+
+def remove_empty_folders(created: list[str]) -> None:
+    """Remove folders `make_parents` created, innermost first, while they are empty:
+    anything someone else put inside keeps its folder (and the folders above it)."""
+    for folder in reversed(created):
+        try:
+            Path(folder).rmdir()
+        except OSError:
+            break
