@@ -209,6 +209,25 @@ def test_plan_json_lists_the_ai_filled_fields(ai_project: Path) -> None:
     assert json.loads(result.stdout)["completion"]["model_calls"] == 1
 
 
+def test_plan_again_on_an_unchanged_main_py_calls_no_model(ai_project: Path) -> None:
+    first = clockwork("plan", str(ai_project), "--json")
+    second = clockwork("plan", str(ai_project), "--json")
+
+    assert first.exit_code == second.exit_code == 0, second.output
+    assert CannedCompleter.calls == ["notes.txt"]  # once, for the first plan only
+    again = json.loads(second.stdout)
+    assert again["completion"]["model_calls"] == 0
+    assert again["completion"]["cache_hits"] == 1
+    assert again["resources"] == json.loads(first.stdout)["resources"]  # [AI] marks kept
+
+
+def test_no_cache_asks_the_model_again(ai_project: Path) -> None:
+    clockwork("plan", str(ai_project))
+    clockwork("plan", str(ai_project), "--no-cache")
+
+    assert CannedCompleter.calls == ["notes.txt", "notes.txt"]
+
+
 # ----- apply ------------------------------------------------------------------------------
 
 

@@ -26,6 +26,7 @@ from clockwork.engine import (
     project_name_for,
     require_pulumi_cli,
     run_blocking,
+    run_engine,
 )
 from clockwork.errors import EngineMissingError
 from clockwork.settings import Settings
@@ -262,3 +263,32 @@ def test_apply_then_destroy_with_the_real_engine(
     assert not (project / "out").exists()  # the folders it created went too
     assert (project / "main.py").is_file()
     assert project.is_dir()
+
+
+@pytest.mark.pulumi_cli
+def test_a_stack_locked_by_another_run_is_a_clear_error(
+    tmp_path: Path, clean_env: pytest.MonkeyPatch
+) -> None:
+    """Two `up`s at once on one stack: the second fails in one line, exit status 1."""
+    started = threading.Event()
+    release = threading.Event()
+
+    def slow_program() -> None:
+        started.set()
+        release.wait(30)  # holds the stack's lock while the other run tries
+
+    target = StackTarget.for_project(tmp_path, settings())
+    first = open_stack(target, slow_program)
+    outcome: list[object] = []
+    runner = threading.Thread(target=lambda: outcome.append(run_engine("up", first)))
+    runner.start()
+    try:
+        assert started.wait(120)
+        second = open_stack(target, lambda: None)
+        with pytest.raises(ClockworkError, match="locked by another run") as caught:
+            run_engine("up", second)
+        assert caught.value.exit_code == 1
+        assert "\n" not in str(caught.value)
+    finally:
+        release.set()
+        runner.join(120)

@@ -1,0 +1,8 @@
+"""Shared fixtures for the cross-distribution tests: Clockwork's plugin-testing fixtures."""
+
+from clockwork.testing import (  # noqa: F401 (fixtures, found by name)
+    clean_env,
+    fresh_settings,
+    no_pulumi_cli,
+    skip_without_pulumi_cli,
+)
