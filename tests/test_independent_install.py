@@ -99,3 +99,20 @@ def test_core_imports_no_plugin_and_names_no_plugin_type() -> None:
     assert imported_packages(core) & {m for m, _ in PLUGINS.values()} == set()
     source = "\n".join(p.read_text(encoding="utf-8") for p in core.rglob("*.py"))
     assert [t for _, t in PLUGINS.values() if t in source] == []
+
+
+def test_a_plugin_left_out_of_cw_plugins_takes_its_types_away() -> None:
+    clockwork = Path(sys.executable).parent / "clockwork"
+    environment = {"PATH": str(Path(sys.executable).parent), "CW_PLUGINS": "clockwork-files"}
+
+    listed = subprocess.run([str(clockwork), "plugins", "--json"], capture_output=True,
+                            text=True, env=environment, timeout=120)
+    planned = subprocess.run([str(clockwork), "plan", str(ROOT / "examples/webapp/main.py")],
+                             capture_output=True, text=True, env=environment, timeout=120)
+
+    assert [entry["name"] for entry in json.loads(listed.stdout)] == [
+        "clockwork-core", "clockwork-files"]
+    assert planned.returncode == 2
+    assert planned.stderr == (
+        "error: resource type DockerResource comes from clockwork-docker, which is not "
+        "enabled (it is installed but not loaded: check CW_PLUGINS and the warnings above)\n")

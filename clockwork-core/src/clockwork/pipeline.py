@@ -13,7 +13,14 @@ from pathlib import Path
 from typing import Any
 
 from .checks import AssertReport, run_assertions
-from .engine import EngineResult, StackTarget, open_stack, require_pulumi_cli, run_engine
+from .engine import (
+    EngineResult,
+    StackTarget,
+    open_stack,
+    require_pulumi_cli,
+    run_blocking,
+    run_engine,
+)
 from .errors import EngineMissingError, UsageError
 from .graph import check_unique_names
 from .loader import Project, load_project
@@ -67,8 +74,13 @@ def compile_program(project: Project, settings: Settings,
 
 def deploy(project: Project, program: Callable[[], None], settings: Settings, action: str,
            options: RunOptions) -> EngineResult:
-    stack = open_stack(StackTarget.for_project(project.directory, settings), program)
-    return run_engine(action, stack, options.on_engine_event)  # type: ignore[arg-type]
+    target = StackTarget.for_project(project.directory, settings)
+
+    def run() -> EngineResult:
+        stack = open_stack(target, program)
+        return run_engine(action, stack, options.on_engine_event)  # type: ignore[arg-type]
+
+    return run_blocking(run)  # the Automation API runs its own loop: never inside ours
 
 
 def _exporting_summary(program: Callable[[], None], project: Project) -> Callable[[], None]:
@@ -220,8 +232,10 @@ def destroy(main_path: str | Path | None, *, dry_run: bool = False, keep_files: 
     engine: EngineResult | None = None
     skipped = None
     try:
-        stack = open_stack(StackTarget.for_project(project_dir, settings), lambda: None)
-        engine = run_engine("destroy", stack, options.on_engine_event, preview_only=dry_run)
+        target = StackTarget.for_project(project_dir, settings)
+        engine = run_blocking(lambda: run_engine(
+            "destroy", open_stack(target, lambda: None), options.on_engine_event,
+            preview_only=dry_run))
     except EngineMissingError as missing:
         if not dry_run:
             raise
