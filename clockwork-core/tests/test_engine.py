@@ -16,6 +16,7 @@ import pytest
 
 import clockwork_files.plugin
 from clockwork import ClockworkError
+from clockwork.blocking import run_blocking
 from clockwork.engine import (
     EngineResult,
     StackTarget,
@@ -25,7 +26,6 @@ from clockwork.engine import (
     open_stack,
     project_name_for,
     require_pulumi_cli,
-    run_blocking,
     run_engine,
 )
 from clockwork.errors import EngineMissingError

@@ -24,13 +24,13 @@ import re
 import types
 import typing
 from collections.abc import Callable, Mapping
-from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 from typing import Annotated, Any, Literal, Protocol
 
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, create_model
 from pydantic.fields import FieldInfo
 
+from .blocking import run_blocking
 from .cache import CompletionCache, cache_dir_for, cache_key
 from .errors import ClockworkError, PluginError, UsageError
 from .graph import dependencies, topological_order
@@ -526,15 +526,7 @@ def complete_project(project: Project, settings: Settings, *, use_cache: bool = 
     """Synchronous `complete_project_async`; works even where an event loop is running
     (it then runs in a worker thread, and `progress` is called from that thread)."""
 
-    def run() -> CompletionReport:
-        return asyncio.run(complete_project_async(
-            project, settings, use_cache=use_cache, progress=progress, completer=completer,
-            registry=registry,
-        ))
-
-    try:
-        asyncio.get_running_loop()
-    except RuntimeError:
-        return run()
-    with ThreadPoolExecutor(max_workers=1, thread_name_prefix="clockwork-completion") as pool:
-        return pool.submit(run).result()
+    return run_blocking(lambda: asyncio.run(complete_project_async(
+        project, settings, use_cache=use_cache, progress=progress, completer=completer,
+        registry=registry,
+    )))

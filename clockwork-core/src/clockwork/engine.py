@@ -4,13 +4,11 @@ State lives in the project folder by default (`file://<project>/.clockwork/state
 so nobody needs a Pulumi Cloud login. The Pulumi CLI is found on PATH or in
 Clockwork's own folder (`clockwork setup` installs it there); without it every
 engine call fails with one line saying so. Calls block: run them off any event loop
-(`run_blocking`).
+(`clockwork.blocking.run_blocking`).
 """
 
 from __future__ import annotations
 
-import asyncio
-import concurrent.futures
 import hashlib
 import os
 import re
@@ -202,17 +200,6 @@ def _last_line(error: BaseException) -> str:
     text = str(getattr(error, "stderr", "") or error)
     lines = [line.strip() for line in text.splitlines() if line.strip()]
     return lines[-1] if lines else type(error).__name__
-
-
-def run_blocking(function: Callable[[], Any]) -> Any:
-    """Call a blocking function; from inside a running event loop, in a worker thread
-    (the Automation API runs its own loop and must not be nested in ours)."""
-    try:
-        asyncio.get_running_loop()
-    except RuntimeError:
-        return function()
-    with concurrent.futures.ThreadPoolExecutor(max_workers=1) as pool:
-        return pool.submit(function).result()
 
 
 # ----- what the engine is doing, from its event stream ------------------------------------

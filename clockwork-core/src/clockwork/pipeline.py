@@ -12,13 +12,13 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
+from .blocking import run_blocking
 from .checks import AssertReport, run_assertions
 from .engine import (
     EngineResult,
     StackTarget,
     open_stack,
     require_pulumi_cli,
-    run_blocking,
     run_engine,
 )
 from .errors import EngineMissingError, UsageError
