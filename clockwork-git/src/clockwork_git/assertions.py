@@ -5,13 +5,13 @@ from __future__ import annotations
 import os
 from pathlib import Path
 
-from pydantic import Field, field_validator
+from pydantic import Field
 
 from clockwork import Assertion, AssertionFailed, Resource
 
 from . import git
 from .resource import GitRepoResource
-from .validation import LOCAL_PREFIXES, check_branch_name, check_repo_url, same_remote
+from .validation import LOCAL_PREFIXES, BranchName, RepoUrl, same_remote
 
 
 def _project_dir(resource: Resource | None) -> Path:
@@ -23,19 +23,9 @@ class GitRepoClonedAssert(Assertion):
     the GitRepoResource the assertion is attached to."""
 
     dest: str | None = None
-    repo_url: str | None = None
-    branch: str | None = None
+    repo_url: RepoUrl | None = None
+    branch: BranchName | None = None
     timeout_seconds: float = Field(15.0, gt=0)
-
-    @field_validator("repo_url")
-    @classmethod
-    def _valid_repo_url(cls, url: str | None) -> str | None:
-        return None if url is None else check_repo_url(url)
-
-    @field_validator("branch")
-    @classmethod
-    def _valid_branch(cls, branch: str | None) -> str | None:
-        return None if branch is None else check_branch_name(branch)
 
     def _dest(self, resource: Resource | None) -> Path:
         if self.dest is not None:

@@ -10,7 +10,7 @@ from pydantic import Field, field_validator, model_validator
 
 from clockwork import ProjectError, Resource
 
-from .validation import LOCAL_PREFIXES, check_branch_name, check_repo_url, repo_basename
+from .validation import LOCAL_PREFIXES, BranchName, RepoUrl, repo_basename
 
 if TYPE_CHECKING:
     import pulumi
@@ -24,7 +24,7 @@ class GitRepoResource(Resource):
         None, description="Which repository and what for, e.g. 'the FastAPI repository'."
     )
     name: str | None = Field(None, description="Resource name (default: the repository's name).")
-    repo_url: str | None = Field(
+    repo_url: RepoUrl | None = Field(
         None,
         description="Git URL to clone: https://, ssh://, git@host:path, file:// or a local path.",
     )
@@ -33,7 +33,7 @@ class GitRepoResource(Resource):
         description="Folder to clone into, relative to the project folder "
         "(default: the repository's name).",
     )
-    branch: str | None = Field(
+    branch: BranchName | None = Field(
         None, description="Branch to check out (default: the remote's default branch)."
     )
     pull: bool = Field(True, description="Fetch and fast-forward the branch on every deploy.")
@@ -41,16 +41,6 @@ class GitRepoResource(Resource):
 
     # A wrong guess would fail the clone; no branch means the remote's default branch.
     user_only_fields: ClassVar[frozenset[str]] = frozenset({"branch"})
-
-    @field_validator("repo_url")
-    @classmethod
-    def _valid_repo_url(cls, url: str | None) -> str | None:
-        return None if url is None else check_repo_url(url)
-
-    @field_validator("branch")
-    @classmethod
-    def _valid_branch(cls, branch: str | None) -> str | None:
-        return None if branch is None else check_branch_name(branch)
 
     @field_validator("dest")
     @classmethod

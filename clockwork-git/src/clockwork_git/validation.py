@@ -8,7 +8,10 @@ from __future__ import annotations
 
 import os
 import re
+from typing import Annotated
 from urllib.parse import unquote, urlsplit
+
+from pydantic import AfterValidator
 
 NETWORK_SCHEMES = frozenset({"https", "http", "ssh", "git", "git+ssh", "ssh+git"})
 LOCAL_PREFIXES = ("/", "./", "../", "~")
@@ -113,3 +116,8 @@ def repo_basename(url: str) -> str:
     path = urlsplit(url).path if "://" in url else url
     last = re.split(r"[/:]", path.rstrip("/"))[-1]
     return last.removesuffix(".git")
+
+
+# Field types that carry the checks, for every model that takes a URL or a branch.
+RepoUrl = Annotated[str, AfterValidator(check_repo_url)]
+BranchName = Annotated[str, AfterValidator(check_branch_name)]
