@@ -3,6 +3,7 @@
 from clockwork.testing import (  # noqa: F401 (fixtures, found by name)
     clean_env,
     fresh_settings,
+    no_model_requests,
     no_pulumi_cli,
     skip_without_pulumi_cli,
 )

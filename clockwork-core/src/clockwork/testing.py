@@ -7,8 +7,9 @@ Use it as a pytest plugin, in your conftest.py: `pytest_plugins = ["clockwork.te
   the process-wide host for the duration.
 - fixtures `clean_env` (no CW_* variable from the shell leaks in), `no_pulumi_cli`
   (PATH and CW_HOME empty: engine commands must say the CLI is missing), and the
-  autouse `fresh_settings` and `skip_without_pulumi_cli` (tests marked `pulumi_cli`
-  are skipped where the Pulumi CLI is not installed).
+  autouse `fresh_settings`, `no_model_requests` (PydanticAI's ALLOW_MODEL_REQUESTS
+  off) and `skip_without_pulumi_cli` (tests marked `pulumi_cli` are skipped where the
+  Pulumi CLI is not installed).
 - `compile_under_mocks(resources)`: runs Clockwork's compiler under Pulumi's mock
   runtime and returns every resource the program registered, with inputs, parent and
   dependencies, so a test can check exactly what would be deployed.
@@ -37,6 +38,7 @@ __all__ = [
     "clockwork_plugins",
     "compile_under_mocks",
     "fresh_settings",
+    "no_model_requests",
     "no_pulumi_cli",
     "plugin_host",
     "run_under_mocks",
@@ -86,6 +88,15 @@ def fresh_settings() -> Iterator[None]:
     clear_settings_cache()
     yield
     clear_settings_cache()
+
+
+@pytest.fixture(autouse=True)
+def no_model_requests(monkeypatch: pytest.MonkeyPatch) -> None:
+    """No test reaches a real model: PydanticAI refuses requests unless a test (a live
+    one, or one against a local stand-in server) turns them back on."""
+    import pydantic_ai.models
+
+    monkeypatch.setattr(pydantic_ai.models, "ALLOW_MODEL_REQUESTS", False)
 
 
 @pytest.fixture(autouse=True)
