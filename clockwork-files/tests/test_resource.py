@@ -247,3 +247,11 @@ def test_to_pulumi_checks_ai_paths(tmp_path):
     resource.mark_ai_filled("directory")
     with pytest.raises(ProjectError, match="leaves the project"):
         resource.to_pulumi()
+
+
+def test_a_validators_message_is_shown_as_written():
+    with pytest.raises(ProjectError) as caught:
+        FileResource(name="a.txt", description="x", content="hi", mode="999")
+    assert str(caught.value) == (
+        "invalid FileResource 'a.txt': field 'mode': mode '999' is not an octal number like '644'"
+    )

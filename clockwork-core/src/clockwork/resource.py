@@ -42,7 +42,9 @@ class ResourceValidationError(ProjectError, ValueError):
 
 def _format_error(error: Any) -> str:
     where = ".".join(str(part) for part in error["loc"]) or "value"
-    return f"field '{where}': {error['msg']}"
+    # A validator's own words need no "Value error, " label in front of them.
+    message = error["msg"].removeprefix("Value error, ")
+    return f"field '{where}': {message}"
 
 
 def _allows_none(annotation: Any) -> bool:
