@@ -39,6 +39,8 @@ def test_compiles_to_a_local_command_inside_its_parent_after_its_peers():
     assert [registered.name_of(urn) for urn in command.dependencies] == ["db"]
     assert registered.named("db").type == COMMAND_TYPE
     assert registered.named("db").dependencies == []
+    # The new container takes the old one's name: the old one must go first.
+    assert command.delete_before_replace is True
 
 
 def test_the_create_line_is_the_run_command():

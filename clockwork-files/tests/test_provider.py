@@ -192,6 +192,17 @@ def test_read_returns_current_content_and_mode(provider, tmp_path):
     assert result.outs["created_dirs"] == created.outs["created_dirs"]
 
 
+def test_read_of_a_file_replaced_by_binary_bytes_shows_a_change(provider, tmp_path):
+    target = tmp_path / "f.txt"
+    created = provider.create(props(target, "text\n"))
+    target.write_bytes(b"\xff\xfe binary")
+
+    result = provider.read(created.id, created.outs)
+
+    assert result.outs["content"] != "text\n"
+    assert provider.diff(created.id, result.outs, props(target, "text\n")).changes is True
+
+
 def test_read_of_unchanged_file_matches_create(provider, tmp_path):
     target = tmp_path / "sub" / "f.txt"
     created = provider.create(props(target, "same\n", "0755"))

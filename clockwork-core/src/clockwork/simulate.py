@@ -28,6 +28,7 @@ class RegisteredResource:
     parent: str  # URN, "" for top-level resources
     dependencies: list[str] = field(default_factory=list)  # URNs
     custom: bool = True
+    delete_before_replace: bool = False
 
 
 class RegisteredResources(list[RegisteredResource]):
@@ -77,6 +78,7 @@ def _recording_monitor() -> Any:
                         parent="" if _is_stack(request.parent) else request.parent,
                         dependencies=list(request.dependencies),
                         custom=bool(request.custom),
+                        delete_before_replace=bool(request.deleteBeforeReplace),
                     )
                 )
             return response

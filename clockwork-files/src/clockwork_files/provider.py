@@ -77,7 +77,8 @@ class FileProvider(ResourceProvider):
         path = Path(id_)
         if not path.is_file():
             return ReadResult(None, {})  # gone: Pulumi will create it again
-        content = path.read_text(encoding="utf-8")
+        # Not UTF-8 any more (replaced by hand)? Then it differs, and an update rewrites it.
+        content = path.read_bytes().decode("utf-8", errors="replace")
         mode = f"{path.stat().st_mode & 0o7777:04o}"
         return ReadResult(id_, _state({**props, "content": content, "mode": mode}))
 
