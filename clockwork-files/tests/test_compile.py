@@ -2,14 +2,12 @@
 
 from __future__ import annotations
 
-import base64
-import pickle
 from pathlib import Path
 
 import pytest
 
 from clockwork import BlankResource, ProjectError
-from clockwork.testing import compile_under_mocks, plugin_host
+from clockwork.testing import compile_under_mocks, dynamic_provider_of, plugin_host
 from clockwork_files import FileResource
 from clockwork_files.provider import FileProvider
 
@@ -30,14 +28,6 @@ def file_in(project: Path, name: str, **fields) -> FileResource:
     return resource
 
 
-def provider_of(inputs: dict) -> object:
-    """The dynamic provider Pulumi would run, as serialized into the inputs."""
-    value = inputs["__provider"]
-    if isinstance(value, dict):  # marked secret: {<sig>: <secret sig>, "value": ...}
-        value = value["value"]
-    return pickle.loads(base64.b64decode(value))
-
-
 def test_file_registers_a_dynamic_resource_with_its_inputs(tmp_path):
     registered = compile_under_mocks([file_in(tmp_path, "a.txt", content="hello\n")])
 
@@ -52,7 +42,7 @@ def test_file_registers_a_dynamic_resource_with_its_inputs(tmp_path):
     assert Path(file.inputs["path"]).is_absolute()
     assert file.inputs["content"] == "hello\n"
     assert file.inputs["mode"] == "0644"
-    assert isinstance(provider_of(file.inputs), FileProvider)
+    assert isinstance(dynamic_provider_of(file)[0], FileProvider)
 
 
 def test_compiling_writes_nothing(tmp_path):
@@ -119,3 +109,19 @@ def test_ai_path_escaping_the_project_fails_the_compile(tmp_path):
     resource.mark_ai_filled("directory")
     with pytest.raises(ProjectError, match="leaves the project folder"):
         compile_under_mocks([resource])
+
+
+def test_the_compiled_provider_does_the_work_the_engine_would_ask_of_it(tmp_path):
+    """From main.py's resource to a file on disk, with only the engine left out: the
+    provider serialized into the registered inputs runs create and delete for real."""
+    resource = file_in(tmp_path, "run.sh", directory="bin", content="#!/bin/sh\n", mode="750")
+    (compiled,) = compile_under_mocks([resource])
+    provider, inputs = dynamic_provider_of(compiled)
+
+    created = provider.create(inputs)
+
+    written = tmp_path / "bin" / "run.sh"
+    assert written.read_text() == "#!/bin/sh\n"
+    assert oct(written.stat().st_mode & 0o777) == oct(0o750)
+    provider.delete(created.id, created.outs)
+    assert list(tmp_path.iterdir()) == []  # the file and the folder it needed are gone

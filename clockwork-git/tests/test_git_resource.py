@@ -8,7 +8,7 @@ import sys
 import pytest
 
 from clockwork import BlankResource, ProjectError
-from clockwork.testing import compile_under_mocks
+from clockwork.testing import compile_under_mocks, dynamic_provider_of
 from clockwork_git import GitRepoClonedAssert, GitRepoResource
 
 URL = "https://github.com/fastapi/fastapi.git"
@@ -131,3 +131,21 @@ def test_parent_and_dependencies_are_passed_on(project, git_plugin):
     assert app_registered.type == GIT_REPO_TYPE
     assert registered.name_of(app_registered.parent) == "sources"
     assert [registered.name_of(urn) for urn in app_registered.dependencies] == ["tools"]
+
+
+def test_the_compiled_provider_clones_as_the_engine_would_ask_it_to(project, remote,
+                                                                     git_plugin):
+    """From the resource to a real clone, with only the engine left out: the provider
+    serialized into the registered inputs runs create, then the assertion checks it."""
+    repo = GitRepoResource(name="app", repo_url=remote.url, dest="vendor/app", branch="dev",
+                           assertions=[GitRepoClonedAssert()])
+    (compiled,) = compile_under_mocks([repo])
+    provider, inputs = dynamic_provider_of(compiled)
+
+    created = provider.create(inputs)
+
+    assert (project / "vendor" / "app" / "DEV.md").read_text() == "dev branch\n"
+    assert created.outs["commit"] == remote.sha("dev")
+    repo.assertions[0].check(repo)  # GitRepoClonedAssert passes on what was made
+    provider.delete(created.id, created.outs)
+    assert not (project / "vendor").exists()

@@ -10,6 +10,8 @@ Use it as a pytest plugin, in your conftest.py: `pytest_plugins = ["clockwork.te
   autouse `fresh_settings`, `no_model_requests` (PydanticAI's ALLOW_MODEL_REQUESTS
   off) and `skip_without_pulumi_cli` (tests marked `pulumi_cli` are skipped where the
   Pulumi CLI is not installed).
+- `dynamic_provider_of(registered)`: the dynamic provider (and inputs) a compiled
+  resource carries, to run its create/delete for real as the engine would.
 - `compile_under_mocks(resources)`: runs Clockwork's compiler under Pulumi's mock
   runtime and returns every resource the program registered, with inputs, parent and
   dependencies, so a test can check exactly what would be deployed.
@@ -22,6 +24,7 @@ import os
 import shutil
 from collections.abc import Callable, Iterable, Iterator
 from pathlib import Path
+from typing import Any
 
 import pytest
 
@@ -37,6 +40,7 @@ __all__ = [
     "clean_env",
     "clockwork_plugins",
     "compile_under_mocks",
+    "dynamic_provider_of",
     "fresh_settings",
     "no_model_requests",
     "no_pulumi_cli",
@@ -128,6 +132,20 @@ def no_pulumi_cli(clean_env: pytest.MonkeyPatch, tmp_path_factory: pytest.TempPa
 
 
 # ----- Pulumi mock harness ----------------------------------------------------------------
+
+
+def dynamic_provider_of(registered: RegisteredResource) -> tuple[Any, dict[str, Any]]:
+    """The dynamic provider a registered `pulumi.dynamic.Resource` carries, and its
+    inputs: call `provider.create(inputs)` to do for real what the engine would."""
+    import base64
+    import pickle
+
+    serialized = registered.inputs["__provider"]
+    if isinstance(serialized, dict):  # marked secret: {<secret signature>, "value": ...}
+        serialized = serialized["value"]
+    provider = pickle.loads(base64.b64decode(serialized))  # noqa: S301 (our own program's)
+    inputs = {k: v for k, v in registered.inputs.items() if k != "__provider"}
+    return provider, inputs
 
 
 def compile_under_mocks(resources: Iterable[Resource], *, compiler: str = "pulumi",
