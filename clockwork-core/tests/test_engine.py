@@ -292,3 +292,15 @@ def test_a_stack_locked_by_another_run_is_a_clear_error(
     finally:
         release.set()
         runner.join(120)
+
+
+def test_the_engine_runs_dynamic_providers_with_this_virtualenv() -> None:
+    import os
+    import sys
+
+    from clockwork.engine import python_environment, python_runtime
+
+    assert sys.prefix != sys.base_prefix  # the test suite runs in the workspace venv
+    assert python_runtime() == {"virtualenv": sys.prefix}
+    first_on_path = python_environment()["PATH"].split(os.pathsep)[0]
+    assert Path(first_on_path, "python").resolve() == Path(sys.executable).resolve()

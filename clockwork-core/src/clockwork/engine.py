@@ -13,6 +13,7 @@ import hashlib
 import os
 import re
 import shutil
+import sys
 import urllib.parse
 from collections.abc import Callable
 from dataclasses import dataclass, field
@@ -134,6 +135,20 @@ class EngineResult:
         return (", ".join(parts) or "no changes") + took
 
 
+def python_runtime() -> dict[str, str] | None:
+    """Runtime options naming the virtualenv Clockwork runs in: Pulumi hands them to the
+    process that hosts dynamic providers (files, git), which must import our code."""
+    if sys.prefix == sys.base_prefix:
+        return None  # not in a virtualenv: the interpreter on PATH is the one
+    return {"virtualenv": sys.prefix}
+
+
+def python_environment() -> dict[str, str]:
+    """This interpreter's folder first on PATH, for processes the engine starts."""
+    path = os.environ.get("PATH", "")
+    return {"PATH": f"{Path(sys.executable).parent}{os.pathsep}{path}"}
+
+
 def open_stack(target: StackTarget, program: Callable[[], None]) -> Any:
     """Create or select the stack, with state where `target` says."""
     cli = require_pulumi_cli()
@@ -145,11 +160,12 @@ def open_stack(target: StackTarget, program: Callable[[], None]) -> Any:
     # PulumiCommand runs <root>/bin/pulumi; both PATH installs and ours have that layout.
     command = auto.PulumiCommand(root=str(cli.parent.parent))
     settings = auto.ProjectSettings(
-        name=target.project_name, runtime="python",
+        name=target.project_name, runtime=auto.ProjectRuntimeInfo("python", python_runtime()),
         backend=auto.ProjectBackend(url=target.backend_url),
     )
     options = auto.LocalWorkspaceOptions(
-        project_settings=settings, env_vars=target.env, pulumi_command=command
+        project_settings=settings, env_vars={**target.env, **python_environment()},
+        pulumi_command=command,
     )
     try:
         return auto.create_or_select_stack(
