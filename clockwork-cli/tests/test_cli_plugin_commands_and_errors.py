@@ -41,6 +41,21 @@ class FailingCommandsPlugin:
         def broken_code():
             raise KeyError("a bug, not a user error")
 
+        @cli.command("ctrl-c")
+        def ctrl_c():
+            raise KeyboardInterrupt
+
+        @cli.command("ctrl-c-at-prompt")
+        def ctrl_c_at_prompt():
+            try:
+                raise KeyboardInterrupt
+            except KeyboardInterrupt:
+                raise click.Abort() from None  # what click.confirm does on Ctrl-C
+
+        @cli.command("end-of-input")
+        def end_of_input():
+            raise click.Abort()
+
 
 class CommandlessPlugin:
     @hookimpl
@@ -145,6 +160,29 @@ def test_other_exceptions_are_bugs_and_are_not_hidden(runner: CliRunner) -> None
 
     assert result.exit_code == 1
     assert isinstance(result.exception, KeyError)
+
+
+@pytest.mark.parametrize("command", ["ctrl-c", "ctrl-c-at-prompt"])
+def test_ctrl_c_is_exit_130_without_a_traceback(runner: CliRunner, command: str) -> None:
+    with plugin_host(FailingCommandsPlugin()):
+        result = invoke(runner, command)
+
+    assert result.exit_code == 130
+    assert result.stdout == ""
+    assert result.stderr == "\ninterrupted\n"
+
+
+def test_an_abort_that_is_not_ctrl_c_stays_click_s(runner: CliRunner) -> None:
+    with plugin_host(FailingCommandsPlugin()):
+        result = invoke(runner, "end-of-input")
+
+    assert result.exit_code == 1
+    assert "Aborted!" in result.stderr
+
+
+def test_outside_standalone_mode_ctrl_c_is_raised_not_turned_into_an_exit() -> None:
+    with plugin_host(FailingCommandsPlugin()), pytest.raises(click.Abort):  # as click does
+        build_cli().main(["ctrl-c"], standalone_mode=False)
 
 
 def test_outside_standalone_mode_the_error_itself_is_raised() -> None:

@@ -565,3 +565,19 @@ def test_a_missing_project_folder_is_exit_2(tmp_path: Path, command: list[str]) 
 
     assert result.exit_code == 2
     assert result.stderr == f"error: {tmp_path / 'nowhere'}: no such project folder\n"
+
+
+@pytest.mark.parametrize("command", [["plan"], ["plan", "--json"], ["assert"],
+                                     ["destroy", "--dry-run"], ["apply", "--yes"]])
+def test_an_invalid_setting_is_exit_2_naming_the_variable(example: Path, command: list[str],
+                                                          clean_env: pytest.MonkeyPatch,
+                                                          fresh_settings: None) -> None:
+    (example.parent / ".env").write_text("CW_OUTPUT_MODE=telepathy\n")
+
+    result = clockwork(*command, str(example))
+
+    assert result.exit_code == 2
+    assert result.stdout == ""
+    assert result.stderr.startswith("error: invalid setting")
+    assert "CW_OUTPUT_MODE: Input should be 'tool', 'native' or 'prompted'" in result.stderr
+    assert result.stderr.count("\n") == 1

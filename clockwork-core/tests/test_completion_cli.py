@@ -182,3 +182,15 @@ def test_start_up_and_a_fully_specified_project_never_import_pydantic_ai(tmp_pat
                             check=True, env={"PATH": "/usr/bin:/bin"})
 
     assert result.stdout.split() == ["0", "False"]
+
+
+@pytest.mark.parametrize("command", [["show"], ["cache", "stats"], ["cache", "clear"]])
+def test_an_invalid_setting_is_one_error_line(project, clean_env, fresh_settings, command):
+    clean_env.setenv("CW_COMPLETION_CONCURRENCY", "0")
+
+    code, out, err = clockwork(*command, str(project / "main.py"))
+
+    assert code == 2
+    assert out == ""
+    assert err == (f"error: invalid setting (environment or {project / '.env'}): "
+                   "CW_COMPLETION_CONCURRENCY: Input should be greater than or equal to 1\n")

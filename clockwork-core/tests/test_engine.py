@@ -225,6 +225,38 @@ def test_open_stack_without_the_cli_fails_before_anything_else(
     assert list(tmp_path.iterdir()) == []
 
 
+class PreviewOnlyDestroyStack:
+    """What the Automation API does for `destroy(preview_only=True)`: the plan comes as
+    engine events (ending with a summary event), while the returned result's summary is
+    the stack's last update (here: the `up` that created two resources)."""
+
+    name = "dev"
+
+    def destroy(self, on_event=None, preview_only=False):
+        from pulumi.automation import events
+
+        assert preview_only  # a dry run must never destroy for real
+        summary = events.SummaryEvent(maybe_corrupt=False, duration_seconds=0,
+                                      resource_changes={"delete": 2}, policy_packs={})
+        for event in (events.EngineEvent(sequence=1, timestamp=0,
+                                         prelude_event=events.PreludeEvent(config={})),
+                      events.EngineEvent(sequence=2, timestamp=0, summary_event=summary)):
+            if on_event is not None:
+                on_event(event)
+        last_update = type("UpdateSummary", (), {"resource_changes": {"create": 2}})()
+        return type("DestroyResult", (), {"stdout": "", "stderr": "", "summary": last_update})()
+
+
+def test_a_destroy_dry_run_reports_what_would_be_deleted() -> None:
+    seen: list[object] = []
+
+    result = run_engine("destroy", PreviewOnlyDestroyStack(), seen.append, preview_only=True)
+
+    assert result.changes == {"delete": 2}
+    assert result.summary() == "-2 delete"
+    assert len(seen) == 2  # the caller's live view still sees every event
+
+
 # ----- the real engine (needs the Pulumi CLI) -----------------------------------------------
 
 

@@ -20,7 +20,7 @@ import pytest
 import clockwork_files.plugin
 from clockwork import pipeline
 from clockwork.compiler import COMPOSITE_TYPE, CompileError
-from clockwork.errors import EngineMissingError
+from clockwork.errors import EngineMissingError, UsageError
 from clockwork.testing import plugin_host
 from clockwork.workdirs import read_created_dirs, record_dirs_to_create
 
@@ -284,3 +284,17 @@ def test_check_fails_when_a_file_is_missing_or_wrong(tmp_path: Path) -> None:
     assert "does not exist" in failed[("site.conf", "FileExistsAssert()")].message
     assert "does not match" in failed[
         ("README.md", "FileContentMatchesAssert(pattern='^# Hello')")].message
+
+
+def test_destroy_of_a_mistyped_project_folder_never_falls_back_to_its_parent(
+        tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    main, _ = deployed_site(tmp_path)
+    monkeypatch.chdir(main.parent)
+    before = everything_under(main.parent)
+
+    for typo in ("sitee", main.parent / "sitee"):
+        with pytest.raises(UsageError, match="sitee: no such project folder"):
+            pipeline.destroy(typo, dry_run=True)
+
+    assert pipeline.project_dir_of(main.parent / "gone.py") == main.parent  # a main.py
+    assert everything_under(main.parent) == before

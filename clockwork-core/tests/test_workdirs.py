@@ -297,3 +297,18 @@ def test_file_resources_pointing_anywhere_never_lead_to_removals_outside(
     assert (fake_home / "made-by-deploy").is_dir()
     assert (outside / "keep.txt").is_file()
     assert project.is_dir() and (project / "main.py").is_file()
+
+
+@pytest.mark.parametrize("text", ["{not json", "[1, 2]", '{"created_dirs": "a"}'])
+def test_a_broken_manifest_is_a_clear_error_and_nothing_is_removed(tmp_path: Path,
+                                                                    text: str) -> None:
+    from clockwork import ClockworkError
+    from clockwork.workdirs import manifest_path, remove_created_dirs
+
+    (tmp_path / "made").mkdir()
+    manifest_path(tmp_path).parent.mkdir()
+    manifest_path(tmp_path).write_text(text)
+
+    with pytest.raises(ClockworkError, match="is not a Clockwork manifest"):
+        remove_created_dirs(tmp_path)
+    assert (tmp_path / "made").is_dir()

@@ -12,6 +12,7 @@ import pytest
 
 from clockwork import (
     AssertionFailed,
+    BlankResource,
     ClockworkError,
     HealthcheckAssert,
     PortAccessibleAssert,
@@ -63,6 +64,14 @@ def test_running_fails_for_a_stopped_container(start_container, docker_cmd) -> N
 
 
 @pytest.mark.docker
+def test_running_fails_for_a_paused_container(start_container, docker_cmd) -> None:
+    started = start_container()
+    docker_cmd("pause", started.name)  # Docker still reports Running: true
+    with pytest.raises(AssertionFailed, match="is paused, not running"):
+        ContainerRunningAssert(container_name=started.name, timeout_seconds=0.5).check(None)
+
+
+@pytest.mark.docker
 def test_running_fails_for_a_created_but_never_started_container(
     busybox_image, docker_cleanup, docker_cmd
 ) -> None:
@@ -85,6 +94,17 @@ def test_running_fails_for_a_missing_container(docker_engine) -> None:
 def test_running_needs_a_container_name() -> None:
     with pytest.raises(AssertionFailed, match="no container_name"):
         ContainerRunningAssert().check(DockerResource(description="unnamed"))
+
+
+@pytest.mark.parametrize("name", ["--help", "-f", "my web"])
+def test_a_resource_name_docker_cannot_take_fails_clearly(name: str) -> None:
+    """Any resource may carry the assertion: its name never reaches docker as an option."""
+    resource = BlankResource(name=name)
+    for assertion in (ContainerRunningAssert(timeout_seconds=0.5),
+                      LogContainsAssert(pattern="x", timeout_seconds=0.5)):
+        with pytest.raises(AssertionFailed, match="not a valid Docker container name.*"
+                           "set container_name"):
+            assertion.check(resource)
 
 
 # ----- core's port and HTTP checks against a published port -------------------------------

@@ -28,12 +28,14 @@ def web(**fields: object) -> DockerResource:
         ("ports", ["8080:80/sctpx"], "protocol"),
         ("ports", ["8080:80", "8080:81"], "publish the same host port"),
         ("volumes", ["/data"], "source:container_path"),
-        ("volumes", ["a:/x", "b:/x/"], "mount the same path"),
+        ("volumes", ["aa:/x", "bb:/x/"], "mount the same path"),
         ("env_vars", {"A=B": "x"}, "environment variable name"),
         ("env_vars", {"": "x"}, "environment variable name"),
         ("env_vars", {"A": "nul\0"}, "NUL"),
         ("name", "my web", "container name"),
         ("name", "-web", "container name"),
+        ("name", "w", "container name"),  # Docker: "Invalid container name (w)"
+        ("volumes", ["v:/data"], "volume name"),
         ("image", "nginx latest", "image reference"),
         ("networks", ["bad net"], "network name"),
         ("command", [], "command is empty"),
@@ -189,14 +191,18 @@ def test_docker_group_follows_connections_both_ways_and_transitively() -> None:
 
 def test_other_resource_types_do_not_join_a_docker_group() -> None:
     other = BlankResource(name="other")
-    a = DockerResource(name="a", image="x").connect(other)
-    b = DockerResource(name="b", image="x")
+    a = DockerResource(name="aa", image="x").connect(other)
+    b = DockerResource(name="bb", image="x")
     other.connect(b)
     assert a.group_network_name() is None
     assert b.group_network_name() is None
 
 
 # ----- assertions as models -----------------------------------------------------------------
+
+
+def test_a_one_character_network_is_accepted() -> None:
+    assert web(networks=["n"]).networks == ["n"]
 
 
 def test_assertion_fields_are_validated() -> None:

@@ -111,10 +111,19 @@ def test_accepted_docker_names(name: str) -> None:
     assert check_docker_name(name) == name
 
 
-@pytest.mark.parametrize("name", ["", "-rm", ".hidden", "has space", "a/b", "é", "x;y", "_x"])
+@pytest.mark.parametrize(
+    "name", ["", "-rm", ".hidden", "has space", "a/b", "é", "x;y", "_x", "a", "7"]
+)
 def test_rejected_docker_names(name: str) -> None:
     with pytest.raises(ValueError, match="not a valid Docker"):
         check_docker_name(name)
+
+
+def test_a_one_character_name_is_only_a_network_name() -> None:
+    """Docker refuses containers and volumes named with one character; networks not."""
+    assert check_docker_name("n", "network name", min_length=1) == "n"
+    with pytest.raises(ValueError, match="2 or more"):
+        parse_volume("v:/data")
 
 
 @pytest.mark.parametrize(

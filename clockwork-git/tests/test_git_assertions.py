@@ -68,3 +68,20 @@ def test_fails_on_a_detached_head(cloned, remote):
 def test_needs_a_dest_without_a_git_resource():
     with pytest.raises(AssertionFailed, match="no dest given"):
         GitRepoClonedAssert().check(None)
+
+
+def test_a_password_in_the_remote_never_shows(cloned):
+    secret_url = "https://user:s3cret@example.com/app.git"
+    dest = cloned.resolved_dest()
+    subprocess.run(["git", "remote", "set-url", "origin", secret_url], cwd=dest, check=True)
+    detail = GitRepoClonedAssert(repo_url=secret_url).check(cloned)
+    assert "s3cret" not in detail and "user:***@example.com" in detail
+    with pytest.raises(AssertionFailed) as caught:
+        GitRepoClonedAssert(repo_url="https://user:other-s3cret@example.com/x.git").check(cloned)
+    assert "s3cret" not in str(caught.value)
+
+
+def test_the_report_line_of_the_assertion_masks_a_password() -> None:
+    check = GitRepoClonedAssert(repo_url="https://ada:s3cret@example.com/app.git", branch="main")
+    assert "s3cret" not in check.describe()
+    assert "ada:***@example.com" in check.describe()

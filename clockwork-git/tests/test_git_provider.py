@@ -81,6 +81,22 @@ def test_clone_failure_shows_gits_last_line_and_leaves_nothing(provider, tmp_pat
     assert not (tmp_path / "nested").exists()
 
 
+def test_a_password_in_the_url_never_shows_in_errors(provider, tmp_path):
+    secret_url = "http://user:s3cret@127.0.0.1:1/repo.git"  # nothing listens on port 1
+    with pytest.raises(GitError) as failed_clone:
+        provider.create({"repo_url": secret_url, "dest": str(tmp_path / "clone"),
+                         "pull": True, "present": True})
+    taken = tmp_path / "taken"
+    taken.mkdir()
+    (taken / "notes.txt").write_text("mine\n")
+    with pytest.raises(DestExistsError) as refused:
+        provider.create({"repo_url": secret_url, "dest": str(taken), "pull": True,
+                         "present": True})
+    for error in (failed_clone.value, refused.value):
+        assert "s3cret" not in str(error)
+        assert "http://user:***@127.0.0.1:1/repo.git" in str(error)
+
+
 def test_existing_dest_with_other_content_is_refused_untouched(provider, remote, tmp_path):
     dest = tmp_path / "clone"
     dest.mkdir()
@@ -215,6 +231,19 @@ def test_diverged_clone_cannot_be_fast_forwarded(provider, remote, tmp_path):
     remote.push_commit("main", "NEW.md")
     with pytest.raises(GitError, match=f"fast-forwarding {dest} to origin/main failed"):
         provider.update(str(dest), outs, props(remote, dest))
+
+
+def test_update_leaves_a_clone_whose_remote_changed_untouched(provider, remote, tmp_path):
+    """The user re-pointed origin to another repository: no fetch, checkout or merge."""
+    dest = tmp_path / "clone"
+    outs = provider.create(props(remote, dest)).outs
+    other = tmp_path / "other.git"
+    git("clone", "--quiet", "--bare", str(remote.bare), str(other))  # has `dev` too
+    git("remote", "set-url", "origin", other.as_uri(), cwd=dest)
+    with pytest.raises(DestExistsError, match="is not a clone of"):
+        provider.update(str(dest), outs, props(remote, dest, branch="dev", pull=False))
+    assert branch_of(dest) == "main"
+    assert git("branch", "--list", "dev", cwd=dest) == ""
 
 
 def test_url_or_dest_change_replaces(provider, remote, tmp_path):

@@ -8,7 +8,7 @@ import pytest
 
 from clockwork import ResourceValidationError
 from clockwork_git import GitRepoClonedAssert, GitRepoResource
-from clockwork_git.validation import check_branch_name, check_repo_url, same_remote
+from clockwork_git.validation import check_branch_name, check_repo_url, redacted, same_remote
 
 GOOD_URLS = [
     "https://github.com/fastapi/fastapi.git",
@@ -119,3 +119,21 @@ def test_same_remote_in_other_spellings(first, second):
 
 def test_different_remotes_differ():
     assert not same_remote("https://github.com/a/b.git", "https://github.com/a/c.git")
+
+
+@pytest.mark.parametrize(("url", "shown"), [
+    ("https://user:s3cret@example.com/r.git", "https://user:***@example.com/r.git"),
+    ("https://s3cret@example.com:8443/r", "https://***@example.com:8443/r"),
+    ("ssh://git@example.com/r.git", "ssh://git@example.com/r.git"),
+    ("git@example.com:r.git", "git@example.com:r.git"),
+    ("https://example.com/r.git", "https://example.com/r.git"),
+    ("/srv/git/r.git", "/srv/git/r.git"),
+])
+def test_credentials_in_a_url_are_masked_for_messages(url, shown):
+    assert redacted(url) == shown
+
+
+def test_a_refused_url_does_not_show_its_password():
+    with pytest.raises(ResourceValidationError) as caught:
+        GitRepoResource(repo_url="https://user:s3cret@exa mple.com/repo", dest="x")
+    assert "s3cret" not in str(caught.value)

@@ -51,13 +51,31 @@ class CompletionChoices:
 
     def settings_for(self, project_dir: Path) -> Settings:
         """The project's settings (CW_* variables, its .env) with these choices on top."""
-        from clockwork.settings import get_settings
-
-        settings = get_settings(project_dir)
+        settings = project_settings(project_dir)
         chosen = {"model": self.model, "completer": self.completer,
                   "output_mode": self.output_mode}
         changes = {key: value for key, value in chosen.items() if value is not None}
         return settings.model_copy(update=changes) if changes else settings
+
+
+def project_settings(project_dir: Path) -> Settings:
+    """`get_settings`, with an invalid CW_* value (environment or .env) reported as a
+    usage error naming the variable, not as a traceback. The value itself is not shown:
+    it may be a secret."""
+    from pydantic import ValidationError
+
+    from clockwork.errors import UsageError
+    from clockwork.settings import get_settings
+
+    try:
+        return get_settings(project_dir)
+    except ValidationError as error:
+        problems = "; ".join(
+            f"CW_{'_'.join(str(part) for part in item['loc']).upper()}: {item['msg']}"
+            for item in error.errors(include_url=False, include_input=False)
+        )
+        raise UsageError(f"invalid setting (environment or {project_dir / '.env'}): "
+                         f"{problems}") from None
 
 
 _COMPLETION_OPTIONS = (
@@ -188,12 +206,11 @@ project_argument = click.argument("project", default=".", required=False)
 def cache_of(project: str) -> Any:
     """The cache of the project in folder PROJECT (or of the main.py it names)."""
     from clockwork.cache import CompletionCache, cache_dir_for
-    from clockwork.settings import get_settings
 
     folder = Path(project).expanduser().resolve()
     if folder.is_file():
         folder = folder.parent
-    return CompletionCache(cache_dir_for(folder, get_settings(folder)))
+    return CompletionCache(cache_dir_for(folder, project_settings(folder)))
 
 
 @cache.command()

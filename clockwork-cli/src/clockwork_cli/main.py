@@ -4,7 +4,8 @@ Start-up stays light: this module imports click and Clockwork's plugin host only
 pulumi and pydantic-ai load inside the commands that compile or complete, rich inside
 the commands that draw tables.
 
-Exit codes: 0 ok, 1 a check failed, 2 usage error (click's own usage errors are 2 too).
+Exit codes: 0 ok, 1 a check failed, 2 usage error (click's own usage errors are 2 too),
+130 interrupted (Ctrl-C).
 """
 
 from __future__ import annotations
@@ -24,6 +25,7 @@ from . import completion_commands, info_commands, project_commands
 # The plugin host reports plugin problems through this logger, already worded as
 # "warning: ..." lines.
 PLUGIN_LOGGER_NAME = "clockwork.plugins"
+EXIT_INTERRUPTED = 130
 
 
 class ClickStderrHandler(logging.Handler):
@@ -58,6 +60,7 @@ class ClockworkGroup(click.Group):
     def __init__(self, *args: Any, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
         self._plugin_commands_added = False
+        self._standalone = True
 
     def add_plugin_commands(self) -> None:
         """Let every loaded plugin add its commands (`register_commands` hook), once.
@@ -79,6 +82,19 @@ class ClockworkGroup(click.Group):
         self.add_plugin_commands()
         return super().get_command(ctx, cmd_name)
 
+    def invoke(self, ctx: click.Context) -> Any:
+        try:
+            return super().invoke(ctx)
+        except (KeyboardInterrupt, click.Abort) as interrupt:
+            # click would say "Aborted!" and exit 1; an interrupt is 130. An Abort that
+            # is not a Ctrl-C (end of input at a prompt) stays click's.
+            ctrl_c = isinstance(interrupt, KeyboardInterrupt) or isinstance(
+                interrupt.__context__, KeyboardInterrupt)
+            if not ctrl_c or not self._standalone:
+                raise
+            click.echo("\ninterrupted", err=True)
+            ctx.exit(EXIT_INTERRUPTED)
+
     def main(  # type: ignore[override]
         self,
         args: Sequence[str] | None = None,
@@ -87,6 +103,7 @@ class ClockworkGroup(click.Group):
         standalone_mode: bool = True,
         **extra: Any,
     ) -> Any:
+        self._standalone = standalone_mode
         try:
             return super().main(args=args, prog_name=prog_name, complete_var=complete_var,
                                 standalone_mode=standalone_mode, **extra)

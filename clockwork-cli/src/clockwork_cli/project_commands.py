@@ -14,7 +14,12 @@ from typing import Any
 
 import click
 
-from .completion_commands import CompletionChoices, completion_options, json_option
+from .completion_commands import (
+    CompletionChoices,
+    completion_options,
+    json_option,
+    project_settings,
+)
 
 main_py_argument = click.argument("main_py", default="main.py", required=False)
 stack_option = click.option("--stack", metavar="NAME", help="Pulumi stack (CW_STACK, default dev).")
@@ -23,10 +28,9 @@ yes_option = click.option("--yes", "-y", is_flag=True, help="Do not ask for conf
 
 def _settings(main_py: str, completion: CompletionChoices | None, stack: str | None) -> Any:
     from clockwork.pipeline import project_dir_of
-    from clockwork.settings import get_settings
 
     folder = project_dir_of(main_py)
-    settings = completion.settings_for(folder) if completion else get_settings(folder)
+    settings = completion.settings_for(folder) if completion else project_settings(folder)
     return settings.model_copy(update={"stack": stack}) if stack else settings
 
 

@@ -189,8 +189,20 @@ def run_engine(action: Action, stack: Any, on_event: Callable[[Any], None] | Non
             return _from_update(action, result.summary, result.outputs)
         if action == "destroy":
             if preview_only:
-                preview = stack.destroy(on_event=on_event, preview_only=True)
-                return EngineResult(action, dict(getattr(preview, "change_summary", {}) or {}))
+                # A preview-only destroy returns the stack's LAST update summary, not
+                # what would go: that is in the preview's summary event.
+                summaries: list[Any] = []
+
+                def collect(event: Any) -> None:
+                    summary = getattr(event, "summary_event", None)
+                    if summary is not None:
+                        summaries.append(summary)
+                    if on_event is not None:
+                        on_event(event)
+
+                stack.destroy(on_event=collect, preview_only=True)
+                changes = summaries[-1].resource_changes if summaries else {}
+                return EngineResult(action, dict(changes or {}))
             result = stack.destroy(on_event=on_event)
             return _from_update(action, result.summary, {})
         result = stack.preview(on_event=on_event)

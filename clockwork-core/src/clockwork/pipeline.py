@@ -216,6 +216,10 @@ def project_dir_of(main_path: str | Path | None) -> Path:
     """The project folder, without running main.py: destroy must work even when main.py
     no longer loads."""
     path = Path(main_path or "main.py").expanduser().resolve()
+    if not path.exists() and path.suffix != ".py":
+        # A mistyped project folder, not a main.py: never fall back to its parent
+        # (`destroy typo --yes` would destroy the project in the current folder).
+        raise UsageError(f"{path}: no such project folder")
     folder = path if path.is_dir() else path.parent
     if not folder.is_dir():
         raise UsageError(f"{folder}: no such project folder")

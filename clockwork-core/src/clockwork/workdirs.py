@@ -14,6 +14,7 @@ from collections.abc import Iterable
 from dataclasses import dataclass, field
 from pathlib import Path
 
+from .errors import ClockworkError
 from .folders import missing_folders
 from .resource import Resource
 
@@ -25,10 +26,16 @@ def manifest_path(project_dir: Path) -> Path:
 
 
 def read_created_dirs(project_dir: Path) -> list[str]:
+    path = manifest_path(project_dir)
     try:
-        data = json.loads(manifest_path(project_dir).read_text(encoding="utf-8"))
+        data = json.loads(path.read_text(encoding="utf-8"))
     except FileNotFoundError:
         return []
+    except (json.JSONDecodeError, UnicodeDecodeError):
+        data = None
+    if not isinstance(data, dict) or not isinstance(data.get("created_dirs", []), list):
+        # Edited by hand? Guessing could remove the wrong folder: stop and say so.
+        raise ClockworkError(f"{path} is not a Clockwork manifest: fix or remove it")
     return [str(p) for p in data.get("created_dirs", [])]
 
 

@@ -23,10 +23,17 @@ POLL_INTERVAL = 0.3
 
 
 def _container_name(container_name: str | None, resource: Resource | None) -> str:
-    name = container_name if container_name is not None else getattr(resource, "name", None)
+    if container_name is not None:
+        return container_name  # checked by the field's validator
+    name = getattr(resource, "name", None)
     if name is None:
         raise AssertionFailed("no container_name given and the resource has no name")
-    return name
+    # Any resource type may carry the assertion: its name must not reach the CLI as an
+    # option ('--help', '-f') or as something Docker cannot name a container.
+    try:
+        return check_docker_name(name, "container name")
+    except ValueError as error:
+        raise AssertionFailed(f"{error}; set container_name") from None
 
 
 def _valid_container_name(name: str | None) -> str | None:
@@ -72,7 +79,8 @@ def _running_state(name: str) -> tuple[bool, str]:
         return False, f"cannot inspect container {name!r}: {result.error_line}"
     state = json.loads(result.stdout)
     status = state.get("Status", "unknown")
-    if state.get("Running") and not state.get("Restarting"):
+    # A paused container still reports Running: true.
+    if state.get("Running") and not state.get("Restarting") and not state.get("Paused"):
         return True, f"container {name!r} is running"
     exit_code = state.get("ExitCode")
     suffix = f" (exit code {exit_code})" if status == "exited" else ""

@@ -14,7 +14,8 @@ from pathlib import PurePosixPath
 
 PROTOCOLS = ("tcp", "udp", "sctp")
 
-# Docker's own rule for container, network and volume names.
+# Docker's own rule for container and volume names (`^[a-zA-Z0-9][a-zA-Z0-9_.-]+$`: two
+# characters at least); network names may be one character long.
 _DOCKER_NAME = re.compile(r"[a-zA-Z0-9][a-zA-Z0-9_.-]*", re.ASCII)
 # An image reference, by Docker's grammar: [domain[:port]/]path[:tag][@digest], where the
 # path is lowercase. Checked whole, so no space, ';' or leading '-' gets through.
@@ -49,12 +50,15 @@ class VolumeSpec:
     read_only: bool = False
 
 
-def check_docker_name(value: str, what: str = "name") -> str:
-    """A container/network/volume name Docker accepts (and that cannot pass as an option)."""
-    if not _DOCKER_NAME.fullmatch(value):
+def check_docker_name(value: str, what: str = "name", *, min_length: int = 2) -> str:
+    """A container/network/volume name Docker accepts (and that cannot pass as an option).
+
+    Docker refuses container and volume names shorter than two characters; networks
+    pass `min_length=1`."""
+    if len(value) < min_length or not _DOCKER_NAME.fullmatch(value):
         raise ValueError(
-            f"{value!r} is not a valid Docker {what}: use letters, digits, '_', '.', '-', "
-            "starting with a letter or digit"
+            f"{value!r} is not a valid Docker {what}: use {min_length} or more letters, "
+            "digits, '_', '.', '-', starting with a letter or digit"
         )
     return value
 

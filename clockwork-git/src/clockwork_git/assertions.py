@@ -11,7 +11,7 @@ from clockwork import Assertion, AssertionFailed, Resource
 
 from . import git
 from .resource import GitRepoResource
-from .validation import LOCAL_PREFIXES, BranchName, RepoUrl, same_remote
+from .validation import LOCAL_PREFIXES, BranchName, RepoUrl, redacted, same_remote
 
 
 def _project_dir(resource: Resource | None) -> Path:
@@ -26,6 +26,12 @@ class GitRepoClonedAssert(Assertion):
     repo_url: RepoUrl | None = None
     branch: BranchName | None = None
     timeout_seconds: float = Field(15.0, gt=0)
+
+    def describe(self) -> str:
+        """As core describes it, with a token or password in repo_url masked."""
+        shown = self if self.repo_url is None else self.model_copy(
+            update={"repo_url": redacted(self.repo_url)})
+        return Assertion.describe(shown)
 
     def _dest(self, resource: Resource | None) -> Path:
         if self.dest is not None:
@@ -65,10 +71,12 @@ def _check_clone(dest: Path, url: str | None, branch: str | None) -> str:
         raise AssertionFailed(f"{dest} is not a git clone")
     remote = git.origin_url(dest)
     if url is not None and (remote is None or not same_remote(remote, url)):
-        raise AssertionFailed(f"{dest} is a clone of {remote or 'no remote'}, not of {url}")
+        found = redacted(remote) if remote else "no remote"
+        raise AssertionFailed(f"{dest} is a clone of {found}, not of {redacted(url)}")
     checked_out = git.current_branch(dest)
     if branch is not None and checked_out != branch:
         found = f"branch {checked_out!r}" if checked_out else "a detached HEAD"
         raise AssertionFailed(f"{dest} has {found} checked out, not {branch!r}")
     commit = (git.head_commit(dest) or "no commit")[:12]
-    return f"{dest} is a clone of {remote} at {checked_out or 'detached HEAD'} ({commit})"
+    shown = redacted(remote) if remote else "no remote"
+    return f"{dest} is a clone of {shown} at {checked_out or 'detached HEAD'} ({commit})"

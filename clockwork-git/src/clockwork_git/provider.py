@@ -26,7 +26,7 @@ from clockwork.folders import make_parents, remove_empty_folders
 
 from . import git
 from .git import BranchNotFoundError, GitError
-from .validation import same_remote
+from .validation import redacted, same_remote
 
 # Outputs next to the inputs (repo_url, dest, branch, pull, present). `branch` is
 # overwritten with the branch actually checked out; the one asked for stays in
@@ -69,9 +69,12 @@ def is_clone_of(dest: Path, url: str) -> bool:
 def clone(url: str, dest: Path, branch: str | None) -> None:
     """`git clone [--branch B] -- URL DEST`; a missing branch is reported as such."""
     git.refuse_option_like(url, *([branch] if branch else []))
-    purpose = f"git clone of {url} into {dest}"
+    shown = redacted(url)
+    purpose = f"git clone of {shown} into {dest}"
     if branch and git.remote_branch_commit(url, branch, purpose=purpose) is None:
-        raise BranchNotFoundError(f"branch {branch!r} does not exist on {url} (clone into {dest})")
+        raise BranchNotFoundError(
+            f"branch {branch!r} does not exist on {shown} (clone into {dest})"
+        )
     args = ["clone", "--quiet", *(["--branch", branch] if branch else []), "--", url, str(dest)]
     git.run_git(args, purpose=purpose)
 
@@ -114,14 +117,14 @@ def absent_state(props: dict[str, Any]) -> dict[str, Any]:
 def ensure_clone(props: dict[str, Any]) -> dict[str, Any]:
     """Clone (or adopt an existing clone of the same repository); return the state."""
     dest, url, branch = Path(props["dest"]), props["repo_url"], props.get("branch")
-    git.git_executable(f"clone {url} into {dest}")
+    git.git_executable(f"clone {redacted(url)} into {dest}")
     if is_clone_of(dest, url):
         sync(dest, branch, props.get("pull", True))  # the user's clone: used, never deleted
         return {**absent_state(props), **observed(dest), "adopted": True}
     if dest.exists() or dest.is_symlink():
         if not is_empty_folder(dest):
             raise DestExistsError(
-                f"{dest} already exists and is not a clone of {url}; Clockwork leaves it "
+                f"{dest} already exists and is not a clone of {redacted(url)}; Clockwork leaves it "
                 "untouched: move it away or choose another dest"
             )
         kept_folder, created_dirs = True, []
@@ -155,7 +158,7 @@ def remove_clone(dest: Path, state: dict[str, Any]) -> None:
     url = state["repo_url"]
     if not is_clone_of(dest, url):
         raise RefusedDeleteError(
-            f"refusing to delete {dest}: it is no longer a git clone of {url}; "
+            f"refusing to delete {dest}: it is no longer a git clone of {redacted(url)}; "
             "delete or move it yourself"
         )
     undo_folder(dest, bool(state.get("kept_folder")), state.get("created_dirs") or [])
@@ -203,7 +206,10 @@ class GitRepoProvider(ResourceProvider):
         if not news.get("present", True):
             remove_clone(dest, olds)
             return UpdateResult(absent_state(news))
-        if not olds.get("present", True) or not git.is_clone_root(dest):
+        # A clone whose origin is no longer repo_url (the folder was replaced, or its
+        # remote re-pointed) is not fetched, checked out or merged into: ensure_clone
+        # refuses it untouched, as delete does.
+        if not olds.get("present", True) or not is_clone_of(dest, news["repo_url"]):
             return UpdateResult(ensure_clone(news))
         git.git_executable(f"update {dest}")
         sync(dest, news.get("branch"), bool(news.get("pull", True)))

@@ -60,11 +60,11 @@ def _check_scheme_url(url: str) -> None:
     if scheme not in NETWORK_SCHEMES:
         raise ValueError(f"repository URL scheme {scheme!r} is not supported; use {URL_FORMS}")
     if " " in url:
-        raise ValueError(f"repository URL {url!r} contains spaces")
+        raise ValueError(f"repository URL {redacted(url)!r} contains spaces")
     host = parts.hostname or ""
     # ssh://-oProxyCommand=... would reach ssh as an option.
     if not host or host.startswith("-") or (parts.username or "").startswith("-"):
-        raise ValueError(f"repository URL {url!r} has no valid host")
+        raise ValueError(f"repository URL {redacted(url)!r} has no valid host")
 
 
 def check_branch_name(name: str) -> str:
@@ -109,6 +109,28 @@ def normalize_remote(url: str) -> str:
 
 def same_remote(first: str, second: str) -> bool:
     return normalize_remote(first) == normalize_remote(second)
+
+
+def redacted(url: str) -> str:
+    """`url` fit to print: a password or token in it is masked ('https://user:***@host/x',
+    'https://***@host/x'). git hides them in its own messages; ours must not show them."""
+    if "://" not in url:
+        return url
+    try:
+        parts = urlsplit(url)
+        username, password = parts.username, parts.password
+    except ValueError:
+        return url
+    userinfo, at, host = parts.netloc.rpartition("@")
+    if not at:
+        return url
+    if password is not None:
+        userinfo = f"{username}:***"
+    elif parts.scheme.lower() in ("http", "https"):
+        userinfo = "***"  # a token alone as the user name: https://TOKEN@github.com/...
+    else:
+        return url  # ssh://git@host/...: a user name, nothing secret
+    return parts._replace(netloc=f"{userinfo}@{host}").geturl()
 
 
 def repo_basename(url: str) -> str:
