@@ -204,11 +204,13 @@ def test_engine_view_on_a_terminal_draws_a_table_with_the_failure() -> None:
                       emoji=False, markup=False, color_system=None)
 
     with EngineView("clockwork apply (dev)", console) as view:
-        assert view.live is not None
+        assert view.live is None  # nothing drawn until the engine starts: a prompt may come
+        assert buffer.getvalue() == ""
         feed(view, pre("create", "README.md"), outputs("create", "README.md"),
              pre("create", "site.conf"),
              diagnostic("error: disk full\n", name="site.conf"),
              op_failed("create", "site.conf"))
+        assert view.live is not None
 
     drawn = buffer.getvalue()
     assert "clockwork apply (dev)" in drawn

@@ -62,10 +62,14 @@ class EngineView:
         self.live: Live | None = None
 
     def __enter__(self) -> EngineView:
-        if self.console.is_terminal:
+        # The live table starts with the engine's first event, not here: before that,
+        # apply may still show the plan and ask for confirmation below it.
+        return self
+
+    def _start_live(self) -> None:
+        if self.live is None and self.console.is_terminal:
             self.live = Live(self._table(), console=self.console, refresh_per_second=8)
             self.live.start()
-        return self
 
     def __exit__(self, *exc: object) -> None:
         if self.live is not None:
@@ -89,6 +93,7 @@ class EngineView:
                     step.message = step.message or known.message
                     repeated = self._line(step) == self._line(known)
             self.steps[step.urn] = step
+            self._start_live()
             if self.live is not None:
                 self.live.update(self._table())
             elif step.status != "running" and not repeated:
