@@ -13,15 +13,20 @@ from pathlib import Path
 
 import pytest
 
+from clockwork import ProjectError
 from clockwork_apple import AppleContainerResource
 from clockwork_apple.commands import (
+    ENV_CARRIER_PREFIX,
     MISSING_CLI_MESSAGE,
     create_script,
     delete_command,
     delete_script,
+    environment,
+    environment_digest,
     run_command,
     shell_line,
 )
+from clockwork_apple.specs import SHELL_OWNED_NAMES
 
 SHELLS = ["bash", "sh"]  # pulumi-command runs `/bin/sh -c` (dash here); bash for good measure
 
@@ -63,9 +68,32 @@ def test_volumes_absolute_relative_home_and_named(tmp_path: Path):
     ]
 
 
-def test_env_vars_in_order():
-    args = run_command(container(env_vars={"B": "2", "A": "x=y z"}))
-    assert args[5:] == ["--env", "B=2", "--env", "A=x=y z", "nginx:1.27"]
+def test_env_vars_in_order_by_name_only():
+    web = container(env_vars={"B": "2", "A": "x=y z"})
+    assert run_command(web)[5:] == ["--env", "B", "--env", "A", "nginx:1.27"]
+    assert environment(web) == {"CLOCKWORK_APPLE_ENV_B": "2", "CLOCKWORK_APPLE_ENV_A": "x=y z"}
+    assert ENV_CARRIER_PREFIX == "CLOCKWORK_APPLE_ENV_"
+
+
+def test_the_run_line_without_env_vars_is_the_plain_command():
+    assert "\ncontainer run --detach --name web nginx:1.27 || exit $?" in create_script(container())
+
+
+def test_no_values_anywhere_in_the_create_script():
+    web = container(env_vars={"PASSWORD": "hunter2-s3cret"}, must_run=True)
+    assert "hunter2-s3cret" not in create_script(web)
+    assert "hunter2-s3cret" not in " ".join(run_command(web))
+
+
+def test_environment_digest_follows_the_values_not_their_order():
+    digest = environment_digest({"A": "1", "B": "2"})
+    assert digest.startswith("sha256:") and len(digest) == len("sha256:") + 64
+    assert digest == environment_digest({"B": "2", "A": "1"})
+    assert digest != environment_digest({"A": "1", "B": "3"})
+    assert digest != environment_digest({"A": "1"})
+    # The separator cannot be faked by a value (NUL is refused in values).
+    assert environment_digest({"A": "1\nB=2"}) != environment_digest({"A": "1", "B": "2"})
+    int(digest.removeprefix("sha256:"), 16)  # only hex after the prefix
 
 
 def test_networks():
@@ -83,7 +111,7 @@ def test_every_field_in_cli_order():
                     networks=["n1"], command=["run", "--fast"])
     assert run_command(web) == [
         "container", "run", "--detach", "--name", "web", "--publish", "8080:80",
-        "--volume", "/a:/b", "--env", "K=v", "--network", "n1", "nginx:1.27", "run", "--fast"]
+        "--volume", "/a:/b", "--env", "K", "--network", "n1", "nginx:1.27", "run", "--fast"]
 
 
 def test_delete_command():
@@ -127,7 +155,7 @@ def test_hostile_values_reach_the_cli_unchanged_and_run_nothing(
     values = hostile_values(marker)
     web = container(**values)
 
-    done = fake_container.run(create_script(web), shell=shell)
+    done = fake_container.run(create_script(web), shell=shell, env=environment(web))
 
     assert done.returncode == 0, done.stderr
     assert not marker.exists(), "a value was run as shell code"
@@ -135,22 +163,97 @@ def test_hostile_values_reach_the_cli_unchanged_and_run_nothing(
     expected = [
         "run", "--detach", "--name", "web",
         "--volume", f"/tmp/dir with space/$({touch})/`{touch}`;x:/data:ro",
-        "--env", "SPACES=hello big world",
-        "--env", "QUOTES=it's \"quoted\" and 'single'",
-        "--env", f"SEMI=a; {touch}",
-        "--env", f"SUBST=$({touch})",
-        "--env", f"TICKS=`{touch}`",
-        "--env", f"MIXED=x' ; {touch}; echo '",
-        "--env", f"NEWLINE=line1\n{touch}",
-        "--env", "GLOB=*",
-        "--env", "VAR=$HOME ${PATH} $$",
-        "--env", "BACKSLASH=C:\\path\\",
+        *[arg for key in values["env_vars"] for arg in ("--env", key)],
         "nginx:1.27",
         "sh", "-c", f"echo $HOME; {touch}", f"$({touch})", f"`{touch}`", "a b", "'", '"', "",
         "--rm", "-d", "&&", "|", ">", str(marker),
     ]
     assert fake_container.calls() == [expected]
+    # The values reach `container` through its environment, unchanged.
+    assert fake_container.envs() == [values["env_vars"]]
     assert not marker.exists()
+
+
+@pytest.mark.parametrize("shell", SHELLS)
+def test_env_values_reach_the_cli_through_its_environment_only(fake_container, shell: str):
+    secret = "hunter2 'top' $(secret)"
+    web = container(env_vars={"DB_PASSWORD": secret, "MODE": "prod"}, must_run=True)
+    fake_container.lists("web\n")
+
+    done = fake_container.run(create_script(web), shell=shell, env=environment(web))
+
+    assert done.returncode == 0, done.stderr
+    run, listing = fake_container.calls()
+    assert run == ["run", "--detach", "--name", "web", "--env", "DB_PASSWORD", "--env", "MODE",
+                   "nginx:1.27"]
+    assert not any(secret in arg or "prod" in arg for call in (run, listing) for arg in call)
+    assert fake_container.envs()[0] == {"DB_PASSWORD": secret, "MODE": "prod"}
+
+
+@pytest.mark.parametrize("shell", SHELLS)
+def test_a_container_path_does_not_change_where_the_scripts_find_their_tools(
+        fake_container, shell: str):
+    """Only `container run` gets the container's PATH; the scripts keep their own."""
+    container_path = "/opt/app/bin:/usr/bin:/bin"  # the fake's folder is not on it
+    web = container(env_vars={"PATH": container_path, "HOME": "/srv/app"}, must_run=True)
+    fake_container.lists("web\n")
+
+    done = fake_container.run(create_script(web), shell=shell, env=environment(web))
+
+    assert done.returncode == 0, done.stderr
+    assert [call[:2] for call in fake_container.calls()] == [["run", "--detach"],
+                                                            ["list", "--quiet"]]
+    assert fake_container.envs()[0] == {"PATH": container_path, "HOME": "/srv/app"}
+    fake_container.lists("web\n")
+    deleted = fake_container.run(delete_script("web"), shell=shell, env=environment(web))
+    assert deleted.returncode == 0, deleted.stderr
+    assert fake_container.calls()[-1] == ["delete", "--force", "web"]
+
+
+@pytest.mark.parametrize("shell", SHELLS)
+@pytest.mark.parametrize("env_vars", [
+    {"CLOCKWORK_APPLE_ENV_A": "outer", "A": "inner"},
+    {"A": "inner", "CLOCKWORK_APPLE_ENV_A": "outer"},
+])
+def test_a_name_like_a_carrier_reads_no_other_value(fake_container, shell: str, env_vars):
+    web = container(env_vars=env_vars)
+    done = fake_container.run(create_script(web), shell=shell, env=environment(web))
+    assert done.returncode == 0, done.stderr
+    assert fake_container.envs() == [env_vars]
+
+
+@pytest.mark.parametrize("name", sorted(SHELL_OWNED_NAMES))
+def test_a_name_the_shell_keeps_is_refused_when_the_resource_is_built(name):
+    """bash (macOS's /bin/sh) cannot export UID, EUID, PPID…: refused up front, not at deploy."""
+    with pytest.raises(ProjectError, match=f"'{name}' belongs to the shell"):
+        container(env_vars={name: "1000"})
+
+
+def test_the_value_wins_over_a_host_variable_of_the_same_name(fake_container, monkeypatch):
+    monkeypatch.setenv("MODE", "from-the-host")
+    web = container(env_vars={"MODE": "prod"})
+    done = fake_container.run(create_script(web), env=environment(web))
+    assert done.returncode == 0, done.stderr
+    assert fake_container.envs() == [{"MODE": "prod"}]
+
+
+def test_a_failing_run_with_env_vars_fails_the_create_with_its_code(fake_container):
+    fake_container.fails(3, "Error: container with id web already exists\n")
+    web = container(env_vars={"A": "1"}, must_run=True)
+    done = fake_container.run(create_script(web), shell="sh", env=environment(web))
+    assert done.returncode == 3
+    assert "already exists" in done.stderr
+    assert len(fake_container.calls()) == 1
+
+
+def test_a_failing_run_shows_no_value_in_its_error(fake_container):
+    fake_container.fails(1, "Error: invalid image\n")
+    web = container(env_vars={"TOKEN": "tok-123-secret"})
+    script = create_script(web)
+    done = fake_container.run(script, env=environment(web))
+    assert done.returncode == 1
+    # pulumi-command's error quotes the script and its output: neither has the value.
+    assert "tok-123-secret" not in script + done.stdout + done.stderr
 
 
 @pytest.mark.parametrize("shell", SHELLS)

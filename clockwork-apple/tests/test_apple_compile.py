@@ -10,9 +10,18 @@ import pytest
 from clockwork import BlankResource, ProjectError
 from clockwork.testing import compile_under_mocks, plugin_host
 from clockwork_apple import AppleContainerResource, AppleContainerRunningAssert, plugin
-from clockwork_apple.commands import create_script, delete_script, run_command
+from clockwork_apple.commands import (
+    create_script,
+    delete_script,
+    environment_digest,
+    run_command,
+)
 
 COMMAND_TYPE = "command:local:Command"
+# How the mock monitor shows an input marked secret: {SECRET_SIGNATURE: ..., "value": ...}
+# (pulumi.runtime.rpc._special_sig_key and _special_secret_sig).
+SECRET_SIGNATURE = "4dabf18193072939515e22adb298388d"
+SECRET_MARK = "1b47061264138c4ac30d75fd1eb44270"
 
 
 @pytest.fixture(autouse=True)
@@ -35,6 +44,7 @@ def test_compiles_to_a_local_command_inside_its_parent_after_its_peers():
     assert command.inputs["delete"] == delete_script("web")
     assert command.inputs["triggers"] == [run_command(web), True]
     assert command.inputs["interpreter"] == ["/bin/sh", "-c"]
+    assert "environment" not in command.inputs  # no variables, no environment input
     assert registered.name_of(command.parent) == "site"
     assert [registered.name_of(urn) for urn in command.dependencies] == ["db"]
     assert registered.named("db").type == COMMAND_TYPE
@@ -61,6 +71,44 @@ def test_any_change_to_the_container_changes_its_triggers(change):
     before = compile_under_mocks([AppleContainerResource(**base)]).named("web")
     after = compile_under_mocks([AppleContainerResource(**{**base, **change})]).named("web")
     assert before.inputs["triggers"] != after.inputs["triggers"]
+
+
+SECRET = "hunter2-s3cr3t"
+
+
+def compiled_with_env(**env_vars: str):
+    web = AppleContainerResource(name="web", image="nginx:1.27", env_vars=env_vars)
+    return web, compile_under_mocks([web]).named("web")
+
+
+def test_env_values_stay_out_of_create_delete_and_triggers():
+    web, command = compiled_with_env(DB_PASSWORD=SECRET, MODE="prod")
+    assert command.inputs["create"] == create_script(web)
+    assert "--env DB_PASSWORD --env MODE nginx:1.27) || exit $?" in command.inputs["create"]
+    for name in ("create", "delete", "triggers"):
+        assert SECRET not in repr(command.inputs[name]), name
+    assert command.inputs["triggers"] == [
+        run_command(web), True, environment_digest({"DB_PASSWORD": SECRET, "MODE": "prod"})]
+
+
+def test_env_values_are_a_secret_environment_input():
+    _, command = compiled_with_env(DB_PASSWORD=SECRET, MODE="prod")
+    assert command.inputs["environment"] == {
+        SECRET_SIGNATURE: SECRET_MARK,
+        "value": {"CLOCKWORK_APPLE_ENV_DB_PASSWORD": SECRET, "CLOCKWORK_APPLE_ENV_MODE": "prod"}}
+    # Everywhere else the value is absent: only the secret holds it.
+    others = {k: v for k, v in command.inputs.items() if k != "environment"}
+    assert SECRET not in repr(others)
+
+
+def test_a_changed_env_value_changes_the_triggers():
+    """Same names, so the same `container run` line: only the digest tells them apart."""
+    _, before = compiled_with_env(DB_PASSWORD=SECRET)
+    _, after = compiled_with_env(DB_PASSWORD=SECRET + "-rotated")
+    assert before.inputs["create"] == after.inputs["create"]
+    assert before.inputs["triggers"] != after.inputs["triggers"]
+    _, again = compiled_with_env(DB_PASSWORD=SECRET)
+    assert again.inputs["triggers"] == before.inputs["triggers"]
 
 
 def test_missing_image_is_a_clear_error():

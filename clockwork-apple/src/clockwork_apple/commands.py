@@ -4,13 +4,24 @@ Pure functions, so tests run them for real. Every argument goes through `shlex.q
 a value with spaces, quotes, `$(...)`, backticks or `;` reaches the CLI as one
 argument, unchanged, and the shell never runs any part of it. The scripts are POSIX
 sh (pulumi-command runs them with `/bin/sh -c`).
+
+Environment values never appear in a script: `container run` gets `--env KEY` (the
+name only) and reads the value from its own process environment. The Command's
+`environment` input carries each value as `CLOCKWORK_APPLE_ENV_KEY`, and the script
+exports it as `KEY` for the `container run` process alone. So values stay out of `ps`,
+out of pulumi-command's error text (which quotes the script) and out of the
+plain-text script in the state, and a container variable such as `PATH` never
+changes the scripts' own environment (where `container`, `sleep` and `grep` are found).
 """
 
 from __future__ import annotations
 
+import hashlib
 import shlex
 from collections.abc import Iterable
 from typing import TYPE_CHECKING
+
+from .specs import ENV_KEY
 
 if TYPE_CHECKING:
     from .resource import AppleContainerResource
@@ -24,6 +35,8 @@ MISSING_CLI_EXIT_CODE = 127  # the shell's own code for "command not found"
 # With must_run, how long a new container gets before we check that it still runs:
 # one that crashes on start is gone by then.
 MUST_RUN_SETTLE_SECONDS = 1
+# The Command's `environment` holds the value of env_vars KEY as ENV_CARRIER_PREFIX + KEY.
+ENV_CARRIER_PREFIX = "CLOCKWORK_APPLE_ENV_"
 
 
 def shell_line(args: Iterable[str]) -> str:
@@ -32,7 +45,10 @@ def shell_line(args: Iterable[str]) -> str:
 
 
 def run_command(resource: AppleContainerResource) -> list[str]:
-    """`container run -d --name NAME -p .. -v .. -e .. --network .. IMAGE [CMD...]`."""
+    """`container run -d --name NAME -p .. -v .. -e KEY.. --network .. IMAGE [CMD...]`.
+
+    Each environment variable is passed as `--env KEY` without its value: the CLI then
+    takes the value from the environment it runs in (see `run_line`)."""
     if resource.name is None or resource.image is None:
         raise ValueError(f"{resource!r}: name and image must be set to build `container run`")
     args = [CLI, "run", "--detach", "--name", resource.name]
@@ -40,12 +56,47 @@ def run_command(resource: AppleContainerResource) -> list[str]:
         args += ["--publish", spec]
     for volume in resource.parsed_volumes():
         args += ["--volume", volume.argument(resource.project_dir)]
-    for key, value in resource.env_vars.items():
-        args += ["--env", f"{key}={value}"]
+    for key in resource.env_vars:
+        # The resource refuses such names already; `run_line` writes them unquoted.
+        if not ENV_KEY.fullmatch(key):
+            raise ValueError(f"environment variable name {key!r} is not valid")
+        args += ["--env", key]
     for network in resource.networks:
         args += ["--network", network]
     # Arguments after the image go to the container's process, never to the CLI.
     return [*args, resource.image, *(resource.command or [])]
+
+
+def environment(resource: AppleContainerResource) -> dict[str, str]:
+    """The Command's `environment` input: each value under its carrier name.
+
+    pulumi-command adds these to the environment its scripts run in; `run_line` hands
+    each one to `container run` under its own name."""
+    return {ENV_CARRIER_PREFIX + key: value for key, value in resource.env_vars.items()}
+
+
+def run_line(resource: AppleContainerResource) -> str:
+    """The script line that runs `container run`, exiting with its code if it fails.
+
+    With environment variables, it runs in a subshell that finds the CLI on the
+    script's own PATH first, then exports each KEY from its carrier (one `export`: all
+    values are read before any is set, so no KEY can overwrite a carrier still to be
+    read) and `exec`s the CLI, which reads every `--env KEY` from that environment."""
+    run = run_command(resource)
+    if not resource.env_vars:
+        return f"{shell_line(run)} || exit $?"
+    exports = " ".join(f'{key}="${ENV_CARRIER_PREFIX}{key}"' for key in resource.env_vars)
+    return (f'(set -- "$(command -v {CLI})"; export {exports} && '
+            f'exec "$1" {shell_line(run[1:])}) || exit $?')
+
+
+def environment_digest(env_vars: dict[str, str]) -> str:
+    """A stand-in for the values in the triggers: changes when any value changes.
+
+    sha256 of the `KEY=VALUE` pairs, sorted and NUL-separated (no key or value can
+    hold a NUL, so two different environments never give the same text)."""
+    pairs = sorted(f"{key}={value}" for key, value in env_vars.items())
+    return "sha256:" + hashlib.sha256("\0".join(pairs).encode()).hexdigest()
 
 
 def delete_command(name: str) -> list[str]:
@@ -75,7 +126,7 @@ def lists_name(variable: str, name: str) -> str:
 
 def create_script(resource: AppleContainerResource) -> str:
     """The `create` of the Pulumi Command: run the container (and check it stays up)."""
-    lines = [require_cli(), f"{shell_line(run_command(resource))} || exit $?"]
+    lines = [require_cli(), run_line(resource)]
     if resource.must_run:
         lines += must_run_check(resource.name or "")
     return "\n".join(lines)

@@ -120,21 +120,35 @@ class AppleContainerResource(Resource):
         import pulumi
         from pulumi_command.local import Command
 
-        from .commands import create_script, delete_script, run_command
+        from .commands import (
+            create_script,
+            delete_script,
+            environment,
+            environment_digest,
+            run_command,
+        )
 
         if self.name is None or self.image is None:
             missing = " and ".join(f for f in ("name", "image") if getattr(self, f) is None)
             raise ProjectError(f"{self!r}: {missing} not set: give it or let the AI fill it")
-        run = run_command(self)
+        triggers: list[Any] = [run_command(self), self.must_run]
+        env: pulumi.Output[dict[str, str]] | None = None
+        if self.env_vars:
+            # The values only reach the script through its environment, marked secret so
+            # that Pulumi encrypts them in the state; the triggers hold a digest of them.
+            env = pulumi.Output.secret(environment(self))
+            triggers.append(environment_digest(self.env_vars))
         return Command(
             self.name,
             create=create_script(self),
             delete=delete_script(self.name),
             interpreter=["/bin/sh", "-c"],
+            environment=env,
             # Without `update`, a changed trigger replaces the container; every value on
-            # the `container run` line is one, so no change is ever applied by re-running
-            # `create` over a container that still holds the name.
-            triggers=[run, self.must_run],
+            # the `container run` line is one, and so is the environment's digest, so no
+            # change is ever applied by re-running `create` over a container that still
+            # holds the name.
+            triggers=triggers,
             # The new container needs the name the old one holds: remove that one first.
             opts=pulumi.ResourceOptions.merge(
                 opts, pulumi.ResourceOptions(delete_before_replace=True)

@@ -126,6 +126,12 @@ def volume(value: str) -> Volume:
     return parsed
 
 
+# Names the deploy script's shell keeps to itself: exporting them fails (bash) or is
+# overwritten, so the value could never reach the container.
+SHELL_OWNED_NAMES = frozenset({"_", "UID", "EUID", "PPID", "SHELLOPTS", "BASHOPTS",
+                               "BASH_VERSINFO"})
+
+
 def env_var(key: str, value: str) -> str:
     """KEY=value for `-e`."""
     if not ENV_KEY.fullmatch(key):
@@ -133,13 +139,19 @@ def env_var(key: str, value: str) -> str:
             f"environment variable name {key!r} is not valid: use letters, digits and '_', "
             "not starting with a digit"
         )
+    if key in SHELL_OWNED_NAMES:
+        raise ValueError(
+            f"environment variable name {key!r} belongs to the shell that runs the deploy; "
+            "its value cannot be passed on: choose another name"
+        )
     if "\0" in value:
         raise ValueError(f"environment variable {key}: the value contains a NUL character")
     if value == "":
-        # The CLI reads `-e KEY=` like `-e KEY`: it would pass on the host's own value.
+        # The CLI reads `-e KEY=` like `-e KEY`, and an empty variable in its environment
+        # like an unset one: the variable would silently not be set.
         raise ValueError(
             f"environment variable {key}: an empty value is not supported by the "
-            "`container` CLI (it would copy the host's value instead)"
+            "`container` CLI"
         )
     return f"{key}={value}"
 
