@@ -5,7 +5,8 @@
 the command receives one `completion: CompletionChoices` argument.
 
 Start-up stays light: Clockwork's loader, completion code and rich load inside the
-commands; pydantic-ai only when a resource actually needs the model.
+commands; pydantic-ai only when a resource actually needs the model. Resources are
+described and drawn as `plan` does (clockwork.pipeline.describe_resource, ui).
 """
 
 from __future__ import annotations
@@ -19,18 +20,13 @@ from typing import TYPE_CHECKING, Any
 
 import click
 
-from clockwork.plugins import get_plugin_host
+from .info_commands import json_option
 
 if TYPE_CHECKING:
     from clockwork.completion import CompletionReport
-    from clockwork.loader import Project
-    from clockwork.resource import Resource
     from clockwork.settings import Settings
 
 OUTPUT_MODES = ("tool", "native", "prompted")
-AI_MARK = "[AI]"
-
-json_option = click.option("--json", "as_json", is_flag=True, help="Print JSON instead of text.")
 
 
 # ----- completion options, for any command that completes ---------------------------------
@@ -104,30 +100,6 @@ def completion_options(command: Callable[..., Any]) -> Callable[..., Any]:
     return with_choices
 
 
-def complete_with_progress(project: Project, settings: Settings, *,
-                           use_cache: bool = True) -> CompletionReport:
-    """Complete `project`, drawing progress on stderr when it is a terminal."""
-    from rich.console import Console
-
-    from clockwork.completion import complete_project
-
-    console = Console(stderr=True)
-    needing = sum(resource.needs_completion() for resource in project.resources)
-    if not console.is_terminal or not needing:
-        return complete_project(project, settings, use_cache=use_cache)
-    from rich.progress import Progress
-
-    with Progress(console=console, transient=True) as progress:
-        task = progress.add_task("completing", total=needing)
-
-        def show(resource: Resource, status: str) -> None:
-            if status in ("cached", "completed"):
-                progress.advance(task)
-            progress.update(task, description=f"{resource.display_name}: {status}")
-
-        return complete_project(project, settings, use_cache=use_cache, progress=show)
-
-
 # ----- clockwork show ---------------------------------------------------------------------
 
 
@@ -139,20 +111,27 @@ def complete_with_progress(project: Project, settings: Settings, *,
 def show(main_py: str, name: str | None, completion: CompletionChoices, as_json: bool) -> None:
     """Complete the resources of MAIN_PY and show their fields; AI-filled ones are marked
     [AI]. With NAME, show only that resource."""
-    from clockwork.loader import load_project
+    from clockwork import pipeline
+    from clockwork.completion import complete_project
+
+    from .ui import CompletionProgress, print_resources
 
     main_py, name = _main_py_and_name(main_py, name)
-    project = load_project(main_py, registry=get_plugin_host().registry)
+    project = pipeline.load(main_py)
     shown = [project.find(name)] if name else project.resources  # a typo fails before the AI
     settings = completion.settings_for(project.directory)
-    report = complete_with_progress(project, settings, use_cache=completion.use_cache)
+    progress = CompletionProgress()
+    try:
+        report = complete_project(project, settings, use_cache=completion.use_cache,
+                                  progress=progress)
+    finally:
+        progress.close()
+    described = [pipeline.describe_resource(resource) for resource in shown]
     if as_json:
-        described = {"resources": [describe_resource(r) for r in shown],
-                     "completion": report.to_dict()}
-        click.echo(json.dumps(described, indent=2))
+        click.echo(json.dumps({"resources": described, "completion": report.to_dict()},
+                              indent=2))
         return
-    for resource in shown:
-        print_resource(resource)
+    print_resources(described)
     click.echo(completion_summary(report))
 
 
@@ -161,30 +140,6 @@ def _main_py_and_name(main_py: str, name: str | None) -> tuple[str, str | None]:
     if name is None and not main_py.endswith(".py") and not Path(main_py).exists():
         return "main.py", main_py
     return main_py, name
-
-
-def shown_fields(resource: Resource) -> dict[str, Any]:
-    values = resource.model_dump(mode="json", exclude={"assertions", "connections"})
-    return {key: value for key, value in values.items() if value is not None}
-
-
-def describe_resource(resource: Resource) -> dict[str, Any]:
-    return {
-        "type": resource.type_name(),
-        "name": resource.name,
-        "fields": shown_fields(resource),
-        "ai_filled": sorted(resource.ai_filled_fields),
-    }
-
-
-def print_resource(resource: Resource) -> None:
-    click.echo(f"{resource.type_name()} {resource.display_name!r}")
-    fields = shown_fields(resource)
-    width = max((len(key) for key in fields), default=0)
-    for key, value in fields.items():
-        mark = f"  {AI_MARK}" if key in resource.ai_filled_fields else ""
-        click.echo(f"  {key:<{width}}  {json.dumps(value, ensure_ascii=False)}{mark}")
-    click.echo()
 
 
 def completion_summary(report: CompletionReport) -> str:

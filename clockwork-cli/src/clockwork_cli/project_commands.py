@@ -14,12 +14,8 @@ from typing import Any
 
 import click
 
-from .completion_commands import (
-    CompletionChoices,
-    completion_options,
-    json_option,
-    project_settings,
-)
+from .completion_commands import CompletionChoices, completion_options, project_settings
+from .info_commands import json_option
 
 main_py_argument = click.argument("main_py", default="main.py", required=False)
 stack_option = click.option("--stack", metavar="NAME", help="Pulumi stack (CW_STACK, default dev).")
