@@ -143,6 +143,7 @@ def test_sample_plugin_is_listed_with_what_it_registers(sample_python: Path) -> 
         "compilers": [],
         "prompt_templates": ["SampleResource"],
         "completion_tools": [],
+        "engine_plugins": [],
     }
     assert SAMPLE not in result.stderr
 

@@ -42,7 +42,8 @@ def test_compiles_to_a_local_command_inside_its_parent_after_its_peers():
     assert command.type == COMMAND_TYPE
     assert command.inputs["create"] == create_script(web)
     assert command.inputs["delete"] == delete_script("web")
-    assert command.inputs["triggers"] == [run_command(web), True]
+    assert command.inputs["triggers"] == [run_command(web), True, create_script(web),
+                                          delete_script("web")]
     assert command.inputs["interpreter"] == ["/bin/sh", "-c"]
     assert "environment" not in command.inputs  # no variables, no environment input
     assert registered.name_of(command.parent) == "site"
@@ -88,7 +89,8 @@ def test_env_values_stay_out_of_create_delete_and_triggers():
     for name in ("create", "delete", "triggers"):
         assert SECRET not in repr(command.inputs[name]), name
     assert command.inputs["triggers"] == [
-        run_command(web), True, environment_digest({"DB_PASSWORD": SECRET, "MODE": "prod"})]
+        run_command(web), True, create_script(web), delete_script("web"),
+        environment_digest({"DB_PASSWORD": SECRET, "MODE": "prod"})]
 
 
 def test_env_values_are_a_secret_environment_input():
@@ -132,3 +134,14 @@ def test_loading_the_plugin_imports_no_pulumi():
     done = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True,
                           check=True, timeout=60)
     assert done.stdout.strip() == "[]"
+
+
+
+def test_the_scripts_text_is_in_the_triggers_so_any_change_to_it_replaces():
+    """pulumi-command has no `update` here: a change to a script that leaves the
+    `container run` line alone (a new Clockwork's check after it, say) must replace the
+    container, not re-run `create` over the running one."""
+    web = AppleContainerResource(name="web", image="nginx:1.27", must_run=False)
+    triggers = compile_under_mocks([web]).named("web").inputs["triggers"]
+    assert create_script(web) in triggers
+    assert delete_script("web") in triggers

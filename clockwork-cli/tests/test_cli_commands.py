@@ -132,6 +132,7 @@ def test_plugins_json_lists_core_first_then_each_plugin(runner: CliRunner) -> No
         "compilers": ["listing"],
         "prompt_templates": ["Widget"],
         "completion_tools": [],
+        "engine_plugins": [],
     }
 
 

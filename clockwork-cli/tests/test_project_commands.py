@@ -499,13 +499,15 @@ def test_ctrl_c_cancels_the_assertions_with_exit_130(tmp_path: Path) -> None:
 
 @pytest.fixture
 def fake_pulumi_on_path(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
-    """An executable named `pulumi` first on PATH. It only tests discovery: setup must
-    not install when one is found (the download itself needs internet)."""
+    """A Pulumi installation first on PATH: a `pulumi` that answers a new enough
+    version, and the dynamic-provider launcher beside it. It only tests discovery:
+    setup must not install when one is found."""
     bin_dir = tmp_path / "bin"
     bin_dir.mkdir()
     pulumi = bin_dir / "pulumi"
-    pulumi.write_text("#!/bin/sh\necho 'v3.0.0 (fake)'\n")
+    pulumi.write_text("#!/bin/sh\necho 'v3.274.1'\n")
     pulumi.chmod(0o755)
+    (bin_dir / "pulumi-resource-pulumi-python").write_text("#!/bin/sh\nexit 1\n")
     monkeypatch.setenv("PATH", f"{bin_dir}{os.pathsep}{os.environ['PATH']}")
     return pulumi
 
@@ -515,9 +517,11 @@ def test_setup_json_finds_a_pulumi_cli_on_path(fake_pulumi_on_path: Path,
     result = clockwork("setup", "--json")
 
     assert result.exit_code == 0, result.output
-    assert json.loads(result.stdout) == {"pulumi": str(fake_pulumi_on_path),
-                                         "installed": False}
-    assert result.stderr == ""  # no "installing …" line
+    parts = {part["name"]: part for part in json.loads(result.stdout)["parts"]}
+    assert parts["pulumi CLI"]["path"] == str(fake_pulumi_on_path)
+    assert parts["python dynamic-provider launcher"]["installed"]
+    assert json.loads(result.stdout)["done"] == []
+    assert result.stderr == ""  # nothing installed, nothing said
     assert list(no_pulumi_cli.iterdir()) == []  # nothing put into CW_HOME
 
 
@@ -525,7 +529,26 @@ def test_setup_text_says_where_it_found_it(fake_pulumi_on_path: Path) -> None:
     result = clockwork("setup")
 
     assert result.exit_code == 0, result.output
-    assert result.stdout == f"Pulumi CLI found at {fake_pulumi_on_path}\n"
+    assert f"✓ pulumi CLI: {fake_pulumi_on_path}\n" in result.stdout
+
+
+def test_setup_check_lists_what_is_missing_and_changes_nothing(no_pulumi_cli: Path) -> None:
+    result = clockwork("setup", "--check")
+
+    assert result.exit_code == 1
+    assert result.stdout.splitlines() == ["✗ pulumi CLI: missing",
+                                          "✗ python dynamic-provider launcher: missing"]
+    assert list(no_pulumi_cli.iterdir()) == []
+
+
+def test_setup_with_no_route_says_the_cause_and_the_fix_and_fails(no_pulumi_cli: Path) -> None:
+    # PATH is an empty folder: no `go`; downloads are off.
+    result = clockwork("setup", "--from-source")
+
+    assert result.exit_code == 1
+    missing_cli = result.stdout.splitlines()[0]
+    assert missing_cli.startswith("✗ pulumi CLI: missing: ")
+    assert "no `go` on PATH" in missing_cli and "install Go" in missing_cli
 
 
 # ----- exit codes for a broken or missing main.py -----------------------------------------

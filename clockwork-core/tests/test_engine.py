@@ -21,13 +21,16 @@ from clockwork.engine import (
     EngineResult,
     StackTarget,
     backend_url_for,
+    cli_version,
     find_pulumi_cli,
     local_state_folder,
     open_stack,
     project_name_for,
+    pulumi_command,
     require_pulumi_cli,
     run_engine,
 )
+from clockwork.engine_setup import EngineHome
 from clockwork.errors import EngineMissingError
 from clockwork.settings import Settings
 from clockwork.testing import plugin_host
@@ -45,32 +48,57 @@ def test_no_cli_anywhere_is_found_as_none(no_pulumi_cli: Path) -> None:
     assert find_pulumi_cli() is None
 
 
+def fake_cli(path: Path, script: str = "exit 1") -> Path:
+    """A stand-in executable, for discovery only: Clockwork never deploys with it."""
+    path.parent.mkdir(parents=True, exist_ok=True)
+    path.write_text(f"#!/bin/sh\n{script}\n")
+    path.chmod(0o755)
+    return path
+
+
 def test_cli_installed_by_clockwork_setup_is_found(no_pulumi_cli: Path) -> None:
-    # Only discovery: the stub is never run.
-    stub = no_pulumi_cli / "pulumi" / "bin" / "pulumi"
-    stub.parent.mkdir(parents=True)
-    stub.write_text("#!/bin/sh\nexit 1\n")
-    stub.chmod(0o755)
+    stub = fake_cli(EngineHome.default().cli)
+    assert stub.is_relative_to(no_pulumi_cli)  # CW_HOME decides where setup installs
     assert find_pulumi_cli() == stub
     assert require_pulumi_cli() == stub
 
 
 def test_a_stub_that_is_not_executable_is_not_a_cli(no_pulumi_cli: Path) -> None:
-    stub = no_pulumi_cli / "pulumi" / "bin" / "pulumi"
-    stub.parent.mkdir(parents=True)
-    stub.write_text("not a program\n")
+    stub = fake_cli(EngineHome.default().cli)
     stub.chmod(0o644)
     assert find_pulumi_cli() is None
 
 
-def test_cli_on_path_comes_first(no_pulumi_cli: Path, tmp_path: Path,
-                                 monkeypatch: pytest.MonkeyPatch) -> None:
-    on_path = tmp_path / "bin" / "pulumi"
-    on_path.parent.mkdir()
-    on_path.write_text("#!/bin/sh\nexit 1\n")
-    on_path.chmod(0o755)
+def test_the_cli_on_path_is_used_as_the_exact_file_found(
+        no_pulumi_cli: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    # An asdf or mise shim: no <root>/bin/pulumi layout around it.
+    shim = fake_cli(tmp_path / "shims" / "pulumi", "echo v3.274.1")
+    monkeypatch.setenv("PATH", str(shim.parent))
+    assert find_pulumi_cli() == shim
+    assert pulumi_command(shim).command == str(shim)
+
+
+def test_clockworks_own_engine_comes_before_path(
+        no_pulumi_cli: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    on_path = fake_cli(tmp_path / "bin" / "pulumi")
     monkeypatch.setenv("PATH", str(on_path.parent))
-    assert find_pulumi_cli() == on_path
+    own = fake_cli(EngineHome.default().cli)
+    assert find_pulumi_cli() == own
+
+
+@pytest.mark.parametrize("answer, problem", [
+    ("echo v3.100.0", "version 3.100.0; Clockwork needs 3.181.0 or newer"),
+    ("echo not-a-version", "is not a working Pulumi CLI"),
+    ("exit 3", "is not a working Pulumi CLI"),
+])
+def test_an_old_or_broken_cli_is_one_line_saying_what_is_needed(
+        no_pulumi_cli: Path, tmp_path: Path, answer: str, problem: str) -> None:
+    cli = fake_cli(tmp_path / answer.replace(" ", "_") / "pulumi", answer)
+    with pytest.raises(EngineMissingError) as caught:
+        cli_version(cli)
+    assert problem in str(caught.value)
+    assert "clockwork setup" in str(caught.value)
+    assert "\n" not in str(caught.value)
 
 
 def test_missing_cli_is_one_line_naming_clockwork_setup(no_pulumi_cli: Path) -> None:
@@ -326,13 +354,36 @@ def test_a_stack_locked_by_another_run_is_a_clear_error(
         runner.join(120)
 
 
-def test_the_engine_runs_dynamic_providers_with_this_virtualenv() -> None:
-    import os
+def test_the_engine_runs_dynamic_providers_with_this_interpreter(
+        tmp_path: Path, clean_env: pytest.MonkeyPatch) -> None:
     import sys
 
-    from clockwork.engine import python_environment, python_runtime
+    env = StackTarget.for_project(tmp_path, settings()).env
+    assert env["PULUMI_PYTHON_CMD"] == sys.executable
+    # The launcher would prefer a virtualenv or toolchain named by these.
+    assert env["PULUMI_RUNTIME_VIRTUALENV"] == env["PULUMI_RUNTIME_TOOLCHAIN"] == ""
 
-    assert sys.prefix != sys.base_prefix  # the test suite runs in the workspace venv
-    assert python_runtime() == {"virtualenv": sys.prefix}
-    first_on_path = python_environment()["PATH"].split(os.pathsep)[0]
-    assert Path(first_on_path, "python").resolve() == Path(sys.executable).resolve()
+
+@pytest.mark.pulumi_cli
+def test_providers_run_with_clockworks_python_whatever_python3_is_on_path(
+        tmp_path: Path, clean_env: pytest.MonkeyPatch) -> None:
+    from clockwork import pipeline
+
+    wrong = tmp_path / "wrong-bin" / "python3"
+    wrong.parent.mkdir()
+    wrong.write_text("#!/bin/sh\necho 'not the python Clockwork runs in' >&2\nexit 1\n")
+    wrong.chmod(0o755)
+    import os
+
+    clean_env.setenv("PATH", f"{wrong.parent}{os.pathsep}{os.environ['PATH']}")
+    clean_env.setenv("VIRTUAL_ENV", "")
+    project = tmp_path / "project"
+    project.mkdir()
+    (project / "main.py").write_text(
+        "from clockwork_files import FileResource\n"
+        "f = FileResource(name='a.txt', description='d', content='x')\n")
+    with plugin_host(clockwork_files.plugin, distribution="clockwork-files"):
+        pipeline.apply(project / "main.py")
+        assert (project / "a.txt").read_text() == "x"
+        pipeline.destroy(project / "main.py")
+    assert not (project / "a.txt").exists()

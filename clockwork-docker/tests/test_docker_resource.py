@@ -234,8 +234,9 @@ def test_registers_through_its_entry_point(monkeypatch: pytest.MonkeyPatch) -> N
     provided = host.registry.by_distribution("clockwork-docker")
     assert provided["resources"] == ["DockerResource"]
     assert provided["assertions"] == ["ContainerRunningAssert", "LogContainsAssert"]
+    assert provided["engine_plugins"] == ["docker"]
     assert not any(names for kind, names in provided.items()
-                   if kind not in ("resources", "assertions"))
+                   if kind not in ("resources", "assertions", "engine_plugins"))
 
 
 def test_loading_the_plugin_imports_no_pulumi() -> None:

@@ -131,7 +131,10 @@ class AppleContainerResource(Resource):
         if self.name is None or self.image is None:
             missing = " and ".join(f for f in ("name", "image") if getattr(self, f) is None)
             raise ProjectError(f"{self!r}: {missing} not set: give it or let the AI fill it")
-        triggers: list[Any] = [run_command(self), self.must_run]
+        create, delete = create_script(self), delete_script(self.name)
+        # pulumi-command has no `update` here: any change to what the scripts say must
+        # be a replace (delete, then create), never `create` re-run over the old one.
+        triggers: list[Any] = [run_command(self), self.must_run, create, delete]
         env: pulumi.Output[dict[str, str]] | None = None
         if self.env_vars:
             # The values only reach the script through its environment, marked secret so
@@ -140,8 +143,8 @@ class AppleContainerResource(Resource):
             triggers.append(environment_digest(self.env_vars))
         return Command(
             self.name,
-            create=create_script(self),
-            delete=delete_script(self.name),
+            create=create,
+            delete=delete,
             interpreter=["/bin/sh", "-c"],
             environment=env,
             # Without `update`, a changed trigger replaces the container; every value on

@@ -17,6 +17,7 @@ REGISTERED_KINDS = {
     "compilers": "compilers",
     "prompt_templates": "prompt templates",
     "completion_tools": "completion tools",
+    "engine_plugins": "engine plugins",
 }
 
 json_option = click.option("--json", "as_json", is_flag=True, help="Print JSON instead of text.")

@@ -51,6 +51,13 @@ def show_plugin_warnings_on_stderr() -> None:
 
 
 def report_error(error: ClockworkError) -> None:
+    """One line; an engine failure with several reasons gets a line for each."""
+    reasons = getattr(error, "lines", lambda: [])()
+    if reasons:
+        click.echo(f"error: {error.headline}", err=True)  # type: ignore[attr-defined]
+        for reason in reasons:
+            click.echo(f"  {reason}", err=True)
+        return
     click.echo(f"error: {error or type(error).__name__}", err=True)
 
 

@@ -14,6 +14,8 @@ from typing import Any
 
 import click
 
+from clockwork.plugins import get_plugin_host
+
 from .completion_commands import CompletionChoices, completion_options, project_settings
 from .info_commands import json_option
 
@@ -178,21 +180,49 @@ def assert_command(main_py: str, as_json: bool) -> None:
 
 
 @click.command()
+@click.option("--check", is_flag=True, help="Report what is installed and what is missing; "
+              "change nothing (exit 1 when something is missing).")
+@click.option("--from-source", is_flag=True,
+              help="Build from source with Go even where the release could be downloaded.")
 @json_option
-def setup(as_json: bool) -> None:
-    """Install the Pulumi CLI into Clockwork's folder (~/.clockwork/pulumi), unless one
-    is already on PATH there."""
-    from clockwork.engine import find_pulumi_cli, install_pulumi_cli
+def setup(check: bool, from_source: bool, as_json: bool) -> None:
+    """Install the Pulumi engine Clockwork deploys with into ~/.clockwork/engine: the
+    CLI, the launcher of Python dynamic providers, and the provider plugins the
+    installed Clockwork plugins need. Downloads the official release where it can,
+    else builds from source with Go; a second run does nothing."""
+    from clockwork import engine_setup
+    from clockwork.engine import usable_pulumi_cli
 
-    found = find_pulumi_cli()
-    installed = found is None
-    if found is None:
-        click.echo("installing the Pulumi CLI…", err=True)
-        found = install_pulumi_cli()
+    from .ui import SetupProgress
+
+    plugins = engine_setup.needed_engine_plugins(get_plugin_host())
+    home = engine_setup.EngineHome.default()
+    cli = usable_pulumi_cli()
+    done: list[str] = []
+    failed: dict[str, str] = {}
+    if not check:
+        with SetupProgress() as progress:
+            installer = engine_setup.install_engine(plugins, cli, progress, home,
+                                                    allow_download=not from_source)
+        done, failed = installer.done, installer.failed
+        cli = usable_pulumi_cli()
+    parts = engine_setup.engine_parts(home, plugins, cli)
     if as_json:
-        _echo_json({"pulumi": str(found), "installed": installed})
+        listed = [{**part.to_dict(), "why": failed.get(part.name)} for part in parts]
+        _echo_json({"parts": listed, "done": done, "log": str(home.log)})
     else:
-        click.echo(f"Pulumi CLI {'installed at' if installed else 'found at'} {found}")
+        for line in done:
+            click.echo(line, err=True)
+        for part in parts:
+            where = str(part.path) if part.path else f"missing{_why(failed.get(part.name))}"
+            version = f" {part.detail}" if part.detail else ""
+            click.echo(f"{'✓' if part.installed else '✗'} {part.name}{version}: {where}")
+    if not all(part.installed for part in parts):
+        sys.exit(1)
+
+
+def _why(reason: str | None) -> str:
+    return f": {reason}" if reason else ""
 
 
 COMMANDS = (apply, plan, destroy, assert_command, setup)

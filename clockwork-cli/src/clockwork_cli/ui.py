@@ -16,6 +16,7 @@ from rich.live import Live
 from rich.table import Table
 
 AI_MARK = "[AI]"
+ENGINE_OWN_TYPES = ("pulumi:pulumi:Stack", "pulumi:providers:")
 
 
 def stderr_console() -> Console:
@@ -82,6 +83,8 @@ class EngineView:
         step = step_from_event(event)
         if step is None or (step.op == "same" and step.status != "failed"):
             return
+        if step.type.startswith(ENGINE_OWN_TYPES) and step.status != "failed":
+            return  # the stack and default providers: Pulumi's bookkeeping, not the user's
         with self.lock:
             known = self.steps.get(step.urn)
             repeated = False
@@ -162,3 +165,37 @@ def print_assert_report(report: dict[str, Any]) -> None:
     interrupted = " (interrupted)" if report["interrupted"] else ""
     console.print(f"{report['passed']} passed, {report['failed']} failed, "
                   f"{report['total']} total{interrupted}")
+
+
+class SetupProgress:
+    """`clockwork setup`'s steps: a spinner with the time spent on the current step
+    (a cold build takes minutes), one line per step off a terminal."""
+
+    def __init__(self, console: Console | None = None):
+        self.console = console or stderr_console()
+        self.progress: Any = None
+        self.task: Any = None
+
+    def __enter__(self) -> SetupProgress:
+        if self.console.is_terminal:
+            from rich.progress import Progress, SpinnerColumn, TextColumn, TimeElapsedColumn
+
+            self.progress = Progress(SpinnerColumn(), TextColumn("{task.description}"),
+                                     TimeElapsedColumn(), console=self.console)
+            self.progress.start()
+        return self
+
+    def __call__(self, message: str) -> None:
+        if self.progress is None:
+            self.console.print(message, soft_wrap=True)
+            return
+        if self.task is not None:
+            self.progress.update(self.task, completed=1, total=1)
+            self.progress.stop_task(self.task)
+        self.task = self.progress.add_task(message, total=None)
+
+    def __exit__(self, *exc: object) -> None:
+        if self.progress is not None:
+            if self.task is not None:
+                self.progress.stop_task(self.task)
+            self.progress.stop()

@@ -1,18 +1,22 @@
 """Drive the Pulumi engine through the Automation API.
 
 State lives in the project folder by default (`file://<project>/.clockwork/state`),
-so nobody needs a Pulumi Cloud login. The Pulumi CLI is found on PATH or in
-Clockwork's own folder (`clockwork setup` installs it there); without it every
-engine call fails with one line saying so. Calls block: run them off any event loop
-(`clockwork.blocking.run_blocking`).
+so nobody needs a Pulumi Cloud login; the engine's work files sit beside it in
+`.clockwork/workspace`. The Pulumi CLI is the one `clockwork setup` installed into
+Clockwork's folder, else the one on PATH; without it every engine call fails with one
+line saying so. Every program is inline (the Automation API serves it from this
+process), so no Pulumi language host is needed. Calls block: run them off any event
+loop (`clockwork.blocking.run_blocking`).
 """
 
 from __future__ import annotations
 
+import functools
 import hashlib
 import os
 import re
 import shutil
+import subprocess
 import sys
 import urllib.parse
 from collections.abc import Callable
@@ -20,29 +24,26 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, Literal
 
+from .engine_setup import EngineHome
 from .errors import ClockworkError, EngineMissingError
 from .settings import Settings
 
 Action = Literal["up", "preview", "destroy"]
 INSTALL_HINT = "run `clockwork setup` or install Pulumi (https://www.pulumi.com/docs/install/)"
-
-
-def clockwork_home() -> Path:
-    """Clockwork's own folder for tools it installs (CW_HOME, default ~/.clockwork)."""
-    return Path(os.environ.get("CW_HOME") or Path.home() / ".clockwork")
-
-
-def pulumi_root() -> Path:
-    return clockwork_home() / "pulumi"
+# Clockwork runs every operation as an inline program: destroy and refresh of inline
+# programs need the CLI's --client flag, added in 3.181.
+MIN_CLI_VERSION = "3.181.0"
 
 
 def find_pulumi_cli() -> Path | None:
-    """The `pulumi` executable Clockwork would use: PATH first, then Clockwork's folder."""
+    """The `pulumi` executable Clockwork would use: the one `clockwork setup` installed
+    (the pinned version, with the plugins setup put beside it), else the one on PATH,
+    as the exact file found there (an asdf or mise shim works too)."""
+    own = EngineHome.default().cli
+    if own.is_file() and os.access(own, os.X_OK):
+        return own
     on_path = shutil.which("pulumi")
-    if on_path:
-        return Path(on_path)
-    own = pulumi_root() / "bin" / "pulumi"
-    return own if own.is_file() and os.access(own, os.X_OK) else None
+    return Path(on_path) if on_path else None
 
 
 def require_pulumi_cli() -> Path:
@@ -52,17 +53,52 @@ def require_pulumi_cli() -> Path:
     return found
 
 
-def install_pulumi_cli() -> Path:
-    """Download the Pulumi CLI into Clockwork's folder (needs internet access)."""
-    from pulumi.automation import PulumiCommand
+def usable_pulumi_cli() -> Path | None:
+    """The CLI `find_pulumi_cli` finds, when it runs and is new enough; else None."""
+    found = find_pulumi_cli()
+    if found is None:
+        return None
+    try:
+        cli_version(found)
+    except EngineMissingError:
+        return None
+    return found
+
+
+@functools.lru_cache(maxsize=8)
+def cli_version(cli: Path) -> str:
+    """`pulumi version` of `cli`, without the leading v; a CLI that does not answer, or
+    is older than Clockwork needs, is one clear error."""
+    from semver import VersionInfo
 
     try:
-        PulumiCommand.install(root=str(pulumi_root()))
-    except Exception as error:
-        raise ClockworkError(
-            f"could not install the Pulumi CLI into {pulumi_root()}: {error}"
-        ) from None
-    return pulumi_root() / "bin" / "pulumi"
+        output = subprocess.run([str(cli), "version"], capture_output=True, text=True,
+                                timeout=60, env={**os.environ, "PULUMI_SKIP_UPDATE_CHECK": "true"},
+                                check=True).stdout.strip()
+        version = VersionInfo.parse(output.removeprefix("v"))
+    except (OSError, subprocess.SubprocessError, ValueError) as error:
+        raise EngineMissingError(f"{cli} is not a working Pulumi CLI ({type(error).__name__}): "
+                                 f"{INSTALL_HINT}") from None
+    if version < VersionInfo.parse(MIN_CLI_VERSION):
+        raise EngineMissingError(
+            f"the Pulumi CLI at {cli} is version {version}; Clockwork needs {MIN_CLI_VERSION} or "
+            f"newer: {INSTALL_HINT}"
+        )
+    return str(version)
+
+
+def pulumi_command(cli: Path) -> Any:
+    """The Automation API's command object for exactly `cli` (its own constructor
+    assumes a `<root>/bin/pulumi` layout, which shims and unpacked archives lack)."""
+    from pulumi.automation import PulumiCommand
+    from semver import VersionInfo
+
+    class ExactPulumiCommand(PulumiCommand):
+        def __init__(self) -> None:  # the version was checked by cli_version
+            self.command = str(cli)
+            self.version = VersionInfo.parse(cli_version(cli))
+
+    return ExactPulumiCommand()
 
 
 # ----- where state goes --------------------------------------------------------------
@@ -81,10 +117,18 @@ def project_name_for(directory: Path, settings: Settings) -> str:
 
 def backend_url_for(directory: Path, settings: Settings) -> str:
     """CW_BACKEND_URL as given (s3://, azblob://, https://api.pulumi.com …), else a
-    file backend inside the project's .clockwork folder."""
-    if settings.backend_url:
-        return settings.backend_url
-    return (directory.resolve() / ".clockwork" / "state").as_uri()
+    file backend inside the project's .clockwork folder. A relative file:// URL is
+    the project's: it is made absolute here, not left to whichever folder the engine
+    runs in."""
+    url = settings.backend_url
+    if not url:
+        return (directory.resolve() / ".clockwork" / "state").as_uri()
+    if url.startswith("file://"):
+        path, _, query = url.removeprefix("file://").partition("?")
+        if path and not path.startswith(("/", "~")):
+            absolute = (directory.resolve() / urllib.parse.unquote(path)).as_uri()
+            return absolute + (f"?{query}" if query else "")
+    return url
 
 
 def local_state_folder(backend_url: str) -> Path | None:
@@ -97,25 +141,59 @@ def local_state_folder(backend_url: str) -> Path | None:
     return Path(path).expanduser().absolute()
 
 
+def workspace_folder(directory: Path) -> Path:
+    """One stable folder per project for the engine's Pulumi.yaml and stack settings
+    (the Automation API would make a new temporary one on every run)."""
+    return directory.resolve() / ".clockwork" / "workspace"
+
+
 @dataclass
 class StackTarget:
     directory: Path
     project_name: str
     stack_name: str
     backend_url: str
-    env: dict[str, str] = field(repr=False)  # holds the passphrase: never printed
+    env: dict[str, str] = field(repr=False)  # may hold the passphrase: never printed
+    secrets_unprotected: bool = False  # no passphrase configured: state secrets in the clear
 
     @classmethod
     def for_project(cls, directory: Path, settings: Settings) -> StackTarget:
+        backend_url = backend_url_for(directory, settings)
+        env = engine_environment(backend_url, directory)
         passphrase = settings.pulumi_config_passphrase
-        env = {
-            # An empty passphrase is valid for a local state folder; users who keep
-            # secrets in state set their own.
-            "PULUMI_CONFIG_PASSPHRASE": passphrase.get_secret_value() if passphrase else "",
-            "PULUMI_SKIP_UPDATE_CHECK": "true",
-        }
+        unprotected = False
+        if passphrase is not None:
+            env["PULUMI_CONFIG_PASSPHRASE"] = passphrase.get_secret_value()
+        elif not os.environ.get("PULUMI_CONFIG_PASSPHRASE_FILE"):
+            # Pulumi refuses to open a stack without one; the user chose none, so
+            # secrets in the state are only encoded, not protected (warned about).
+            env["PULUMI_CONFIG_PASSPHRASE"] = ""
+            unprotected = True
         return cls(directory, project_name_for(directory, settings), settings.stack,
-                   backend_url_for(directory, settings), env)
+                   backend_url, env, unprotected)
+
+
+def engine_environment(backend_url: str, project_dir: Path) -> dict[str, str]:
+    """What every engine run gets, whatever the user's shell holds: the state where
+    Clockwork put it (a PULUMI_BACKEND_URL from the shell would send it elsewhere),
+    plugins from Clockwork's PULUMI_HOME and never downloaded mid-run, and dynamic
+    providers run by this very interpreter, whose environment has Clockwork's code,
+    with the project folder importable (a provider in a module beside main.py)."""
+    home = EngineHome.default()
+    python_path = os.pathsep.join(
+        p for p in (str(project_dir.resolve()), os.environ.get("PYTHONPATH", "")) if p)
+    return {
+        "PYTHONPATH": python_path,
+        "PULUMI_BACKEND_URL": backend_url,
+        "PULUMI_HOME": str(home.pulumi_home),
+        "PULUMI_SKIP_UPDATE_CHECK": "true",
+        "PULUMI_DISABLE_AUTOMATIC_PLUGIN_ACQUISITION": "true",
+        "PULUMI_PYTHON_CMD": sys.executable,
+        # The launcher prefers a virtualenv named by these over PULUMI_PYTHON_CMD.
+        "PULUMI_RUNTIME_VIRTUALENV": "",
+        "PULUMI_RUNTIME_TOOLCHAIN": "",
+        "PATH": f"{Path(sys.executable).parent}{os.pathsep}{os.environ.get('PATH', '')}",
+    }
 
 
 # ----- running the engine ---------------------------------------------------------------
@@ -135,36 +213,23 @@ class EngineResult:
         return (", ".join(parts) or "no changes") + took
 
 
-def python_runtime() -> dict[str, str] | None:
-    """Runtime options naming the virtualenv Clockwork runs in: Pulumi hands them to the
-    process that hosts dynamic providers (files, git), which must import our code."""
-    if sys.prefix == sys.base_prefix:
-        return None  # not in a virtualenv: the interpreter on PATH is the one
-    return {"virtualenv": sys.prefix}
-
-
-def python_environment() -> dict[str, str]:
-    """This interpreter's folder first on PATH, for processes the engine starts."""
-    path = os.environ.get("PATH", "")
-    return {"PATH": f"{Path(sys.executable).parent}{os.pathsep}{path}"}
-
-
 def open_stack(target: StackTarget, program: Callable[[], None]) -> Any:
     """Create or select the stack, with state where `target` says."""
     cli = require_pulumi_cli()
+    command = pulumi_command(cli)
     from pulumi import automation as auto
 
     state_folder = local_state_folder(target.backend_url)
     if state_folder is not None:
         state_folder.mkdir(parents=True, exist_ok=True)
-    # PulumiCommand runs <root>/bin/pulumi; both PATH installs and ours have that layout.
-    command = auto.PulumiCommand(root=str(cli.parent.parent))
+    work_dir = workspace_folder(target.directory)
+    work_dir.mkdir(parents=True, exist_ok=True)
     settings = auto.ProjectSettings(
-        name=target.project_name, runtime=auto.ProjectRuntimeInfo("python", python_runtime()),
+        name=target.project_name, runtime="python",
         backend=auto.ProjectBackend(url=target.backend_url),
     )
     options = auto.LocalWorkspaceOptions(
-        project_settings=settings, env_vars={**target.env, **python_environment()},
+        work_dir=str(work_dir), project_settings=settings, env_vars=target.env,
         pulumi_command=command,
     )
     try:
@@ -172,40 +237,32 @@ def open_stack(target: StackTarget, program: Callable[[], None]) -> Any:
             target.stack_name, project_name=target.project_name, program=program, opts=options
         )
     except auto.CommandError as error:
-        raise ClockworkError(
-            f"cannot open stack {target.stack_name}: {_last_line(error)}"
-        ) from None
+        raise EngineFailure.of(f"cannot open stack {target.stack_name}", error, [],
+                               target.directory) from None
 
 
 def run_engine(action: Action, stack: Any, on_event: Callable[[Any], None] | None = None,
-               *, preview_only: bool = False) -> EngineResult:
-    """Run `up`, `preview` or `destroy` on an open stack; errors become one line.
-    `preview_only` with destroy lists what would go without touching anything."""
+               *, preview_only: bool = False, refresh: bool = False,
+               log_dir: Path | None = None) -> EngineResult:
+    """Run `up`, `preview` or `destroy` on an open stack; a failure becomes an
+    EngineFailure naming each failed resource and why. `preview_only` with destroy
+    lists what would go without touching anything."""
     from pulumi import automation as auto
 
+    diagnostics = DiagnosticCollector(on_event)
     try:
         if action == "up":
-            result = stack.up(on_event=on_event)
+            result = stack.up(on_event=diagnostics, refresh=refresh or None)
             return _from_update(action, result.summary, result.outputs)
         if action == "destroy":
             if preview_only:
                 # A preview-only destroy returns the stack's LAST update summary, not
                 # what would go: that is in the preview's summary event.
-                summaries: list[Any] = []
-
-                def collect(event: Any) -> None:
-                    summary = getattr(event, "summary_event", None)
-                    if summary is not None:
-                        summaries.append(summary)
-                    if on_event is not None:
-                        on_event(event)
-
-                stack.destroy(on_event=collect, preview_only=True)
-                changes = summaries[-1].resource_changes if summaries else {}
-                return EngineResult(action, dict(changes or {}))
-            result = stack.destroy(on_event=on_event)
+                stack.destroy(on_event=diagnostics, preview_only=True)
+                return EngineResult(action, diagnostics.last_changes())
+            result = stack.destroy(on_event=diagnostics)
             return _from_update(action, result.summary, {})
-        result = stack.preview(on_event=on_event)
+        result = stack.preview(on_event=diagnostics, refresh=refresh or None)
         return EngineResult(action, dict(result.change_summary or {}))
     except auto.ConcurrentUpdateError:
         raise ClockworkError(
@@ -213,7 +270,8 @@ def run_engine(action: Action, stack: Any, on_event: Callable[[Any], None] | Non
             "crashed, remove the lock with `pulumi cancel`"
         ) from None
     except auto.CommandError as error:
-        raise ClockworkError(f"pulumi {action} failed: {_last_line(error)}") from None
+        raise EngineFailure.of(f"pulumi {action} failed", error, diagnostics.errors,
+                               log_dir) from None
 
 
 def _from_update(action: Action, summary: Any, outputs: Any) -> EngineResult:
@@ -224,10 +282,127 @@ def _from_update(action: Action, summary: Any, outputs: Any) -> EngineResult:
     return EngineResult(action, dict(summary.resource_changes or {}), duration, values)
 
 
-def _last_line(error: BaseException) -> str:
-    text = str(getattr(error, "stderr", "") or error)
+# ----- why the engine failed ------------------------------------------------------------------
+
+
+@dataclass
+class FailedStep:
+    """One reason the engine gave: which resource, doing what, and the message."""
+
+    resource: str  # the resource's name, or "program" for errors outside any resource
+    type: str
+    op: str
+    message: str
+
+    def line(self) -> str:
+        what = f"{self.resource} ({self.type})" if self.type else self.resource
+        doing = f" {self.op}" if self.op else ""
+        return f"{what}{doing}: {self.message}"
+
+
+class DiagnosticCollector:
+    """Passes engine events on, keeping the error diagnostics and the last summary:
+    the reasons are there, not in the CommandError (which only carries the CLI's
+    output, and no `.stderr` for the live view to read)."""
+
+    def __init__(self, on_event: Callable[[Any], None] | None):
+        self.on_event = on_event
+        self.errors: list[FailedStep] = []
+        self.summaries: list[Any] = []
+        self.ops: dict[str, str] = {}
+
+    def __call__(self, event: Any) -> None:
+        pre = getattr(event, "resource_pre_event", None)
+        if pre is not None:
+            self.ops[pre.metadata.urn] = str(getattr(pre.metadata.op, "value", pre.metadata.op))
+        diagnostic = getattr(event, "diagnostic_event", None)
+        if diagnostic is not None and diagnostic.severity == "error":
+            self.errors.append(self._failed_step(diagnostic))
+        summary = getattr(event, "summary_event", None)
+        if summary is not None:
+            self.summaries.append(summary)
+        if self.on_event is not None:
+            self.on_event(event)
+
+    def _failed_step(self, diagnostic: Any) -> FailedStep:
+        urn = diagnostic.urn or ""
+        message = reason_of(diagnostic.message)
+        if not urn or urn.split("::")[-2].endswith("pulumi:pulumi:Stack"):
+            return FailedStep("program", "", "", message)
+        return FailedStep(urn.rsplit("::", 1)[-1], urn.split("::")[-2].split("$")[-1],
+                          display_op(self.ops.get(urn, "")), message)
+
+    def last_changes(self) -> dict[str, int]:
+        return dict(self.summaries[-1].resource_changes or {}) if self.summaries else {}
+
+
+def reason_of(message: str) -> str:
+    """One line of an engine message: the exception at the end of a provider's
+    traceback, else the first line."""
+    lines = [line.strip() for line in message.splitlines() if line.strip()]
+    if not lines:
+        return "failed (no message)"
+    if any(line.startswith("Traceback (most recent call last)") for line in lines):
+        return lines[-1]
+    return lines[0]
+
+
+def display_op(op: str) -> str:
+    """The engine's step names as a user reads them (a replacement is one replace)."""
+    return {"create-replacement": "replace", "delete-replaced": "replace",
+            "replace": "replace", "discard": "delete", "read-replacement": "replace"
+            }.get(op, op)
+
+
+class EngineFailure(ClockworkError):
+    """The engine failed: `steps` are its reasons, `log` the full output on disk."""
+
+    def __init__(self, headline: str, steps: list[FailedStep], log: Path | None,
+                 full_text: str):
+        self.steps = steps
+        self.log = log
+        self.full_text = full_text
+        self.headline = headline + (f" (full output: {log})" if log is not None else "")
+        shown = "; ".join(step.line() for step in steps) if steps else _tail(full_text)
+        super().__init__(f"{self.headline}: {shown}")
+
+    @classmethod
+    def of(cls, headline: str, error: BaseException, steps: list[FailedStep],
+           log_dir: Path | None) -> EngineFailure:
+        full_text = str(error)
+        log = None
+        if log_dir is not None:
+            log = log_dir / ".clockwork" / "logs" / "engine.log"
+            log.parent.mkdir(parents=True, exist_ok=True)
+            log.write_text(full_text, encoding="utf-8")
+        return cls(headline, _unique(steps), log, full_text)
+
+    def lines(self) -> list[str]:
+        return [step.line() for step in self.steps]
+
+
+# What the stack itself says after a resource failed: the resource's line says why.
+ENGINE_ECHOES = ("update failed", "preview failed", "destroy failed", "refresh failed",
+                 "Resource monitor has terminated, shutting down")
+
+
+def _unique(steps: list[FailedStep]) -> list[FailedStep]:
+    seen: dict[tuple[str, str], FailedStep] = {}
+    for step in steps:
+        seen.setdefault((step.resource, step.message), step)
+    reasons = list(seen.values())
+    if any(step.resource != "program" for step in reasons):
+        reasons = [step for step in reasons
+                   if step.resource != "program" or step.message not in ENGINE_ECHOES]
+    return reasons
+
+
+def _tail(text: str) -> str:
+    """The last line of the CLI's own output that says something, when no diagnostic
+    event arrived (the CLI failed before the engine started)."""
     lines = [line.strip() for line in text.splitlines() if line.strip()]
-    return lines[-1] if lines else type(error).__name__
+    meaningful = [line for line in lines if not line.startswith(("code:", "stdout:", "stderr:"))]
+    return (meaningful or lines or ["no output"])[-1].removeprefix("error: ")
 
 
 # ----- what the engine is doing, from its event stream ------------------------------------
@@ -247,18 +422,21 @@ class Step:
 
 def step_from_event(event: Any) -> Step | None:
     """The resource step an event reports, or None for events about no resource
-    (prelude, stdout, summary, diagnostics without a URN)."""
+    (prelude, stdout, summary, diagnostics without a URN). In a preview (a dry run)
+    a finished step is "planned": nothing was done."""
     for attribute, status in (("resource_pre_event", "running"),
                               ("res_outputs_event", "done"),
                               ("res_op_failed_event", "failed")):
         payload = getattr(event, attribute, None)
         if payload is not None:
             meta = payload.metadata
-            op = getattr(meta.op, "value", meta.op)
-            return Step(meta.urn, meta.urn.rsplit("::", 1)[-1], meta.type, str(op), status)
+            if getattr(payload, "planning", None):
+                status = "planning" if status == "running" else "planned"
+            op = display_op(str(getattr(meta.op, "value", meta.op)))
+            return Step(meta.urn, meta.urn.rsplit("::", 1)[-1], meta.type, op, status)
     diagnostic = getattr(event, "diagnostic_event", None)
     if diagnostic is not None and diagnostic.urn and diagnostic.severity == "error":
         urn = diagnostic.urn
         return Step(urn, urn.rsplit("::", 1)[-1], urn.split("::")[-2].split("$")[-1], "",
-                    "failed", diagnostic.message.strip())
+                    "failed", reason_of(diagnostic.message))
     return None

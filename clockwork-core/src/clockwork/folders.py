@@ -20,10 +20,18 @@ def missing_folders(folder: Path) -> list[Path]:
 def make_parents(path: Path) -> list[str]:
     """Create the missing folders above `path`; return them, outermost first, so the
     caller can record exactly what it made."""
-    created = missing_folders(path.parent)
-    for folder in created:
-        folder.mkdir()
-    return [str(folder) for folder in created]
+    made = []
+    for folder in missing_folders(path.parent):
+        try:
+            folder.mkdir()
+        except FileExistsError:
+            # Another resource of the same deploy made it a moment ago (the engine
+            # creates resources in parallel): it is that one's to remove, not ours.
+            if not folder.is_dir():
+                raise
+            continue
+        made.append(str(folder))
+    return made
 
 
 def remove_empty_folders(created: list[str]) -> None:

@@ -58,5 +58,14 @@ def register_compilers(register):
 
 
 @hookspec
+def register_engine_plugins(register):
+    """Register the Pulumi plugins your resources need at deploy time:
+    `register(name, EnginePlugin(name, version, source=GoSource(...)))` from
+    `clockwork.engine_setup`. `clockwork setup` installs each (downloaded, or built from
+    source where `source` says how); deploys never fetch one mid-run.
+    """
+
+
+@hookspec
 def register_commands(cli):
     """Add commands to the `clockwork` click group: `@cli.command()`."""

@@ -14,6 +14,7 @@ from typing import Any
 
 from .blocking import run_blocking
 from .checks import AssertReport, run_assertions
+from .dynamic import check_providers_importable
 from .engine import (
     EngineResult,
     StackTarget,
@@ -78,7 +79,8 @@ def deploy(project: Project, program: Callable[[], None], settings: Settings, ac
 
     def run() -> EngineResult:
         stack = open_stack(target, program)
-        return run_engine(action, stack, options.on_engine_event)  # type: ignore[arg-type]
+        return run_engine(action, stack, options.on_engine_event,  # type: ignore[arg-type]
+                          log_dir=project.directory)
 
     return run_blocking(run)  # the Automation API runs its own loop: never inside ours
 
@@ -152,13 +154,23 @@ def plan(main_path: str | Path | None, options: RunOptions | None = None,
     from .simulate import run_under_mocks
 
     result = PlanResult(project, completion, run_under_mocks(program, preview=True))
+    check_providers_importable(result.registered)
     try:
         require_pulumi_cli()
+        require_engine_plugins(result.registered)
     except EngineMissingError as missing:
         result.preview_skipped = f"preview against the stack's state skipped: {missing}"
         return result
     result.preview = deploy(project, program, settings, "preview", options)
     return result
+
+
+def require_engine_plugins(registered: list[Any], host: PluginHost | None = None) -> None:
+    from .engine_setup import missing_engine_plugins
+
+    missing = missing_engine_plugins((r.type for r in registered), host or get_plugin_host())
+    if missing:
+        raise EngineMissingError(f"{'; '.join(missing)}: run `clockwork setup`")
 
 
 @dataclass
@@ -186,7 +198,13 @@ def apply(main_path: str | Path | None, options: RunOptions | None = None,
     settings = settings or get_settings(project.directory)
     completion = complete(project, settings, options)
     program = compile_program(project, settings)
-    planned = PlanResult(project, completion, [])
+    from .simulate import run_under_mocks
+
+    # Evaluated first, as plan does: an error in a resource's to_pulumi() stops here,
+    # before the engine has created anything; so does a plugin the engine would lack.
+    planned = PlanResult(project, completion, run_under_mocks(program, preview=True))
+    check_providers_importable(planned.registered)
+    require_engine_plugins(planned.registered)
     if confirm is not None and not confirm(planned):
         return ApplyResult(planned, None)
     record_dirs_to_create(project.directory, project.resources)
@@ -239,7 +257,7 @@ def destroy(main_path: str | Path | None, *, dry_run: bool = False, keep_files: 
         target = StackTarget.for_project(project_dir, settings)
         engine = run_blocking(lambda: run_engine(
             "destroy", open_stack(target, lambda: None), options.on_engine_event,
-            preview_only=dry_run))
+            preview_only=dry_run, log_dir=project_dir))
     except EngineMissingError as missing:
         if not dry_run:
             raise

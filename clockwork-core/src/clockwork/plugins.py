@@ -34,6 +34,7 @@ KINDS = {
     "register_prompt_templates": "prompt_templates",
     "register_completion_tools": "completion_tools",
     "register_compilers": "compilers",
+    "register_engine_plugins": "engine_plugins",
 }
 
 
@@ -54,6 +55,7 @@ class Registry:
     prompt_templates: dict[str, Registration] = field(default_factory=dict)
     completion_tools: dict[str, Registration] = field(default_factory=dict)
     compilers: dict[str, Registration] = field(default_factory=dict)
+    engine_plugins: dict[str, Registration] = field(default_factory=dict)
 
     def add(self, kind: str, name: str, value: Any, distribution: str) -> None:
         table: dict[str, Registration] = getattr(self, kind)

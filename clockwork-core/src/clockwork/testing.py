@@ -21,7 +21,6 @@ from __future__ import annotations
 
 import contextlib
 import os
-import shutil
 from collections.abc import Callable, Iterable, Iterator
 from pathlib import Path
 from typing import Any
@@ -105,16 +104,29 @@ def no_model_requests(monkeypatch: pytest.MonkeyPatch) -> None:
 
 @pytest.fixture(autouse=True)
 def skip_without_pulumi_cli(request: pytest.FixtureRequest) -> None:
-    """Tests marked `pulumi_cli` drive the real engine: skipped where it is not installed."""
-    if request.node.get_closest_marker("pulumi_cli") and shutil.which("pulumi") is None:
-        pytest.skip("needs the Pulumi CLI")
+    """Tests marked `pulumi_cli` drive the real engine: skipped where none is installed
+    (`clockwork setup`), and failed instead with CW_REQUIRE_PULUMI=1, as CI runs."""
+    if not request.node.get_closest_marker("pulumi_cli"):
+        return
+    from .engine import usable_pulumi_cli
+
+    if usable_pulumi_cli() is None:
+        if os.environ.get("CW_REQUIRE_PULUMI") == "1":
+            pytest.fail("CW_REQUIRE_PULUMI=1 but no usable Pulumi CLI: run `clockwork setup`")
+        pytest.skip("needs the Pulumi CLI (`clockwork setup`)")
 
 
 @pytest.fixture
 def clean_env(monkeypatch: pytest.MonkeyPatch) -> pytest.MonkeyPatch:
-    """No CW_* (or Pulumi passphrase) variable from the developer's shell leaks in."""
+    """No CW_* variable, and no Pulumi setting that would move state or secrets, leaks
+    in from the developer's shell (CW_HOME, where the engine is, and CI's CW_REQUIRE_*
+    demands stay)."""
+    pulumi_settings = ("PULUMI_CONFIG_PASSPHRASE", "PULUMI_CONFIG_PASSPHRASE_FILE",
+                       "PULUMI_BACKEND_URL")
     for key in list(os.environ):
-        if key.upper().startswith("CW_") or key.upper() == "PULUMI_CONFIG_PASSPHRASE":
+        if key.upper() in ("CW_HOME", "CW_REQUIRE_DOCKER", "CW_REQUIRE_PULUMI"):
+            continue
+        if key.upper().startswith("CW_") or key.upper() in pulumi_settings:
             monkeypatch.delenv(key, raising=False)
     return monkeypatch
 
@@ -137,15 +149,33 @@ def no_pulumi_cli(clean_env: pytest.MonkeyPatch, tmp_path_factory: pytest.TempPa
 def dynamic_provider_of(registered: RegisteredResource) -> tuple[Any, dict[str, Any]]:
     """The dynamic provider a registered `pulumi.dynamic.Resource` carries, and its
     inputs: call `provider.create(inputs)` to do for real what the engine would."""
-    import base64
     import pickle
 
-    serialized = registered.inputs["__provider"]
-    if isinstance(serialized, dict):  # marked secret: {<secret signature>, "value": ...}
-        serialized = serialized["value"]
-    provider = pickle.loads(base64.b64decode(serialized))  # noqa: S301 (our own program's)
+    from .dynamic import provider_payload
+
+    payload = provider_payload(registered.inputs)
+    assert payload is not None, f"{registered.name} carries no dynamic provider"
+    unpickles_in_a_fresh_process(payload, registered.name)
+    provider = pickle.loads(payload)  # noqa: S301 (our own program's)
     inputs = {k: v for k, v in registered.inputs.items() if k != "__provider"}
     return provider, inputs
+
+
+def unpickles_in_a_fresh_process(payload: bytes, name: str) -> None:
+    """Load the pickled provider in a new interpreter, as the engine's provider process
+    does: a class it cannot import there fails here, not only under the engine."""
+    import subprocess
+    import sys
+    import tempfile
+
+    loader = "import pickle, sys; pickle.loads(sys.stdin.buffer.read())"
+    with tempfile.TemporaryDirectory() as neutral:  # not the test's folder on sys.path
+        result = subprocess.run([sys.executable, "-c", loader], input=payload, cwd=neutral,
+                                capture_output=True, check=False)
+    if result.returncode != 0:
+        last = (result.stderr.decode(errors="replace").strip().splitlines() or ["?"])[-1]
+        raise AssertionError(f"{name}: the engine's provider process could not load its "
+                             f"dynamic provider: {last}")
 
 
 def compile_under_mocks(resources: Iterable[Resource], *, compiler: str = "pulumi",

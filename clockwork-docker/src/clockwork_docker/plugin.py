@@ -20,3 +20,12 @@ def register_assertions(register):
 
     register(ContainerRunningAssert)
     register(LogContainsAssert)
+
+
+@hookimpl
+def register_engine_plugins(register):
+    from clockwork.engine_setup import sdk_plugin
+
+    # pulumi-docker's provider has no Go module tags: building it needs the commit of
+    # the SDK's release, which only a download route knows. So: downloaded by setup.
+    register("docker", sdk_plugin("pulumi_docker"))
