@@ -401,8 +401,10 @@ def _tail(text: str) -> str:
     """The last line of the CLI's own output that says something, when no diagnostic
     event arrived (the CLI failed before the engine started)."""
     lines = [line.strip() for line in text.splitlines() if line.strip()]
-    meaningful = [line for line in lines if not line.startswith(("code:", "stdout:", "stderr:"))]
-    return (meaningful or lines or ["no output"])[-1].removeprefix("error: ")
+    for label in ("stdout:", "stderr:"):
+        lines = [line.removeprefix(label).strip() for line in lines]
+    meaningful = [line for line in lines if line and not line.startswith("code:")]
+    return (meaningful or ["no output"])[-1].removeprefix("error: ")
 
 
 # ----- what the engine is doing, from its event stream ------------------------------------
