@@ -178,26 +178,32 @@ def test_files_created_in_parallel_share_a_new_folder(tmp_path: Path) -> None:
     assert not (project / "new").exists()
 
 
+def race_to_make_parents(target: Path, racers: int = 4) -> tuple[list[list[str]], list[str]]:
+    """`racers` threads call make_parents(target) at the same moment."""
+    start = threading.Barrier(racers)
+    made: list[list[str]] = []
+    errors: list[str] = []
+
+    def make() -> None:
+        start.wait()
+        try:
+            made.append(make_parents(target))
+        except OSError as error:
+            errors.append(repr(error))
+
+    threads = [threading.Thread(target=make) for _ in range(racers)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join()
+    return made, errors
+
+
 def test_make_parents_under_contention_never_fails_and_each_folder_has_one_maker(
         tmp_path: Path) -> None:
     for round_ in range(50):
         target = tmp_path / f"r{round_}" / "a" / "b" / "file"
-        start = threading.Barrier(4)
-        made: list[list[str]] = []
-        errors: list[BaseException] = []
-
-        def make() -> None:
-            start.wait()
-            try:
-                made.append(make_parents(target))
-            except BaseException as error:  # noqa: BLE001
-                errors.append(error)
-
-        threads = [threading.Thread(target=make) for _ in range(4)]
-        for thread in threads:
-            thread.start()
-        for thread in threads:
-            thread.join()
+        made, errors = race_to_make_parents(target)
         assert errors == []
         claimed = sorted(folder for folders in made for folder in folders)
         assert claimed == sorted({*claimed})  # no folder claimed twice
