@@ -604,3 +604,22 @@ def test_an_invalid_setting_is_exit_2_naming_the_variable(example: Path, command
     assert result.stderr.startswith("error: invalid setting")
     assert "CW_OUTPUT_MODE: Input should be 'tool', 'native' or 'prompted'" in result.stderr
     assert result.stderr.count("\n") == 1
+
+
+def test_setup_for_a_project_names_only_the_engine_plugins_its_resources_need(
+        tmp_path: Path, fake_pulumi_on_path: Path) -> None:
+    import clockwork_apple.plugin
+
+    apple = tmp_path / "apple"
+    apple.mkdir()
+    (apple / "main.py").write_text(
+        "from clockwork_apple import AppleContainerResource\n"
+        "web = AppleContainerResource(name='web', image='nginx:1.27')\n")
+    with plugin_host(clockwork_files.plugin, distribution="clockwork-files") as host:
+        host.register(clockwork_apple.plugin, distribution="clockwork-apple")
+        for_files = clockwork("setup", "--check", str(EXAMPLE))
+        for_apple = clockwork("setup", "--check", str(apple / "main.py"))
+    assert for_files.exit_code == 0, for_files.output
+    assert "plugin" not in for_files.stdout.replace("dynamic-provider", "")
+    assert for_apple.exit_code == 1
+    assert for_apple.stdout.splitlines()[-1] == "✗ resource plugin command 1.2.1: missing"

@@ -184,18 +184,22 @@ def assert_command(main_py: str, as_json: bool) -> None:
               "change nothing (exit 1 when something is missing).")
 @click.option("--from-source", is_flag=True,
               help="Build from source with Go even where the release could be downloaded.")
+@click.argument("main_py", required=False)
 @json_option
-def setup(check: bool, from_source: bool, as_json: bool) -> None:
+def setup(main_py: str | None, check: bool, from_source: bool, as_json: bool) -> None:
     """Install the Pulumi engine Clockwork deploys with into ~/.clockwork/engine: the
     CLI, the launcher of Python dynamic providers, and the provider plugins the
-    installed Clockwork plugins need. Downloads the official release where it can,
-    else builds from source with Go; a second run does nothing."""
+    installed Clockwork plugins need (with MAIN_PY: only those its resources need).
+    Downloads the official release where it can, else builds from source with Go; a
+    second run does nothing."""
     from clockwork import engine_setup
     from clockwork.engine import usable_pulumi_cli
 
     from .ui import SetupProgress
 
     plugins = engine_setup.needed_engine_plugins(get_plugin_host())
+    if main_py is not None:
+        plugins = _plugins_for_project(main_py, plugins)
     home = engine_setup.EngineHome.default()
     cli = usable_pulumi_cli()
     done: list[str] = []
@@ -219,6 +223,20 @@ def setup(check: bool, from_source: bool, as_json: bool) -> None:
             click.echo(f"{'✓' if part.installed else '✗'} {part.name}{version}: {where}")
     if not all(part.installed for part in parts):
         sys.exit(1)
+
+
+def _plugins_for_project(main_py: str, plugins: list[Any]) -> list[Any]:
+    """The engine plugins registered by the distributions whose resource types main.py
+    uses (main.py is loaded, nothing is completed)."""
+    from clockwork import pipeline
+
+    registry = get_plugin_host().registry
+    project = pipeline.load(main_py)
+    used = {registry.resources[r.type_name()].distribution for r in project.resources
+            if r.type_name() in registry.resources}
+    wanted = {registration.value for registration in registry.engine_plugins.values()
+              if registration.distribution in used}
+    return [plugin for plugin in plugins if plugin in wanted]
 
 
 def _why(reason: str | None) -> str:
