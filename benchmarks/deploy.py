@@ -12,10 +12,15 @@ environment (`clockwork.engine.engine_environment`, empty passphrase). This modu
 as __main__, whose classes dill pickles by value: the engine's provider process needs
 nothing importable to unpickle the provider.
 
-Every run is a cold create into a fresh temporary folder (fresh state), so nothing is
-destroyed afterwards; the runs alternate Clockwork, Pulumi, and the median counts. One
-untimed warm-up of each with a few resources loads the imports first. No process that
-a run started may outlive it: any left over is listed.
+Every run is a cold create into a fresh temporary folder (fresh state), in a Python
+process of its own, as `clockwork apply` would be: nothing is destroyed afterwards, and
+no run inherits another's state. That matters more than it seems: the Pulumi SDK's
+provider serializer wraps `pickle._Pickler._batch_setitems` once more on every call and
+never unwraps it, so in one long process each dynamic resource pickles slower than the
+last, until a by-value pickle like ours hits the recursion limit (after ~300). The clock
+starts after this module's imports (pulumi, its Automation API, clockwork.pipeline) and
+runs alternate Clockwork, Pulumi, after one untimed warm-up of each with three files;
+the median counts. No process a run started may outlive it: any left over is listed.
 
 The last line reads `clockwork_s=<float> pulumi_s=<float> ratio=<clockwork/pulumi>`
 (goal: ratio ≤ 1.2).
@@ -26,14 +31,14 @@ The last line reads `clockwork_s=<float> pulumi_s=<float> ratio=<clockwork/pulum
 from __future__ import annotations
 
 import argparse
-import os
 import statistics
+import subprocess
+import sys
 import tempfile
 import time
 from pathlib import Path
 from typing import Any
 
-import pulumi
 from pulumi import automation as auto
 from pulumi.dynamic import CreateResult, Resource, ResourceProvider
 
@@ -125,14 +130,14 @@ def pulumi_run(folder: Path, count: int) -> float:
 
 # ----- both ----------------------------------------------------------------------------------
 
+RUNS = {"clockwork": clockwork_run, "pulumi": pulumi_run}
+
 
 def processes_mentioning(text: str) -> list[str]:
-    """Processes (other than this one) whose command line or environment names `text`:
-    the engine and provider processes of a run carry its folder in both."""
+    """Processes whose command line or environment names `text`: the engine and
+    provider processes of a run carry its folder in both."""
     found = []
     for entry in Path("/proc").glob("[0-9]*"):
-        if entry.name == str(os.getpid()):
-            continue
         try:
             seen = (entry / "cmdline").read_bytes() + (entry / "environ").read_bytes()
         except OSError:
@@ -142,38 +147,50 @@ def processes_mentioning(text: str) -> list[str]:
     return found
 
 
-def timed(run: Any, root: Path, label: str, count: int) -> float:
-    folder = Path(tempfile.mkdtemp(prefix=f"{label}-", dir=root))
-    seconds = run(folder, count)
+def timed(side: str, root: Path, count: int) -> float:
+    """One run in a process of its own, in a fresh folder: its seconds."""
+    folder = Path(tempfile.mkdtemp(prefix=f"{side}-", dir=root))
+    done = subprocess.run(
+        [sys.executable, __file__, "--one", side, str(folder), "--resources", str(count)],
+        capture_output=True, text=True)
+    if done.returncode != 0:
+        sys.exit(f"{side} run failed:\n{done.stdout}{done.stderr}")
+    *notes, last = done.stdout.splitlines()
+    for note in notes:
+        print(note)
     stray = processes_mentioning(str(folder))
     if stray:
-        print(f"  {label}: processes left over: {stray}")
-    return seconds
+        print(f"  {side}: processes left over: {stray}")
+    return float(last.removeprefix("seconds="))
 
 
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--resources", type=int, default=100, help="files (default 100)")
     parser.add_argument("--runs", type=int, default=3, help="runs of each (default 3)")
+    parser.add_argument("--one", nargs=2, metavar=("SIDE", "FOLDER"), help=argparse.SUPPRESS)
     options = parser.parse_args()
     count = options.resources
+    if options.one:  # a child: one run, its seconds on the last line
+        side, folder = options.one
+        print(f"seconds={RUNS[side](Path(folder), count)!r}")
+        return
 
     cli = require_pulumi_cli()
     print(f"Pulumi CLI {cli_version(cli)} at {cli}; {count} files, {options.runs} runs each")
-    clockwork_times: list[float] = []
-    pulumi_times: list[float] = []
+    times: dict[str, list[float]] = {"clockwork": [], "pulumi": []}
     with tempfile.TemporaryDirectory(prefix="clockwork-deploy-bench-") as temporary:
         root = Path(temporary)
-        timed(clockwork_run, root, "clockwork", 3)  # warm-up: imports, byte-code
-        timed(pulumi_run, root, "pulumi", 3)
+        for side in times:
+            timed(side, root, 3)  # warm-up: byte-code and the OS's file cache
         for run in range(1, options.runs + 1):
-            clockwork_times.append(timed(clockwork_run, root, "clockwork", count))
-            pulumi_times.append(timed(pulumi_run, root, "pulumi", count))
-            print(f"run {run}: clockwork={clockwork_times[-1]:.2f}s "
-                  f"pulumi={pulumi_times[-1]:.2f}s")
+            for side, seconds in times.items():
+                seconds.append(timed(side, root, count))
+            print(f"run {run}: clockwork={times['clockwork'][-1]:.2f}s "
+                  f"pulumi={times['pulumi'][-1]:.2f}s")
 
-    clockwork_s = statistics.median(clockwork_times)
-    pulumi_s = statistics.median(pulumi_times)
+    clockwork_s = statistics.median(times["clockwork"])
+    pulumi_s = statistics.median(times["pulumi"])
     print(f"clockwork_s={clockwork_s:.2f} pulumi_s={pulumi_s:.2f} "
           f"ratio={clockwork_s / pulumi_s:.2f}")
 
