@@ -37,11 +37,13 @@ def test_file_registers_a_dynamic_resource_with_its_inputs(tmp_path):
     assert file.custom is True
     assert file.parent == ""
     assert file.dependencies == []
-    assert set(file.inputs) == {"path", "content", "mode", "__provider"}
+    assert set(file.inputs) == {"path", "content", "__claimant", "__claims_dir", "__provider"}
     assert file.inputs["path"] == str(tmp_path / "a.txt")
     assert Path(file.inputs["path"]).is_absolute()
     assert file.inputs["content"] == "hello\n"
-    assert file.inputs["mode"] == "0644"
+    assert "mode" not in file.inputs  # not set: 0644 for a new file, kept for an adopted one
+    assert file.inputs["__claimant"] == "FileResource:a.txt"
+    assert file.inputs["__claims_dir"] == str(tmp_path / ".clockwork" / "claims")
     assert isinstance(dynamic_provider_of(file)[0], FileProvider)
 
 

@@ -331,3 +331,92 @@ def test_full_lifecycle(provider, tmp_path):
     assert provider.diff(created.id, read.outs, news).changes is False
     provider.delete(created.id, read.outs)
     assert entries(tmp_path) == []
+
+
+# ----- what is never lost -----------------------------------------------------------------
+
+
+def claimed(path: Path, claimant: str, claims: Path, content: str = "hello\n") -> dict:
+    return {**props(path, content), "__claimant": claimant, "__claims_dir": str(claims)}
+
+
+def test_an_adopted_file_keeps_its_mode_and_inode(provider, tmp_path):
+    target = tmp_path / "same.txt"
+    target.write_text("hello\n")
+    target.chmod(0o600)
+    inode = target.stat().st_ino
+
+    result = provider.create({"path": str(target), "content": "hello\n"})  # no mode asked
+
+    assert result.outs["adopted"] is True
+    assert mode_of(target) == 0o600 and target.stat().st_ino == inode
+
+
+def test_create_never_replaces_a_symlink_even_to_identical_content(provider, tmp_path):
+    real = tmp_path / "real.txt"
+    real.write_text("hello\n")
+    link = tmp_path / "link.txt"
+    link.symlink_to(real)
+    with pytest.raises(FileExistsError, match="is a symlink"):
+        provider.create(props(link, "hello\n"))
+    assert link.is_symlink() and real.read_text() == "hello\n"
+
+
+def test_a_file_edited_after_deploy_is_kept_unless_forced(provider, tmp_path, monkeypatch):
+    target = tmp_path / "notes.txt"
+    created = provider.create(props(target, "v1\n"))
+    target.write_text("v1 and the user's own line\n")
+
+    with pytest.raises(Exception, match="edited after Clockwork wrote it.*--force"):
+        provider.delete(created.id, created.outs)
+    assert target.read_text() == "v1 and the user's own line\n"
+
+    monkeypatch.setenv("CLOCKWORK_FORCE", "1")
+    provider.delete(created.id, created.outs)
+    assert not target.exists()
+
+
+def test_delete_never_follows_a_symlink_put_in_place_of_a_created_folder(
+        provider, tmp_path, monkeypatch):
+    project, outside = tmp_path / "project", tmp_path / "outside"
+    project.mkdir()
+    outside.mkdir()
+    target = project / "site" / "README.md"
+    created = provider.create(props(target))
+    (outside / "README.md").write_text("hello\n")  # the user's, outside the project
+    target.unlink()
+    (project / "site").rmdir()
+    (project / "site").symlink_to(outside)
+
+    with pytest.raises(Exception, match="symlink"):
+        provider.delete(created.id, created.outs)
+    monkeypatch.setenv("CLOCKWORK_FORCE", "1")  # forgets it, still touches nothing
+    provider.delete(created.id, created.outs)
+    assert (outside / "README.md").read_text() == "hello\n"
+    assert (project / "site").is_symlink()
+
+
+def test_a_file_taken_over_by_a_renamed_resource_survives_the_old_ones_delete(
+        provider, tmp_path):
+    """The engine creates the new URN first, then deletes the old one."""
+    target, claims = tmp_path / "site" / "a.txt", tmp_path / ".clockwork" / "claims"
+    old = provider.create(claimed(target, "FileResource:a.txt", claims))
+    new = provider.create(claimed(target, "FileResource:site/a.txt", claims))
+    assert new.outs["adopted"] is False  # Clockwork's file, now the new resource's
+
+    provider.delete(old.id, old.outs)
+    assert target.read_text() == "hello\n"
+
+    provider.delete(new.id, new.outs)  # the last holder does remove it
+    assert not target.exists()
+    assert not (tmp_path / ".clockwork").exists()
+
+
+def test_removing_created_folders_stops_at_a_symlink(tmp_path):
+    from clockwork.folders import remove_empty_folders
+
+    outside = tmp_path / "outside"
+    (outside / "b").mkdir(parents=True)
+    (tmp_path / "a").symlink_to(outside)
+    remove_empty_folders([str(tmp_path / "a"), str(tmp_path / "a" / "b")])
+    assert (outside / "b").is_dir()

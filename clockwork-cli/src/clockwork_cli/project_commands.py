@@ -22,6 +22,10 @@ from .info_commands import json_option
 main_py_argument = click.argument("main_py", default="main.py", required=False)
 stack_option = click.option("--stack", metavar="NAME", help="Pulumi stack (CW_STACK, default dev).")
 yes_option = click.option("--yes", "-y", is_flag=True, help="Do not ask for confirmation.")
+force_option = click.option(
+    "--force", is_flag=True,
+    help="Also delete what Clockwork would keep: files edited since deploy, clones with "
+         "uncommitted, untracked or unpushed work.")
 
 
 def _settings(main_py: str, completion: CompletionChoices | None, stack: str | None) -> Any:
@@ -36,7 +40,8 @@ def _echo_json(data: Any) -> None:
     click.echo(json.dumps(data, indent=2, default=str))
 
 
-def _run_options(completion: CompletionChoices | None, on_event: Any = None) -> Any:
+def _run_options(completion: CompletionChoices | None, on_event: Any = None,
+                 force: bool = False) -> Any:
     from clockwork.pipeline import RunOptions
 
     from .ui import CompletionProgress
@@ -45,22 +50,36 @@ def _run_options(completion: CompletionChoices | None, on_event: Any = None) -> 
         use_cache=completion.use_cache if completion else True,
         on_completion_progress=CompletionProgress(),
         on_engine_event=on_event,
+        force=force,
     )
+
+
+EXIT_CHANGES_PENDING = 3
+refresh_option = click.option(
+    "--refresh/--no-refresh", default=True,
+    help="Read the real state of what is deployed first, so drift shows (default: on).")
 
 
 @click.command()
 @main_py_argument
 @stack_option
+@refresh_option
+@click.option("--exit-code", "exit_code", is_flag=True,
+              help=f"Exit {EXIT_CHANGES_PENDING} when the preview has changes or drift (a drift "
+                   "check for CI); 0 when there is nothing to do.")
 @completion_options
 @json_option
-def plan(main_py: str, stack: str | None, completion: CompletionChoices, as_json: bool) -> None:
+def plan(main_py: str, stack: str | None, refresh: bool, exit_code: bool,
+         completion: CompletionChoices, as_json: bool) -> None:
     """Show what `apply` would deploy: the completed resources (AI-filled fields marked
-    [AI]), the Pulumi resources they compile to, and a preview against the stack."""
+    [AI]), the Pulumi resources they compile to, and a preview against the stack with
+    each resource's changes, property by property, and drift."""
     from clockwork import pipeline
 
     from .ui import print_plan
 
     options = _run_options(completion)
+    options.refresh = refresh
     try:
         result = pipeline.plan(main_py, options, _settings(main_py, completion, stack))
     finally:
@@ -69,35 +88,42 @@ def plan(main_py: str, stack: str | None, completion: CompletionChoices, as_json
         _echo_json(result.to_dict())
     else:
         print_plan(result.to_dict())
+    if exit_code and result.preview is not None and (result.preview.pending
+                                                      or result.preview.drift):
+        sys.exit(EXIT_CHANGES_PENDING)
 
 
 @click.command()
 @main_py_argument
 @stack_option
 @yes_option
+@force_option
+@refresh_option
 @completion_options
 @json_option
-def apply(main_py: str, stack: str | None, yes: bool, completion: CompletionChoices,
-          as_json: bool) -> None:
+def apply(main_py: str, stack: str | None, yes: bool, force: bool, refresh: bool,
+          completion: CompletionChoices, as_json: bool) -> None:
     """Complete, compile and deploy the resources declared in MAIN_PY."""
     from clockwork import pipeline
 
-    from .ui import EngineView, print_resources
+    from .ui import EngineView, print_engine_report, print_resources
 
     if not yes and (as_json or not sys.stdin.isatty()):
         raise click.UsageError("not a terminal to confirm in: pass --yes to deploy")
 
     def confirm(planned: Any) -> bool:
-        if yes:
-            return True
-        print_resources(planned.to_dict()["resources"])
-        return click.confirm("Deploy these resources?", default=False, err=True)
+        report = planned.to_dict()
+        print_resources(report["resources"])
+        if report["preview"] is not None:
+            print_engine_report(report["preview"], "changes")
+        return click.confirm("Deploy these changes?", default=False, err=True)
 
     settings = _settings(main_py, completion, stack)
     with EngineView(f"clockwork apply ({settings.stack})") as view:
-        options = _run_options(completion, view.on_event)
+        options = _run_options(completion, view.on_event, force)
+        options.refresh = refresh
         try:
-            result = pipeline.apply(main_py, options, confirm, settings)
+            result = pipeline.apply(main_py, options, None if yes else confirm, settings)
         finally:
             options.on_completion_progress.close()
     if as_json:
@@ -117,9 +143,10 @@ def apply(main_py: str, stack: str | None, yes: bool, completion: CompletionChoi
 @click.option("--dry-run", is_flag=True, help="List what would be removed; change nothing.")
 @click.option("--keep-files", is_flag=True,
               help="Keep the folders Clockwork created (only the stack is destroyed).")
+@force_option
 @json_option
 def destroy(main_py: str, stack: str | None, yes: bool, dry_run: bool, keep_files: bool,
-            as_json: bool) -> None:
+            force: bool, as_json: bool) -> None:
     """Destroy what `apply` deployed for MAIN_PY, then the empty folders Clockwork made.
 
     MAIN_PY is not run: destroy works even when it no longer loads."""
@@ -136,7 +163,8 @@ def destroy(main_py: str, stack: str | None, yes: bool, dry_run: bool, keep_file
     settings = _settings(main_py, None, stack)
     with EngineView(f"clockwork destroy ({settings.stack})") as view:
         result = pipeline.destroy(main_py, dry_run=dry_run, keep_files=keep_files,
-                                  options=_run_options(None, view.on_event), settings=settings)
+                                  options=_run_options(None, view.on_event, force),
+                                  settings=settings)
     if as_json:
         _echo_json(result.to_dict())
         return

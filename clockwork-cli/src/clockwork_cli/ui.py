@@ -16,7 +16,6 @@ from rich.live import Live
 from rich.table import Table
 
 AI_MARK = "[AI]"
-ENGINE_OWN_TYPES = ("pulumi:pulumi:Stack", "pulumi:providers:")
 
 
 def stderr_console() -> Console:
@@ -78,7 +77,7 @@ class EngineView:
             self.live.stop()
 
     def on_event(self, event: Any) -> None:
-        from clockwork.engine import step_from_event
+        from clockwork.engine import ENGINE_OWN_TYPES, step_from_event
 
         step = step_from_event(event)
         if step is None or (step.op == "same" and step.status != "failed"):
@@ -145,9 +144,32 @@ def print_plan(plan: dict[str, Any]) -> None:
             click.echo(f"  + {resource['type']}  {resource['name']}{inside}")
         click.echo()
     if plan["preview"] is not None:
-        click.echo(f"preview against the stack: {plan['preview']['summary']}")
+        print_engine_report(plan["preview"], "preview against the stack")
     if plan["preview_skipped"]:
         click.echo(plan["preview_skipped"])
+
+
+SIGNS = {"create": "+", "update": "~", "delete": "-", "replace": "+-"}
+
+
+def print_engine_report(report: dict[str, Any], title: str) -> None:
+    """Drift first, then each resource's change with old → new per property."""
+    for drift in report.get("drift", []):
+        what = ("gone (deleted outside Clockwork; it will be created again)" if drift["gone"]
+                else f"{', '.join(drift['properties'])} changed outside Clockwork")
+        click.echo(f"drift: {drift['name']}: {what}")
+    for step in report.get("steps", []):
+        click.echo(f"{SIGNS.get(step['op'], step['op'])} {step['name']} ({step['type']}) "
+                   f"{step['op']}")
+        for key, values in step["properties"].items():
+            mark = f"  {AI_MARK}" if key in step.get("ai_filled", ()) else ""
+            click.echo(f"    {key}: {_short(values['old'])} → {_short(values['new'])}{mark}")
+    click.echo(f"{title}: {report['summary']}")
+
+
+def _short(value: Any, width: int = 60) -> str:
+    text = "-" if value is None else json.dumps(value, ensure_ascii=False)
+    return text if len(text) <= width else text[: width - 1] + "…"
 
 
 def print_assert_report(report: dict[str, Any]) -> None:

@@ -205,6 +205,12 @@ class EngineResult:
     changes: dict[str, int]  # op -> count, e.g. {"create": 2, "same": 1}
     duration_seconds: float | None = None
     outputs: dict[str, Any] = field(default_factory=dict)
+    steps: list[ResourceChange] = field(default_factory=list)  # what changed, per resource
+    drift: list[Drift] = field(default_factory=list)  # what changed outside Clockwork
+
+    @property
+    def pending(self) -> bool:
+        return any(n for op, n in self.changes.items() if op != "same")
 
     def summary(self) -> str:
         signs = {"create": "+", "update": "~", "delete": "-", "replace": "+-", "same": "="}
@@ -249,21 +255,21 @@ def run_engine(action: Action, stack: Any, on_event: Callable[[Any], None] | Non
     lists what would go without touching anything."""
     from pulumi import automation as auto
 
-    diagnostics = DiagnosticCollector(on_event)
+    diagnostics = EngineWatcher(on_event)
     try:
         if action == "up":
             result = stack.up(on_event=diagnostics, refresh=refresh or None)
-            return _from_update(action, result.summary, result.outputs)
+            return _from_update(action, result.summary, result.outputs, diagnostics)
         if action == "destroy":
             if preview_only:
                 # A preview-only destroy returns the stack's LAST update summary, not
                 # what would go: that is in the preview's summary event.
                 stack.destroy(on_event=diagnostics, preview_only=True)
-                return EngineResult(action, diagnostics.last_changes())
+                return diagnostics.result(action, diagnostics.last_changes())
             result = stack.destroy(on_event=diagnostics)
-            return _from_update(action, result.summary, {})
+            return _from_update(action, result.summary, {}, diagnostics)
         result = stack.preview(on_event=diagnostics, refresh=refresh or None)
-        return EngineResult(action, dict(result.change_summary or {}))
+        return diagnostics.result(action, dict(result.change_summary or {}))
     except auto.ConcurrentUpdateError:
         raise ClockworkError(
             f"stack {stack.name} is locked by another run: wait for it to finish, or if it "
@@ -274,12 +280,14 @@ def run_engine(action: Action, stack: Any, on_event: Callable[[Any], None] | Non
                                log_dir) from None
 
 
-def _from_update(action: Action, summary: Any, outputs: Any) -> EngineResult:
+def _from_update(action: Action, summary: Any, outputs: Any,
+                 watcher: EngineWatcher) -> EngineResult:
     duration = None
     if summary.end_time and summary.start_time:
         duration = (summary.end_time - summary.start_time).total_seconds()
     values = {key: output.value for key, output in (outputs or {}).items()}
-    return EngineResult(action, dict(summary.resource_changes or {}), duration, values)
+    return watcher.result(action, dict(summary.resource_changes or {}),
+                          duration_seconds=duration, outputs=values)
 
 
 # ----- why the engine failed ------------------------------------------------------------------
@@ -300,21 +308,27 @@ class FailedStep:
         return f"{what}{doing}: {self.message}"
 
 
-class DiagnosticCollector:
-    """Passes engine events on, keeping the error diagnostics and the last summary:
-    the reasons are there, not in the CommandError (which only carries the CLI's
-    output, and no `.stderr` for the live view to read)."""
+class EngineWatcher:
+    """Passes engine events on, keeping what a report needs: the error diagnostics
+    (the reasons are there, not in the CommandError, which only carries the CLI's
+    output), each resource's change property by property, drift found by a refresh,
+    and the last summary."""
 
     def __init__(self, on_event: Callable[[Any], None] | None):
         self.on_event = on_event
         self.errors: list[FailedStep] = []
         self.summaries: list[Any] = []
         self.ops: dict[str, str] = {}
+        self.changes: dict[str, ResourceChange] = {}  # by URN, in the engine's order
+        self.drift: dict[str, Drift] = {}
 
     def __call__(self, event: Any) -> None:
         pre = getattr(event, "resource_pre_event", None)
         if pre is not None:
             self.ops[pre.metadata.urn] = str(getattr(pre.metadata.op, "value", pre.metadata.op))
+        finished = getattr(event, "res_outputs_event", None)
+        if finished is not None and not finished.metadata.type.startswith(ENGINE_OWN_TYPES):
+            self._record(finished.metadata)
         diagnostic = getattr(event, "diagnostic_event", None)
         if diagnostic is not None and diagnostic.severity == "error":
             self.errors.append(self._failed_step(diagnostic))
@@ -334,6 +348,92 @@ class DiagnosticCollector:
 
     def last_changes(self) -> dict[str, int]:
         return dict(self.summaries[-1].resource_changes or {}) if self.summaries else {}
+
+    def _record(self, meta: Any) -> None:
+        op = display_op(str(getattr(meta.op, "value", meta.op)))
+        name, urn = meta.urn.rsplit("::", 1)[-1], meta.urn
+        old_inputs = state_values(meta.old)
+        new_inputs = dict(meta.new.inputs or {}) if meta.new is not None else {}
+        if op == "refresh":
+            drift = drift_of(name, meta)
+            if drift is not None:
+                self.drift[urn] = drift
+        elif op in ("create", "update", "delete", "replace"):
+            properties = changed_properties(old_inputs if op != "create" else {},
+                                            new_inputs if op != "delete" else {})
+            known = self.changes.get(urn)
+            if known is not None:  # a replace comes as several steps: one change
+                properties = {**known.properties, **properties}
+            self.changes[urn] = ResourceChange(name, meta.type, op, properties)
+
+    def result(self, action: Action, changes: dict[str, int], **extra: Any) -> EngineResult:
+        return EngineResult(action, changes, steps=list(self.changes.values()),
+                            drift=list(self.drift.values()), **extra)
+
+
+# The stack and default providers: Pulumi's bookkeeping, not the user's resources.
+ENGINE_OWN_TYPES = ("pulumi:pulumi:Stack", "pulumi:providers:")
+
+
+@dataclass
+class ResourceChange:
+    """What the engine did, or would do, to one resource: old → new per property."""
+
+    name: str
+    type: str
+    op: str  # create, update, delete, replace
+    properties: dict[str, tuple[Any, Any]]
+
+    def to_dict(self) -> dict[str, Any]:
+        return {"name": self.name, "type": self.type, "op": self.op,
+                "properties": {k: {"old": old, "new": new}
+                               for k, (old, new) in self.properties.items()}}
+
+
+@dataclass
+class Drift:
+    """A deployed resource that changed outside Clockwork, as a refresh read it."""
+
+    name: str
+    type: str
+    gone: bool
+    properties: list[str]
+
+    def line(self) -> str:
+        if self.gone:
+            return f"{self.name}: gone (deleted outside Clockwork; it will be created again)"
+        return f"{self.name}: {', '.join(self.properties)} changed outside Clockwork"
+
+    def to_dict(self) -> dict[str, Any]:
+        return {"name": self.name, "type": self.type, "gone": self.gone,
+                "properties": self.properties}
+
+
+def state_values(state: Any) -> dict[str, Any]:
+    """A resource's inputs as they stand in the state: where the provider reports an
+    input among its outputs (refreshed, say), that value."""
+    if state is None:
+        return {}
+    inputs, outputs = dict(state.inputs or {}), dict(state.outputs or {})
+    return {key: outputs.get(key, value) for key, value in inputs.items()}
+
+
+def changed_properties(old: dict[str, Any], new: dict[str, Any]) -> dict[str, tuple[Any, Any]]:
+    """The inputs that differ; engine-internal ones (`__provider`) left out."""
+    keys = [k for k in {**old, **new} if not k.startswith("__")]
+    return {k: (old.get(k), new.get(k)) for k in keys if old.get(k) != new.get(k)}
+
+
+def drift_of(name: str, meta: Any) -> Drift | None:
+    """From a refresh step: what the real resource differs in from the state."""
+    if meta.old is None:
+        return None
+    if meta.new is None:
+        return Drift(name, meta.type, True, [])
+    before, after = dict(meta.old.outputs or {}), dict(meta.new.outputs or {})
+    inputs = [k for k in (meta.old.inputs or {}) if not k.startswith("__")]
+    changed = [k for k in inputs if before.get(k) != after.get(k)]
+    return Drift(name, meta.type, False, changed) if changed else None
 
 
 def reason_of(message: str) -> str:

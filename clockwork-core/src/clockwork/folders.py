@@ -6,6 +6,16 @@ from __future__ import annotations
 import os
 from pathlib import Path
 
+# `--force` on apply and destroy reaches the providers, which the engine runs in other
+# processes, through their environment.
+FORCE_ENV = "CLOCKWORK_FORCE"
+
+
+def force_requested() -> bool:
+    """Whether the user passed `--force`: a provider may then delete what it would
+    otherwise keep (a file edited since deploy, a clone with work in it)."""
+    return os.environ.get(FORCE_ENV) == "1"
+
 
 def missing_folders(folder: Path) -> list[Path]:
     """`folder` and those of its parents that do not exist yet, outermost first."""
@@ -37,6 +47,8 @@ def make_parents(path: Path) -> list[str]:
 def remove_empty_folders(created: list[str]) -> None:
     """Remove folders `make_parents` created, innermost first, while they are empty:
     anything someone else put inside keeps its folder (and the folders above it)."""
+    if any(Path(folder).is_symlink() for folder in created):
+        return  # the user put a link where a folder of ours was: nothing behind it is ours
     for folder in reversed(created):
         try:
             Path(folder).rmdir()

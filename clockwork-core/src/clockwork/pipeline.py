@@ -7,6 +7,7 @@ types, completers and compilers all come from plugins.
 
 from __future__ import annotations
 
+import dataclasses
 from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
@@ -23,6 +24,7 @@ from .engine import (
     run_engine,
 )
 from .errors import EngineMissingError, UsageError
+from .folders import FORCE_ENV
 from .graph import check_unique_names
 from .loader import Project, load_project
 from .plugins import PluginHost, get_plugin_host
@@ -39,6 +41,14 @@ class RunOptions:
     use_cache: bool = True
     on_completion_progress: Callable[..., None] | None = None
     on_engine_event: OnEvent | None = None
+    force: bool = False  # providers may delete what they would keep (see folders.FORCE_ENV)
+    refresh: bool = True  # read the real state of what is deployed first (drift)
+
+    def target(self, directory: Path, settings: Settings) -> StackTarget:
+        target = StackTarget.for_project(directory, settings)
+        if self.force:
+            target.env[FORCE_ENV] = "1"
+        return target
 
 
 # ----- the four steps ---------------------------------------------------------------------
@@ -75,12 +85,12 @@ def compile_program(project: Project, settings: Settings,
 
 def deploy(project: Project, program: Callable[[], None], settings: Settings, action: str,
            options: RunOptions) -> EngineResult:
-    target = StackTarget.for_project(project.directory, settings)
+    target = options.target(project.directory, settings)
 
     def run() -> EngineResult:
         stack = open_stack(target, program)
         return run_engine(action, stack, options.on_engine_event,  # type: ignore[arg-type]
-                          log_dir=project.directory)
+                          log_dir=project.directory, refresh=options.refresh)
 
     return run_blocking(run)  # the Automation API runs its own loop: never inside ours
 
@@ -122,11 +132,24 @@ class PlanResult:
                 {"type": r.type, "name": r.name, "urn": r.urn, "parent": r.parent,
                  "dependencies": r.dependencies} for r in self.registered
             ],
-            "preview": None if self.preview is None else {
-                "changes": self.preview.changes, "summary": self.preview.summary()},
+            "preview": None if self.preview is None else engine_report(self.preview,
+                                                                       self.project),
             "preview_skipped": self.preview_skipped,
             "completion": getattr(self.completion, "to_dict", lambda: None)(),
         }
+
+
+def engine_report(result: EngineResult, project: Project | None = None) -> dict[str, Any]:
+    """An engine run as a report: counts, and per resource what changed, property by
+    property (`ai_filled`: the properties whose value the AI chose), and drift."""
+    ai_filled = {r.name: r.ai_filled_fields for r in project.resources} if project else {}
+    steps = []
+    for step in result.steps:
+        entry = step.to_dict()
+        entry["ai_filled"] = sorted(set(step.properties) & set(ai_filled.get(step.name, ())))
+        steps.append(entry)
+    return {"changes": result.changes, "summary": result.summary(), "pending": result.pending,
+            "steps": steps, "drift": [d.to_dict() for d in result.drift]}
 
 
 def describe_resource(resource: Any) -> dict[str, Any]:
@@ -185,6 +208,7 @@ class ApplyResult:
             data["changes"] = self.engine.changes
             data["summary"] = self.engine.summary()
             data["outputs"] = self.engine.outputs
+            data["steps"] = engine_report(self.engine, self.plan.project)["steps"]
         return data
 
 
@@ -205,8 +229,12 @@ def apply(main_path: str | Path | None, options: RunOptions | None = None,
     planned = PlanResult(project, completion, run_under_mocks(program, preview=True))
     check_providers_importable(planned.registered)
     require_engine_plugins(planned.registered)
-    if confirm is not None and not confirm(planned):
-        return ApplyResult(planned, None)
+    if confirm is not None:
+        # What will change, property by property, is what the user confirms.
+        quiet = dataclasses.replace(options, on_engine_event=None)
+        planned.preview = deploy(project, program, settings, "preview", quiet)
+        if not confirm(planned):
+            return ApplyResult(planned, None)
     record_dirs_to_create(project.directory, project.resources)
     return ApplyResult(planned, deploy(project, program, settings, "up", options))
 
@@ -254,7 +282,7 @@ def destroy(main_path: str | Path | None, *, dry_run: bool = False, keep_files: 
     engine: EngineResult | None = None
     skipped = None
     try:
-        target = StackTarget.for_project(project_dir, settings)
+        target = options.target(project_dir, settings)
         engine = run_blocking(lambda: run_engine(
             "destroy", open_stack(target, lambda: None), options.on_engine_event,
             preview_only=dry_run, log_dir=project_dir))

@@ -136,6 +136,16 @@ class Resource(BaseModel):
     def __repr__(self) -> str:
         return f"{self.type_name()}({self.display_name!r})"
 
+    def address(self) -> str:
+        """The resource's place in the project: its type and the names from the
+        outermost composite down, e.g. `FileResource:site/README.md`."""
+        names = []
+        node: Resource | None = self
+        while node is not None:
+            names.append(node.display_name)
+            node = node.parent
+        return f"{self.type_name()}:{'/'.join(reversed(names))}"
+
     def require_name(self) -> str:
         """The name, for code that needs one (compiling, deploying)."""
         if self.name is None:

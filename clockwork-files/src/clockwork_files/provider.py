@@ -1,9 +1,14 @@
 """The Pulumi dynamic provider that writes files.
 
-Writes are atomic (temp file in the same folder, then rename). On delete it removes
-only the file it wrote and the folders it had to create, when they are empty; a file
-that already existed with the same content is adopted and left in place on delete;
-one with other content is never overwritten.
+Writes are atomic (temp file in the same folder, then rename). What it never does:
+- overwrite a file it did not write: an existing file is adopted only when it is
+  byte-identical, and then left as it is (mode, inode) and never deleted;
+- write through, replace or delete behind a symlink;
+- delete a file another resource of the project now claims (a renamed or moved
+  resource: the engine creates the new one first, then deletes the old one);
+- delete a file edited since Clockwork last wrote it, unless `--force`.
+On delete it removes only the file it wrote and the folders it had to create, when
+they are empty.
 """
 
 from __future__ import annotations
@@ -24,9 +29,9 @@ from pulumi.dynamic import (
     UpdateResult,
 )
 
-from clockwork.folders import make_parents, remove_empty_folders
+from clockwork.folders import force_requested, make_parents, remove_empty_folders
 
-from .resource import parse_mode
+from .resource import DEFAULT_MODE, parse_mode
 
 
 def write_atomically(path: Path, content: str, mode: int) -> None:
@@ -48,35 +53,113 @@ def sha256_of(text: str) -> str:
     return hashlib.sha256(text.encode("utf-8")).hexdigest()
 
 
+def sha256_of_file(path: Path) -> str:
+    return hashlib.sha256(path.read_bytes()).hexdigest()
+
+
 def _state(props: dict[str, Any], **extra: Any) -> dict[str, Any]:
     return {**props, "sha256": sha256_of(props["content"]), **extra}
+
+
+def mode_for(props: dict[str, Any], existing: Path | None) -> int:
+    """The mode asked for; none asked: an existing file's own, else 0644."""
+    if props.get("mode"):
+        return parse_mode(props["mode"])
+    if existing is not None and existing.exists():
+        return existing.stat().st_mode & 0o7777
+    return parse_mode(DEFAULT_MODE)
+
+
+class KeptFileError(Exception):
+    """Delete refused: the file is no longer what Clockwork wrote (see the message)."""
+
+
+# ----- claims: which resource of the project a file belongs to ----------------------------
+
+
+def claim_file(props: dict[str, Any]) -> Path | None:
+    folder = props.get("__claims_dir")
+    if not folder:
+        return None
+    return Path(folder) / hashlib.sha256(props["path"].encode()).hexdigest()
+
+
+def claimant_of(props: dict[str, Any]) -> str | None:
+    """Who claims the file now (None: nobody, or no claims kept)."""
+    claim = claim_file(props)
+    if claim is None or not claim.is_file():
+        return None
+    return claim.read_text(encoding="utf-8")
+
+
+def claim(props: dict[str, Any]) -> None:
+    target = claim_file(props)
+    if target is not None and props.get("__claimant"):
+        target.parent.mkdir(parents=True, exist_ok=True)
+        target.write_text(props["__claimant"], encoding="utf-8")
+
+
+def release(props: dict[str, Any]) -> None:
+    target = claim_file(props)
+    if target is not None and claimant_of(props) == props.get("__claimant"):
+        target.unlink(missing_ok=True)
+        # The claims folder (and .clockwork above it) go when nothing else is there.
+        remove_empty_folders([str(target.parent.parent), str(target.parent)])
+
+
+def claimed_by_another(props: dict[str, Any]) -> bool:
+    holder = claimant_of(props)
+    return holder is not None and holder != props.get("__claimant")
+
+
+# ----- the provider -----------------------------------------------------------------------
 
 
 class FileProvider(ResourceProvider):
     def create(self, props: dict[str, Any]) -> CreateResult:
         path = Path(props["path"])
-        adopted = False
-        mode = parse_mode(props["mode"])  # a bad mode fails before anything is written
-        if path.exists() or path.is_symlink():
-            # Bytes, not text: a binary file there must be refused, not crash the decoder.
-            if not path.is_file() or path.read_bytes() != props["content"].encode("utf-8"):
-                raise FileExistsError(
-                    f"{path} already exists and Clockwork did not create it; "
-                    "move it away or choose another path"
-                )
-            adopted = True  # same content: take it over, but never delete it
+        mode = mode_for(props, None)  # a bad mode fails before anything is written
+        if path.is_symlink():
+            raise FileExistsError(f"{path} is a symlink; Clockwork neither writes through "
+                                  "nor replaces one: remove it or choose another path")
+        if path.exists():
+            return self._adopt(path, props)
         created_dirs = make_parents(path)
         try:
             write_atomically(path, props["content"], mode)
         except BaseException:
             remove_empty_folders(created_dirs)  # a failed create leaves nothing behind
             raise
-        return CreateResult(str(path), _state(props, created_dirs=created_dirs, adopted=adopted))
+        claim(props)
+        return CreateResult(str(path), self._written(props, created_dirs=created_dirs,
+                                                     adopted=False))
+
+    def _adopt(self, path: Path, props: dict[str, Any]) -> CreateResult:
+        """Take over a file that is already there, only when it holds exactly the
+        content asked for; it is not rewritten (its mode and inode stay)."""
+        # Bytes, not text: a binary file there must be refused, not crash the decoder.
+        if not path.is_file() or path.read_bytes() != props["content"].encode("utf-8"):
+            raise FileExistsError(
+                f"{path} already exists and Clockwork did not create it; "
+                "move it away or choose another path"
+            )
+        # Another resource of this project wrote it (this one is that resource renamed
+        # or moved): it stays Clockwork's, now this resource's. Otherwise it is the
+        # user's: kept, never deleted.
+        clockworks = claimed_by_another(props)
+        claim(props)
+        return CreateResult(str(path), self._written(props, created_dirs=[],
+                                                     adopted=not clockworks))
+
+    def _written(self, props: dict[str, Any], **extra: Any) -> dict[str, Any]:
+        path = Path(props["path"])
+        return _state(props, written_sha256=sha256_of_file(path),
+                      real_path=os.path.realpath(path), **extra)
 
     def read(self, id_: str, props: dict[str, Any]) -> ReadResult:
         path = Path(id_)
-        if not path.is_file():
-            return ReadResult(None, {})  # gone: Pulumi will create it again
+        if path.is_symlink() or not path.is_file():
+            return ReadResult(None, {})  # gone (or not ours any more): created again
         # Not UTF-8 any more (replaced by hand)? Then it differs, and an update rewrites it.
         content = path.read_bytes().decode("utf-8", errors="replace")
         mode = f"{path.stat().st_mode & 0o7777:04o}"
@@ -84,20 +167,48 @@ class FileProvider(ResourceProvider):
 
     def diff(self, id_: str, olds: dict[str, Any], news: dict[str, Any]) -> DiffResult:
         replaces = ["path"] if olds.get("path") != news.get("path") else []
-        changed = replaces or [k for k in ("content", "mode") if olds.get(k) != news.get(k)]
+        changed = replaces or [k for k in ("content", "mode") if olds.get(k) != news.get(k)
+                               and not (k == "mode" and news.get(k) is None)]
         return DiffResult(changes=bool(changed), replaces=replaces, delete_before_replace=False)
 
     def update(self, id_: str, olds: dict[str, Any], news: dict[str, Any]) -> UpdateResult:
         path = Path(id_)
-        write_atomically(path, news["content"], parse_mode(news["mode"]))
+        if path.is_symlink():
+            raise FileExistsError(f"{path} was replaced by a symlink; Clockwork does not "
+                                  "write through one: remove it to let Clockwork write the file")
+        write_atomically(path, news["content"], mode_for(news, path))
+        claim(news)
         kept = {"created_dirs": olds.get("created_dirs", []), "adopted": olds.get("adopted", False)}
-        return UpdateResult(_state(news, **kept))
+        return UpdateResult(self._written(news, **kept))
 
     def delete(self, id_: str, props: dict[str, Any]) -> None:
         if props.get("adopted"):
             return  # it was there before Clockwork: leave it
-        Path(id_).unlink(missing_ok=True)
+        if claimed_by_another(props):
+            return  # a renamed or moved resource holds it now
+        path = Path(id_)
+        if self._may_remove(path, props):
+            path.unlink(missing_ok=True)
+        release(props)
         remove_empty_folders(props.get("created_dirs") or [])
+
+    def _may_remove(self, path: Path, props: dict[str, Any]) -> bool:
+        """Whether the file at `path` is still the one Clockwork wrote; raises when it
+        is not and `--force` was not given."""
+        if not (path.exists() or path.is_symlink()):
+            return False
+        recorded = props.get("real_path")
+        if path.is_symlink() or (recorded and os.path.realpath(path) != recorded):
+            if force_requested():
+                return False  # dropped from the stack; nothing behind a symlink is touched
+            raise KeptFileError(f"kept {path}: it, or a folder above it, is a symlink now; "
+                                "Clockwork never deletes through one (--force forgets it)")
+        written = props.get("written_sha256")
+        if written and path.is_file() and sha256_of_file(path) != written and \
+                not force_requested():
+            raise KeptFileError(f"kept {path}: it was edited after Clockwork wrote it; "
+                                "run with --force to delete it anyway")
+        return True
 
 
 class ManagedFile(Resource, module="clockwork", name="File"):
@@ -105,10 +216,13 @@ class ManagedFile(Resource, module="clockwork", name="File"):
     content: pulumi.Output[str]
     mode: pulumi.Output[str]
     sha256: pulumi.Output[str]
+    written_sha256: pulumi.Output[str]
+    real_path: pulumi.Output[str]
     created_dirs: pulumi.Output[list]
     adopted: pulumi.Output[bool]
 
     def __init__(self, name: str, inputs: dict[str, Any],
                  opts: pulumi.ResourceOptions | None = None):
-        outputs = {"sha256": None, "created_dirs": None, "adopted": None}
+        outputs = {"sha256": None, "created_dirs": None, "adopted": None,
+                   "written_sha256": None, "real_path": None}
         super().__init__(FileProvider(), name, {**inputs, **outputs}, opts)

@@ -118,6 +118,11 @@ class FileResource(Resource):
         inputs = {
             "path": str(self.resolved_path()),
             "content": self.content,
-            "mode": self.mode or DEFAULT_MODE,
+            "mode": self.mode,  # None: 0644 for a new file, an adopted one keeps its own
+            # Which resource of the project holds the file: a renamed or moved resource
+            # takes it over instead of the old one deleting it. Bookkeeping, not a
+            # property of the file: "__" keeps it out of plan's property diffs.
+            "__claimant": self.address(),
+            "__claims_dir": str(self.project_dir / ".clockwork" / "claims"),
         }
         return ManagedFile(self.require_name(), inputs, opts)
