@@ -313,3 +313,48 @@ def test_an_engine_failure_without_diagnostics_shows_the_clis_last_words() -> No
     error = EngineFailure("pulumi up failed", [], None,
                           "\n code: 255\n stdout: \n stderr: error: could not load plugin x\n")
     assert str(error) == "pulumi up failed: could not load plugin x"
+
+
+ONE_FILE = ('from clockwork_files import FileResource\n'
+            'f = FileResource(name="a.txt", description="d", content="a")\n')
+
+
+@pytest.mark.pulumi_cli
+def test_a_moved_project_keeps_its_stack(tmp_path: Path) -> None:
+    """Before: the project name hashed the folder's path, so after a move `destroy`
+    found an empty stack and left everything behind."""
+    import shutil
+
+    project = project_with(tmp_path, ONE_FILE, name="shop")
+    pipeline.apply(project / "main.py")
+    moved = tmp_path / "renamed-shop"
+    shutil.move(project, moved)
+
+    again = pipeline.apply(moved / "main.py")  # the same stack: the file is found again
+    assert again.engine is not None and (moved / "a.txt").read_text() == "a"
+    destroyed = pipeline.destroy(moved / "main.py")
+    assert destroyed.engine is not None and destroyed.engine.changes.get("delete", 0) >= 1
+    assert not (moved / "a.txt").exists()
+
+
+@pytest.mark.pulumi_cli
+def test_a_copied_project_gets_a_stack_of_its_own(tmp_path: Path) -> None:
+    import shutil
+
+    from clockwork.engine import project_name_for
+    from clockwork.settings import Settings
+
+    original = project_with(tmp_path, ONE_FILE, name="shop")
+    pipeline.apply(original / "main.py")
+    copy = tmp_path / "shop-copy"
+    shutil.copytree(original, copy)
+    (copy / "a.txt").unlink()
+
+    none = Settings(_env_file=None)  # type: ignore[call-arg]
+    assert project_name_for(copy, none) != project_name_for(original, none)
+    pipeline.apply(copy / "main.py")
+    assert (copy / "a.txt").read_text() == "a"
+    pipeline.destroy(copy / "main.py")
+    assert (original / "a.txt").read_text() == "a"  # the original's stack was not touched
+    pipeline.destroy(original / "main.py")
+    assert not (original / "a.txt").exists()

@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import functools
 import hashlib
+import json
 import os
 import re
 import shutil
@@ -105,14 +106,48 @@ def pulumi_command(cli: Path) -> Any:
 
 
 def project_name_for(directory: Path, settings: Settings) -> str:
-    """Pulumi project name: the setting, or the folder's name plus a hash of its path,
-    so two projects in folders of the same name never share state."""
+    """Pulumi project name: the setting; else the one recorded in the project's
+    `.clockwork/project.json`, so a project moved or renamed with its state keeps its
+    stack; else (a new project, or a copy whose original is still in place) the
+    folder's name plus a hash of its path, so two folders never share a stack."""
     if settings.project_name:
         return settings.project_name
+    recorded = recorded_identity(directory)
+    if recorded is not None:
+        name, path = recorded
+        if path == directory.resolve() or not _still_holds(path, name):
+            return name  # this folder, or moved here: the original is gone
     # Pulumi allows at most 100 characters: a long folder name is cut short.
     slug = re.sub(r"[^A-Za-z0-9_.-]+", "-", directory.name).strip("-")[:80] or "project"
     digest = hashlib.sha256(str(directory.resolve()).encode()).hexdigest()[:8]
     return f"{slug}-{digest}"
+
+
+IDENTITY_FILE = Path(".clockwork") / "project.json"
+
+
+def recorded_identity(directory: Path) -> tuple[str, Path] | None:
+    """The project name and folder recorded by the last engine run, if readable."""
+    try:
+        data = json.loads((directory / IDENTITY_FILE).read_text(encoding="utf-8"))
+        return str(data["project_name"]), Path(data["path"])
+    except (OSError, ValueError, KeyError, TypeError):
+        return None
+
+
+def _still_holds(path: Path, name: str) -> bool:
+    """Whether the project recorded at `path` is still there: then this is a copy."""
+    found = recorded_identity(path)
+    return found is not None and found[0] == name
+
+
+def record_identity(directory: Path, project_name: str) -> None:
+    """Write down which stack this folder deploys to (see project_name_for)."""
+    target = directory.resolve() / IDENTITY_FILE
+    data = {"project_name": project_name, "path": str(directory.resolve())}
+    if recorded_identity(directory) != (project_name, directory.resolve()):
+        target.parent.mkdir(parents=True, exist_ok=True)
+        target.write_text(json.dumps(data, indent=2) + "\n", encoding="utf-8")
 
 
 def backend_url_for(directory: Path, settings: Settings) -> str:
@@ -155,6 +190,7 @@ class StackTarget:
     backend_url: str
     env: dict[str, str] = field(repr=False)  # may hold the passphrase: never printed
     secrets_unprotected: bool = False  # no passphrase configured: state secrets in the clear
+    record_identity: bool = True  # the name is Clockwork's (not CW_PROJECT_NAME): keep it
 
     @classmethod
     def for_project(cls, directory: Path, settings: Settings) -> StackTarget:
@@ -170,7 +206,7 @@ class StackTarget:
             env["PULUMI_CONFIG_PASSPHRASE"] = ""
             unprotected = True
         return cls(directory, project_name_for(directory, settings), settings.stack,
-                   backend_url, env, unprotected)
+                   backend_url, env, unprotected, not settings.project_name)
 
 
 def engine_environment(backend_url: str, project_dir: Path) -> dict[str, str]:
@@ -230,6 +266,8 @@ def open_stack(target: StackTarget, program: Callable[[], None]) -> Any:
         state_folder.mkdir(parents=True, exist_ok=True)
     work_dir = workspace_folder(target.directory)
     work_dir.mkdir(parents=True, exist_ok=True)
+    if target.record_identity:
+        record_identity(target.directory, target.project_name)
     settings = auto.ProjectSettings(
         name=target.project_name, runtime="python",
         backend=auto.ProjectBackend(url=target.backend_url),

@@ -78,10 +78,15 @@ class KeptFileError(Exception):
 
 
 def claim_file(props: dict[str, Any]) -> Path | None:
+    """Where the claim on `path` is kept: keyed by the path inside the project (the
+    claims folder is `<project>/.clockwork/claims`), so a moved project keeps them."""
     folder = props.get("__claims_dir")
     if not folder:
         return None
-    return Path(folder) / hashlib.sha256(props["path"].encode()).hexdigest()
+    project = Path(folder).parent.parent
+    path = Path(props["path"])
+    key = str(path.relative_to(project)) if path.is_relative_to(project) else str(path)
+    return Path(folder) / hashlib.sha256(key.encode()).hexdigest()
 
 
 def claimant_of(props: dict[str, Any]) -> str | None:
@@ -143,10 +148,10 @@ class FileProvider(ResourceProvider):
                 f"{path} already exists and Clockwork did not create it; "
                 "move it away or choose another path"
             )
-        # Another resource of this project wrote it (this one is that resource renamed
-        # or moved): it stays Clockwork's, now this resource's. Otherwise it is the
-        # user's: kept, never deleted.
-        clockworks = claimed_by_another(props)
+        # A resource of this project wrote it (this one, or this one renamed, or the
+        # project was moved): it stays Clockwork's, now this resource's. Otherwise it
+        # is the user's: kept, never deleted.
+        clockworks = claimant_of(props) is not None
         claim(props)
         return CreateResult(str(path), self._written(props, created_dirs=[],
                                                      adopted=not clockworks))
