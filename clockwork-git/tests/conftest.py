@@ -11,7 +11,13 @@ from pathlib import Path
 import pytest
 
 import clockwork_git.plugin
-from clockwork.testing import plugin_host
+from clockwork.testing import (  # noqa: F401 (fixtures, found by name)
+    clean_env,
+    fresh_settings,
+    no_model_requests,
+    plugin_host,
+    skip_without_pulumi_cli,
+)
 
 
 def git(*args: str, cwd: Path | None = None) -> str:

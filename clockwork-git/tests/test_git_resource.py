@@ -45,6 +45,14 @@ def test_relative_dest_and_local_url_are_taken_from_the_project(project, tmp_pat
     assert repo.clone_url() == str(tmp_path / "remote.git")
 
 
+def test_the_folder_the_clone_goes_in_is_a_working_directory(project):
+    """Its missing parents are recorded, so destroy removes them even when the clone
+    was made again (after a refresh found it gone) and the provider did not make them."""
+    assert GitRepoResource(repo_url=URL, dest="vendor/fastapi").working_directories() == [
+        project / "vendor"]
+    assert GitRepoResource(repo_url=URL, present=False).working_directories() == []
+
+
 def test_user_may_give_an_absolute_or_outside_dest(project, tmp_path):
     elsewhere = tmp_path / "elsewhere"
     assert GitRepoResource(repo_url=URL, dest=str(elsewhere)).resolved_dest() == elsewhere

@@ -8,7 +8,14 @@ import pytest
 
 from clockwork import ResourceValidationError
 from clockwork_git import GitRepoClonedAssert, GitRepoResource
-from clockwork_git.validation import check_branch_name, check_repo_url, redacted, same_remote
+from clockwork_git.validation import (
+    check_branch_name,
+    check_repo_url,
+    has_credentials,
+    redacted,
+    remote_key,
+    same_remote,
+)
 
 GOOD_URLS = [
     "https://github.com/fastapi/fastapi.git",
@@ -117,8 +124,98 @@ def test_same_remote_in_other_spellings(first, second):
     assert same_remote(first, second)
 
 
+GITHUB_SPELLINGS = [
+    "https://github.com/o/r.git",
+    "https://github.com/o/r",
+    "https://github.com/o/r/",
+    "https://github.com/o/r.git/",
+    "https://GitHub.COM/o/r.git",
+    "https://github.com:443/o/r",
+    "http://github.com/o/r",
+    "https://user:t0ken@github.com/o/r.git",
+    "https://t0ken@github.com/o/r",
+    "git@github.com:o/r.git",
+    "git@github.com:o/r",
+    "github.com:o/r.git",
+    "git@github.com:/o/r.git",
+    "ssh://git@github.com/o/r",
+    "ssh://git@github.com:22/o/r.git",
+    "git+ssh://git@github.com/o/r.git",
+    "git://github.com/o/r.git",
+    "https://github.com//o//r.git",
+]
+
+
+@pytest.mark.parametrize("url", GITHUB_SPELLINGS)
+def test_one_repository_spelled_many_ways_has_one_key(url):
+    """Before: compared as strings (less '.git' and '/'): https and ssh, a host's case
+    or a token in the URL made another repository, and so a replace."""
+    assert remote_key(url) == ("github.com", "o/r")
+    assert same_remote(url, "git@github.com:o/r.git")
+
+
+@pytest.mark.parametrize("other", [
+    "https://github.com/o/other.git",
+    "https://github.com/other/r.git",
+    "https://gitlab.com/o/r.git",
+    "https://github.com/O/R.git",  # the path's case is the server's business
+    "ssh://git@github.com:2222/o/r.git",
+    "https://github.com/o/r/sub.git",
+    "/o/r",
+])
+def test_other_repositories_differ(other):
+    assert not same_remote("https://github.com/o/r.git", other)
+
+
 def test_different_remotes_differ():
     assert not same_remote("https://github.com/a/b.git", "https://github.com/a/c.git")
+
+
+def test_a_local_repository_has_one_key_however_it_is_reached(tmp_path, monkeypatch):
+    bare = tmp_path / "srv" / "r.git"
+    subprocess.run(["git", "init", "--quiet", "--bare", str(bare)], check=True)
+    (tmp_path / "link").symlink_to(tmp_path / "srv")
+    monkeypatch.chdir(tmp_path)
+    spellings = [str(bare), f"{bare}/", str(tmp_path / "srv" / "r"), bare.as_uri(),
+                 f"file://{tmp_path}/srv/r", str(tmp_path / "srv" / "." / "r.git"),
+                 str(tmp_path / "link" / "r.git"), "./srv/r.git", "srv/r"]
+    keys = {remote_key(url) for url in spellings}
+    assert keys == {("", str(bare.resolve()))}
+    assert remote_key("../r.git", base=tmp_path / "srv" / "sub") == ("", str(bare.resolve()))
+
+
+def test_a_work_tree_and_its_git_folder_are_one_repository(tmp_path):
+    work = tmp_path / "work"
+    subprocess.run(["git", "init", "--quiet", str(work)], check=True)
+    assert same_remote(str(work), str(work / ".git"))
+    assert same_remote(str(work), f"{work}/")
+
+
+def test_two_local_repositories_named_alike_stay_apart(tmp_path):
+    """Both r and r.git exist: each is its own repository (git opens the one named)."""
+    for name in ("r", "r.git"):
+        subprocess.run(["git", "init", "--quiet", "--bare", str(tmp_path / name)], check=True)
+    assert not same_remote(str(tmp_path / "r"), str(tmp_path / "r.git"))
+
+
+def test_a_local_repository_that_is_gone_is_named_by_its_spelling(tmp_path):
+    gone = tmp_path / "gone.git"
+    assert same_remote(str(gone), str(tmp_path / "gone"))
+    assert same_remote(gone.as_uri(), f"{gone}/")
+    assert not same_remote(str(gone), str(tmp_path / "other.git"))
+
+
+@pytest.mark.parametrize(("url", "secret"), [
+    ("https://user:s3cret@example.com/r.git", True),
+    ("https://ghp_token@github.com/o/r.git", True),
+    ("ssh://git:pw@example.com/r.git", True),
+    ("ssh://git@example.com/r.git", False),
+    ("git@github.com:o/r.git", False),
+    ("https://github.com/o/r.git", False),
+    ("/srv/git/r.git", False),
+])
+def test_credentials_are_told_apart(url, secret):
+    assert has_credentials(url) is secret
 
 
 @pytest.mark.parametrize(("url", "shown"), [

@@ -3,11 +3,16 @@
 Safety rules: a dest that already exists is only used when it is an empty folder or
 already a clone of the same repository; anything else is refused and left untouched.
 On delete, only a clone Clockwork made is removed, and only while it is still a git
-work tree whose remote is the repository it was cloned from.
+work tree whose remote is the repository it was cloned from, still at the place it was
+cloned to (never through a symlink put in its place), and without work that exists
+nowhere else (uncommitted changes, untracked files, unpushed commits, stashes) unless
+the user asked for it with `--force`. Repository URLs are compared by what they name
+(validation.remote_key), never by spelling.
 """
 
 from __future__ import annotations
 
+import os
 import shutil
 from pathlib import Path
 from typing import Any
@@ -22,7 +27,7 @@ from pulumi.dynamic import (
     UpdateResult,
 )
 
-from clockwork.folders import make_parents, remove_empty_folders
+from clockwork.folders import force_requested, make_parents, remove_empty_folders
 
 from . import git
 from .git import BranchNotFoundError, GitError
@@ -30,9 +35,12 @@ from .validation import redacted, same_remote
 
 # Outputs next to the inputs (repo_url, dest, branch, pull, present). `branch` is
 # overwritten with the branch actually checked out; the one asked for stays in
-# `requested_branch` (None: the remote's default branch).
+# `requested_branch` (None: the remote's default branch). `real_dest` is where the
+# clone really is (symlinks resolved) when Clockwork made it.
 OUTPUT_KEYS = ("commit", "requested_branch", "remote_url", "created", "adopted",
-               "kept_folder", "created_dirs")
+               "kept_folder", "created_dirs", "real_dest")
+# May hold a password or token (https://user:TOKEN@host/...): secret in the state.
+SECRET_OUTPUTS = ("repo_url", "remote_url")
 
 
 class DestExistsError(GitError):
@@ -43,10 +51,17 @@ class RefusedDeleteError(GitError):
     """dest is no longer the clone Clockwork made: not deleted."""
 
 
+class UnsavedWorkError(RefusedDeleteError):
+    """The clone holds work that exists nowhere else: kept (unless forced)."""
+
+
 # ----- folders ---------------------------------------------------------------------------
 
 
 def empty_folder(path: Path) -> None:
+    """Delete what is inside `path` (never what a symlink in it points to)."""
+    if path.is_symlink():
+        raise RefusedDeleteError(f"refusing to empty {path}: it is now a symlink")
     for child in path.iterdir():
         if child.is_dir() and not child.is_symlink():
             shutil.rmtree(child)
@@ -62,8 +77,10 @@ def is_empty_folder(path: Path) -> bool:
 
 
 def is_clone_of(dest: Path, url: str) -> bool:
+    """dest is the top of a work tree whose origin is the repository `url` names (a
+    relative origin is git's, taken from the work tree)."""
     remote = git.origin_url(dest) if git.is_clone_root(dest) else None
-    return remote is not None and same_remote(remote, url)
+    return remote is not None and same_remote(remote, url, base=dest)
 
 
 def clone(url: str, dest: Path, branch: str | None) -> None:
@@ -105,13 +122,43 @@ def observed(dest: Path) -> dict[str, Any]:
             "remote_url": git.origin_url(dest)}
 
 
+def unsaved_work(dest: Path) -> str | None:
+    """What in the clone exists nowhere else, said in words ('2 uncommitted changes and
+    1 unpushed commit'); None when there is nothing. Ignored files do not count."""
+    purpose = f"checking {dest} for work that is not pushed"
+    status = git.output_of(["status", "--porcelain", "--untracked-files=all"], cwd=dest,
+                           purpose=purpose).splitlines()
+    untracked = sum(line.startswith("??") for line in status)
+    # Commits on no remote-tracking branch: on local branches, or a detached HEAD.
+    heads = ["HEAD", "--branches"] if git.head_commit(dest) else ["--branches"]
+    unpushed = int(git.output_of(["rev-list", "--count", *heads, "--not", "--remotes"],
+                                 cwd=dest, purpose=purpose) or 0)
+    stashes = 0
+    if git.has_ref(dest, "refs/stash"):
+        stashes = int(git.output_of(["rev-list", "--walk-reflogs", "--count", "refs/stash"],
+                                    cwd=dest, purpose=purpose) or 0)
+    found = [counted(len(status) - untracked, "uncommitted change"),
+             counted(untracked, "untracked file"), counted(unpushed, "unpushed commit"),
+             counted(stashes, "stash", "stashes")]
+    said = [words for words in found if words]
+    if not said:
+        return None
+    return said[0] if len(said) == 1 else f"{', '.join(said[:-1])} and {said[-1]}"
+
+
+def counted(count: int, one: str, many: str | None = None) -> str:
+    if not count:
+        return ""
+    return f"{count} {one if count == 1 else (many or one + 's')}"
+
+
 # ----- states ----------------------------------------------------------------------------
 
 
 def absent_state(props: dict[str, Any]) -> dict[str, Any]:
     return {**props, "commit": None, "requested_branch": props.get("branch"),
             "remote_url": None, "created": False, "adopted": False, "kept_folder": False,
-            "created_dirs": []}
+            "created_dirs": [], "real_dest": None}
 
 
 def ensure_clone(props: dict[str, Any]) -> dict[str, Any]:
@@ -136,7 +183,8 @@ def ensure_clone(props: dict[str, Any]) -> dict[str, Any]:
         undo_folder(dest, kept_folder, created_dirs)
         raise
     return {**absent_state(props), **observed(dest), "created": True,
-            "kept_folder": kept_folder, "created_dirs": created_dirs}
+            "kept_folder": kept_folder, "created_dirs": created_dirs,
+            "real_dest": os.path.realpath(dest)}
 
 
 def undo_folder(dest: Path, kept_folder: bool, created_dirs: list[str]) -> None:
@@ -144,24 +192,48 @@ def undo_folder(dest: Path, kept_folder: bool, created_dirs: list[str]) -> None:
     if kept_folder:
         empty_folder(dest)
     elif dest.exists() and not dest.is_symlink():
-        shutil.rmtree(dest)
-    remove_empty_folders(created_dirs)
+        shutil.rmtree(dest)  # never follows a symlink inside the clone
+    remove_empty_folders(created_dirs)  # none when one was replaced by a symlink
+
+
+def symlink_in_the_way(dest: Path, state: dict[str, Any]) -> str | None:
+    """Why deleting dest would reach through a symlink, or None: dest or a folder
+    Clockwork made above it is now a link, or dest now resolves elsewhere than where
+    it was cloned."""
+    for path in [*(Path(folder) for folder in state.get("created_dirs") or []), dest]:
+        if path.is_symlink():
+            return f"{path} is now a symlink to {os.readlink(path)}"
+    real, recorded = os.path.realpath(dest), state.get("real_dest")
+    if recorded and real != recorded:
+        return f"it now leads to {real} through a symlink, not to {recorded}"
+    return None
 
 
 def remove_clone(dest: Path, state: dict[str, Any]) -> None:
-    """Delete the clone Clockwork made; refuse when it is not that clone anymore."""
+    """Delete the clone Clockwork made; refuse when it is not that clone anymore, or
+    when it holds work that exists nowhere else (unless `--force`)."""
     if not state.get("created"):
         return  # not ours (adopted, pre-existing or never cloned): leave it
+    created_dirs = state.get("created_dirs") or []
     if not dest.exists() and not dest.is_symlink():
-        remove_empty_folders(state.get("created_dirs") or [])
+        remove_empty_folders(created_dirs)
         return
+    if (link := symlink_in_the_way(dest, state)) is not None:
+        raise RefusedDeleteError(
+            f"refusing to delete {dest}: {link}; Clockwork never deletes through a "
+            "symlink: delete or move it yourself"
+        )
     url = state["repo_url"]
     if not is_clone_of(dest, url):
         raise RefusedDeleteError(
             f"refusing to delete {dest}: it is no longer a git clone of {redacted(url)}; "
             "delete or move it yourself"
         )
-    undo_folder(dest, bool(state.get("kept_folder")), state.get("created_dirs") or [])
+    if not force_requested() and (work := unsaved_work(dest)) is not None:
+        raise UnsavedWorkError(
+            f"{dest} has {work}; kept it: commit and push, or run with --force to delete it"
+        )
+    undo_folder(dest, bool(state.get("kept_folder")), created_dirs)
 
 
 # ----- the provider ----------------------------------------------------------------------
@@ -174,15 +246,23 @@ class GitRepoProvider(ResourceProvider):
         return CreateResult(props["dest"], ensure_clone(props))
 
     def read(self, id_: str, props: dict[str, Any]) -> ReadResult:
+        """What is at dest now (refresh): its commit, branch and remote; no id when the
+        clone is gone, or dest is no longer a clone of repo_url, so the next apply
+        clones it again (or says what is in the way)."""
         if not props.get("present", True):
-            return ReadResult(id_, props)
+            return ReadResult(id_, props)  # nothing of ours to look at
         dest = Path(id_)
-        if not git.is_clone_root(dest):
-            return ReadResult(None, {})  # gone: Pulumi will clone it again
+        git.git_executable(f"read the state of {dest}")
+        if not is_clone_of(dest, props["repo_url"]):
+            return ReadResult(None, {})
         return ReadResult(id_, {**props, **observed(dest)})
 
     def diff(self, id_: str, olds: dict[str, Any], news: dict[str, Any]) -> DiffResult:
-        replaces = [key for key in ("repo_url", "dest") if olds.get(key) != news.get(key)]
+        replaces = []
+        if not same_url(olds.get("repo_url"), news.get("repo_url")):
+            replaces.append("repo_url")  # another repository; a respelling is an update
+        if olds.get("dest") != news.get("dest"):
+            replaces.append("dest")
         if replaces:
             # Same folder: the old clone must go before the new one can be made.
             same_dest = olds.get("dest") == news.get("dest")
@@ -192,6 +272,8 @@ class GitRepoProvider(ResourceProvider):
     def _needs_update(self, olds: dict[str, Any], news: dict[str, Any]) -> bool:
         if olds.get("requested_branch") != news.get("branch"):
             return True
+        if olds.get("repo_url") != news.get("repo_url"):
+            return True  # respelled (or a new token): recorded, and origin set to it
         if any(olds.get(key) != news.get(key) for key in ("pull", "present")):
             return True
         if not news.get("present", True):
@@ -212,13 +294,30 @@ class GitRepoProvider(ResourceProvider):
         if not olds.get("present", True) or not is_clone_of(dest, news["repo_url"]):
             return UpdateResult(ensure_clone(news))
         git.git_executable(f"update {dest}")
+        if olds.get("created"):
+            respell_origin(dest, olds.get("repo_url"), news["repo_url"])
         sync(dest, news.get("branch"), bool(news.get("pull", True)))
         kept = {key: olds.get(key) for key in ("created", "adopted", "kept_folder",
-                                                 "created_dirs")}
+                                                 "created_dirs", "real_dest")}
         return UpdateResult({**absent_state(news), **kept, **observed(dest)})
 
     def delete(self, id_: str, props: dict[str, Any]) -> None:
         remove_clone(Path(id_), props)
+
+
+def same_url(old: str | None, new: str | None) -> bool:
+    return old == new or (old is not None and new is not None and same_remote(old, new))
+
+
+def respell_origin(dest: Path, old_url: str | None, url: str) -> None:
+    """repo_url names the same repository another way (ssh instead of https, a new
+    token): point the origin of Clockwork's clone at it, for the next fetch. An origin
+    the user set themselves (not the URL Clockwork cloned from) is theirs: kept."""
+    if old_url == url or git.origin_url(dest) != old_url:
+        return
+    git.refuse_option_like(url)
+    git.run_git(["remote", "set-url", "origin", url], cwd=dest,
+                purpose=f"setting the remote of {dest} to {redacted(url)}")
 
 
 def remote_moved(olds: dict[str, Any], news: dict[str, Any]) -> bool:
@@ -228,7 +327,8 @@ def remote_moved(olds: dict[str, Any], news: dict[str, Any]) -> bool:
     if not branch or not olds.get("commit"):
         return True
     try:
-        tip = git.remote_branch_commit(url, branch, purpose=f"checking {url} for new commits")
+        tip = git.remote_branch_commit(url, branch,
+                                       purpose=f"checking {redacted(url)} for new commits")
     except GitError:
         return True
     return tip != olds["commit"]
@@ -247,6 +347,7 @@ class GitRepo(Resource, module="clockwork", name="GitRepo"):
     adopted: pulumi.Output[bool]
     kept_folder: pulumi.Output[bool]
     created_dirs: pulumi.Output[list]
+    real_dest: pulumi.Output[str]
 
     def __init__(self, name: str, inputs: dict[str, Any],
                  opts: pulumi.ResourceOptions | None = None):

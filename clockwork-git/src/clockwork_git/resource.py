@@ -10,7 +10,7 @@ from pydantic import Field, field_validator, model_validator
 
 from clockwork import ProjectError, Resource
 
-from .validation import LOCAL_PREFIXES, BranchName, RepoUrl, repo_basename
+from .validation import LOCAL_PREFIXES, BranchName, RepoUrl, has_credentials, repo_basename
 
 if TYPE_CHECKING:
     import pulumi
@@ -92,6 +92,11 @@ class GitRepoResource(Resource):
         # abspath folds '..' without following symlinks: the folder Pulumi tracks.
         return Path(os.path.abspath(path if path.is_absolute() else self.project_dir / path))
 
+    def working_directories(self) -> list[Path]:
+        """The folder the clone goes in: missing parents are recorded before a deploy,
+        so destroy removes them (when empty) even after the clone was made again."""
+        return [self.resolved_dest().parent] if self.present else []
+
     def check_completed(self) -> None:
         """A folder the AI chose (dest, or the default from an AI-chosen URL) must be
         inside the project folder."""
@@ -117,16 +122,26 @@ class GitRepoResource(Resource):
     # ----- compilation ---------------------------------------------------------------------
 
     def to_pulumi(self, opts: pulumi.ResourceOptions | None = None) -> Any:
-        from .provider import GitRepo
+        import pulumi
+
+        from .provider import SECRET_OUTPUTS, GitRepo
 
         self.check_completed()
         if self.name is None:
             raise ProjectError(f"{self!r} has no name: set name= or let the AI complete it")
-        inputs = {
-            "repo_url": self.clone_url(),
+        url = self.clone_url()
+        inputs: dict[str, Any] = {
+            "repo_url": url,
             "dest": str(self.resolved_dest()),
             "branch": self.branch,
             "pull": self.pull,
             "present": self.present,
         }
+        if has_credentials(url):
+            # A token in the URL is kept encrypted in the state: the input, the output
+            # that echoes it, and remote_url, which the provider reads from the clone
+            # (an output of another name than a secret input is not secret by itself).
+            inputs["repo_url"] = pulumi.Output.secret(url)
+            secret = pulumi.ResourceOptions(additional_secret_outputs=list(SECRET_OUTPUTS))
+            opts = pulumi.ResourceOptions.merge(opts, secret)
         return GitRepo(self.require_name(), inputs, opts)

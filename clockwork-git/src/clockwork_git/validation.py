@@ -96,19 +96,63 @@ def _branch_name_problem(name: str) -> str | None:
     return None
 
 
-def normalize_remote(url: str) -> str:
-    """A comparable form: file:// URLs and local paths become normalized paths; a
-    trailing '/' or '.git' is dropped (both name the same repository)."""
+# What one repository is, however its URL is spelled: (host, path). host is '' for a
+# local repository, whose path is then absolute and resolved.
+RemoteKey = tuple[str, str]
+
+_DEFAULT_PORTS = {"ssh": 22, "git+ssh": 22, "ssh+git": 22, "https": 443, "http": 80,
+                  "git": 9418}
+# Where git looks for the repository a local path names, in git's own order.
+_LOCAL_SUFFIXES = ("/.git", "", ".git/.git", ".git")
+
+
+def remote_key(url: str, base: str | os.PathLike[str] | None = None) -> RemoteKey:
+    """The repository `url` names, as a comparable (host, path) key.
+
+    The host is lowercased and keeps only a port that is not its scheme's default; user
+    names, passwords and tokens are dropped, and so are the scheme (https, ssh and
+    scp-like `git@host:path` all reach the same repository), a leading and trailing '/'
+    and a trailing '.git'. A local path or file:// URL becomes the absolute, resolved
+    path of the repository git would open there (`r` finds `r.git`, as git does); a
+    relative one is taken from `base` (default: the current folder)."""
     if url.lower().startswith("file://"):
-        url = unquote(urlsplit(url).path)
-    if url.startswith(LOCAL_PREFIXES):
-        url = os.path.normpath(os.path.expanduser(url))
-    url = url.rstrip("/")
-    return url.removesuffix(".git") or url
+        return "", _local_key(unquote(urlsplit(url).path), base)
+    if "://" in url:
+        parts = urlsplit(url)
+        host = (parts.hostname or "").lower()
+        try:
+            port = parts.port
+        except ValueError:
+            port = None
+        if port is not None and port != _DEFAULT_PORTS.get(parts.scheme.lower()):
+            host = f"{host}:{port}"
+        return host, _remote_path(unquote(parts.path))
+    if not url.startswith(LOCAL_PREFIXES) and (scp := _SCP_LIKE.match(url)) is not None:
+        return scp["host"].lower(), _remote_path(scp["path"])
+    return "", _local_key(url, base)  # git reads anything else as a path
 
 
-def same_remote(first: str, second: str) -> bool:
-    return normalize_remote(first) == normalize_remote(second)
+def _remote_path(path: str) -> str:
+    path = re.sub(r"/{2,}", "/", path).strip("/")
+    return path.removesuffix(".git").rstrip("/")
+
+
+def _local_key(path: str, base: str | os.PathLike[str] | None) -> str:
+    path = os.path.expanduser(path).rstrip("/") or "/"
+    # '..' folded first, as clone_url does: `sub/../r` is `r` even where sub is missing.
+    path = os.path.normpath(os.path.join(os.fspath(base) if base is not None
+                                         else os.getcwd(), path))
+    for suffix in _LOCAL_SUFFIXES:
+        if os.path.exists(path + suffix):
+            found = os.path.realpath(path + suffix)
+            return found.removesuffix("/.git") or found  # a work tree's .git: the work tree
+    # Not there (any more): the spelling alone, '.git' or not, names it.
+    return os.path.realpath(path).removesuffix(".git")
+
+
+def same_remote(first: str, second: str, base: str | os.PathLike[str] | None = None) -> bool:
+    """Whether two URLs name the same repository (see remote_key)."""
+    return remote_key(first, base) == remote_key(second, base)
 
 
 def redacted(url: str) -> str:
@@ -131,6 +175,11 @@ def redacted(url: str) -> str:
     else:
         return url  # ssh://git@host/...: a user name, nothing secret
     return parts._replace(netloc=f"{userinfo}@{host}").geturl()
+
+
+def has_credentials(url: str) -> bool:
+    """`url` carries a password or token (what `redacted` masks)."""
+    return redacted(url) != url
 
 
 def repo_basename(url: str) -> str:
