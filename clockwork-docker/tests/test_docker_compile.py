@@ -17,6 +17,11 @@ NETWORK = "docker:index/network:Network"
 pytestmark = pytest.mark.usefixtures("docker_plugin")
 
 
+# pulumi.runtime.rpc's signature key and secret mark, as the mock monitor records them.
+SECRET_SIGNATURE = "4dabf18193072939515e22adb298388d"
+SECRET_MARK = "1b47061264138c4ac30d75fd1eb44270"
+
+
 @pytest.fixture
 def project(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
     """A project folder named 'shop' as the working directory (its name labels containers)."""
@@ -70,7 +75,9 @@ def test_container_inputs(project: Path) -> None:
         {"hostPath": "/var/log/web", "containerPath": "/logs"},
         {"volumeName": "cache", "containerPath": "/cache"},
     ]
-    assert inputs["envs"] == ["MODE=prod", "GREETING=a=b c"]
+    # A Pulumi secret (encrypted in the state): how the mock monitor shows one.
+    assert inputs["envs"] == {SECRET_SIGNATURE: SECRET_MARK,
+                              "value": ["MODE=prod", "GREETING=a=b c"]}
     assert inputs["command"] == ["nginx", "-g", "daemon off;"]
     assert inputs["restart"] == "always"
     assert inputs["mustRun"] is False

@@ -22,9 +22,9 @@ from clockwork.plugins import get_plugin_host
 
 from . import completion_commands, info_commands, project_commands
 
-# The plugin host reports plugin problems through this logger, already worded as
-# "warning: ..." lines.
-PLUGIN_LOGGER_NAME = "clockwork.plugins"
+# Clockwork reports warnings (plugin problems, unprotected state secrets) through
+# this logger and its children, already worded as "warning: ..." lines.
+PLUGIN_LOGGER_NAME = "clockwork"
 EXIT_INTERRUPTED = 130
 
 

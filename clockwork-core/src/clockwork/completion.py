@@ -308,7 +308,7 @@ class ResourceCompletion:
             "name": self.resource.name,
             "status": self.status,
             "ai_filled": sorted(self.filled),
-            "filled": self.filled,
+            "filled": _shown(self.resource, self.filled),
             "model_calls": self.model_calls,
             "cache_hit": self.cache_hit,
         }
@@ -480,6 +480,12 @@ class _CompletionRun:
             return None  # the type's rules changed since it was stored: ask again
         return ResourceCompletion(resource, "cached", resource.model_dump(mode="json",
                                                                           include=set(filled)))
+
+
+def _shown(resource: Resource, filled: dict[str, Any]) -> dict[str, Any]:
+    """The filled values as reports print them: secret fields masked."""
+    shown = resource.shown_fields()
+    return {name: shown.get(name, value) for name, value in filled.items()}
 
 
 def _raise_failures(results: list[Any]) -> None:

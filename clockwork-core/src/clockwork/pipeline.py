@@ -8,6 +8,7 @@ types, completers and compilers all come from plugins.
 from __future__ import annotations
 
 import dataclasses
+import logging
 from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
@@ -153,7 +154,7 @@ def engine_report(result: EngineResult, project: Project | None = None) -> dict[
 
 
 def describe_resource(resource: Any) -> dict[str, Any]:
-    fields = resource.model_dump(mode="json", exclude={"assertions", "connections"})
+    fields = resource.shown_fields()
     return {
         "name": resource.name,
         "type": resource.type_name(),
@@ -184,8 +185,26 @@ def plan(main_path: str | Path | None, options: RunOptions | None = None,
     except EngineMissingError as missing:
         result.preview_skipped = f"preview against the stack's state skipped: {missing}"
         return result
+    warn_if_secrets_unprotected(options.target(project.directory, settings), result.registered)
     result.preview = deploy(project, program, settings, "preview", options)
     return result
+
+
+_warned_unprotected: set[Path] = set()
+
+
+def warn_if_secrets_unprotected(target: StackTarget, registered: list[Any]) -> None:
+    """Once per project and run: the program puts secrets into a state that no
+    passphrase protects (Pulumi then only encodes them)."""
+    from .simulate import holds_secret
+
+    if not target.secrets_unprotected or target.directory in _warned_unprotected:
+        return
+    if any(holds_secret(resource.inputs) for resource in registered):
+        _warned_unprotected.add(target.directory)
+        logging.getLogger("clockwork.engine").warning(
+            "warning: secrets go into the state unprotected: set CW_PULUMI_CONFIG_PASSPHRASE "
+            "(or PULUMI_CONFIG_PASSPHRASE_FILE) to encrypt them")
 
 
 def require_engine_plugins(registered: list[Any], host: PluginHost | None = None) -> None:
@@ -229,6 +248,7 @@ def apply(main_path: str | Path | None, options: RunOptions | None = None,
     planned = PlanResult(project, completion, run_under_mocks(program, preview=True))
     check_providers_importable(planned.registered)
     require_engine_plugins(planned.registered)
+    warn_if_secrets_unprotected(options.target(project.directory, settings), planned.registered)
     if confirm is not None:
         # What will change, property by property, is what the user confirms.
         quiet = dataclasses.replace(options, on_engine_event=None)

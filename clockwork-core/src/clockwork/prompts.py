@@ -110,10 +110,7 @@ def _siblings_of(resource: Resource) -> list[Resource]:
 
 def _completed_summary(resource: Resource) -> dict[str, Any]:
     """Everything about a resource that is already complete (a parent, an ancestor)."""
-    values = resource.model_dump(
-        mode="json", exclude={"assertions", "connections"}, exclude_none=True
-    )
-    return {"type": resource.type_name(), **values}
+    return {"type": resource.type_name(), **resource.for_model()}
 
 
 def _declared_summary(resource: Resource) -> dict[str, Any]:

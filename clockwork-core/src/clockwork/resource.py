@@ -16,7 +16,15 @@ from functools import cache
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, ClassVar, Self
 
-from pydantic import BaseModel, ConfigDict, Field, PrivateAttr, SerializeAsAny, ValidationError
+from pydantic import (
+    BaseModel,
+    ConfigDict,
+    Field,
+    PrivateAttr,
+    SecretStr,
+    SerializeAsAny,
+    ValidationError,
+)
 
 from .assertions import Assertion
 from .errors import ProjectError
@@ -54,6 +62,23 @@ def _allows_none(annotation: Any) -> bool:
     if origin in (typing.Union, types.UnionType):
         return type(None) in typing.get_args(annotation)
     return annotation is None or annotation is type(None) or annotation is Any
+
+
+def _mentions_secret_str(annotation: Any) -> bool:
+    if annotation is SecretStr:
+        return True
+    return any(_mentions_secret_str(arg) for arg in typing.get_args(annotation))
+
+
+SHOWN_SECRET = "[secret]"  # what plan, show and --json print in place of a secret
+MODEL_SECRET = "<secret>"  # what the model reads in place of one
+# Names of environment variables (or other keys) whose values the model never reads.
+SECRET_KEY_WORDS = ("PASSWORD", "PASSWD", "SECRET", "TOKEN", "KEY", "CREDENTIAL", "AUTH")
+
+
+def looks_secret(key: str) -> bool:
+    upper = key.upper()
+    return any(word in upper for word in SECRET_KEY_WORDS)
 
 
 class Children(Mapping[str, "Resource"]):
@@ -106,6 +131,10 @@ class Resource(BaseModel):
     user_only_fields: ClassVar[frozenset[str]] = frozenset(
         {"description", "assertions", "connections"}
     )
+    # Fields whose values are secrets (besides every `SecretStr` field): compiled to
+    # Pulumi secrets, masked in plan, show and --json; to the model, the values under
+    # secret-looking keys (PASSWORD, TOKEN, ...) read `<secret>`.
+    secret_fields: ClassVar[frozenset[str]] = frozenset()
 
     _seq: int = PrivateAttr(default_factory=lambda: next(_creation_counter))
     _children: list[Resource] = PrivateAttr(default_factory=list)
@@ -172,9 +201,41 @@ class Resource(BaseModel):
         return bool(self.fields_to_complete())
 
     def user_set_fields(self) -> dict[str, Any]:
-        """JSON-safe values the user gave (not defaults, not AI-filled)."""
+        """JSON-safe values the user gave (not defaults, not AI-filled), as the model
+        may read them (secrets masked)."""
         chosen = self.model_fields_set - self._ai_filled - {"connections"}
-        return self.model_dump(mode="json", include=chosen, exclude_none=True)
+        return self.for_model(include=chosen)
+
+    @classmethod
+    def secret_field_names(cls) -> frozenset[str]:
+        typed = {name for name, info in cls.model_fields.items()
+                 if _mentions_secret_str(info.annotation)}
+        return cls.secret_fields | typed
+
+    def shown_fields(self) -> dict[str, Any]:
+        """The fields as plan, show and --json print them: every secret masked."""
+        data = self.model_dump(mode="json", exclude={"assertions", "connections"})
+        for name in self.secret_field_names() & set(data):
+            value = data[name]
+            if isinstance(value, dict):
+                data[name] = {key: SHOWN_SECRET for key in value}
+            elif value is not None:
+                data[name] = SHOWN_SECRET
+        return data
+
+    def for_model(self, include: set[str] | None = None) -> dict[str, Any]:
+        """JSON-safe fields for a prompt: SecretStr values, and the values of
+        secret-looking keys in secret fields, read `<secret>`."""
+        data = self.model_dump(mode="json", include=include,
+                               exclude={"assertions", "connections"}, exclude_none=True)
+        for name in self.secret_field_names() & set(data):
+            value = data[name]
+            if isinstance(value, dict):
+                data[name] = {key: MODEL_SECRET if looks_secret(key) else item
+                              for key, item in value.items()}
+            elif name not in self.secret_fields or isinstance(getattr(self, name), SecretStr):
+                data[name] = MODEL_SECRET
+        return data
 
     @property
     def ai_filled_fields(self) -> frozenset[str]:
@@ -274,10 +335,7 @@ class Resource(BaseModel):
 
     def get_connection_context(self) -> dict[str, Any]:
         """What a connected resource (and the AI completing it) may know about this one."""
-        data = self.model_dump(
-            mode="json", exclude={"assertions", "connections"}, exclude_none=True
-        )
-        return {"type": self.type_name(), **data}
+        return {"type": self.type_name(), **self.for_model()}
 
     def working_directories(self) -> list[Path]:
         """Folders this resource works in. Those missing before a deploy are recorded,
@@ -302,7 +360,9 @@ def _completable_fields(cls: type[Resource]) -> tuple[str, ...]:
     return tuple(
         name
         for name, info in cls.model_fields.items()
+        # A secret is the user's to give: the model never chooses (or sees) one.
         if name not in never and _allows_none(info.annotation)
+        and not _mentions_secret_str(info.annotation)
     )
 
 

@@ -31,6 +31,23 @@ class RegisteredResource:
     delete_before_replace: bool = False
 
 
+# How the Pulumi runtime marks a secret value in resource inputs (rpc._special_sig_key
+# holding rpc._special_secret_sig).
+SECRET_SIGNATURE_KEY = "4dabf18193072939515e22adb298388d"
+SECRET_SIGNATURE = "1b47061264138c4ac30d75fd1eb44270"
+
+
+def holds_secret(value: Any) -> bool:
+    """Whether registered inputs contain a value marked secret, at any depth."""
+    if isinstance(value, dict):
+        if value.get(SECRET_SIGNATURE_KEY) == SECRET_SIGNATURE:
+            return True
+        return any(holds_secret(item) for item in value.values())
+    if isinstance(value, list | tuple):
+        return any(holds_secret(item) for item in value)
+    return False
+
+
 class RegisteredResources(list[RegisteredResource]):
     def named(self, name: str) -> RegisteredResource:
         matches = [r for r in self if r.name == name]

@@ -30,7 +30,7 @@ def create_container(resource: DockerResource, opts: pulumi.ResourceOptions | No
         name=name,
         image=image.image_id if image is not None else resource.image,
         ports=port_args(resource) or None,
-        envs=[f"{key}={value}" for key, value in (resource.env_vars or {}).items()] or None,
+        envs=environment(resource),
         volumes=volume_args(resource) or None,
         networks_advanced=network_args(resource, name) or None,
         restart=resource.restart_policy,
@@ -39,6 +39,12 @@ def create_container(resource: DockerResource, opts: pulumi.ResourceOptions | No
         labels=label_args(resource),
         opts=opts,
     )
+
+
+def environment(resource: DockerResource) -> Any:
+    """`KEY=VALUE` lines, as a Pulumi secret: encrypted in the state, never shown."""
+    lines = [f"{key}={value}" for key, value in (resource.env_vars or {}).items()]
+    return pulumi.Output.secret(lines) if lines else None
 
 
 def pulled_image(

@@ -74,6 +74,7 @@ class DockerResource(Resource):
 
     # Attaching to networks, labelling, overriding the image's command and where the
     # image comes from are the user's decisions: an AI guess there breaks things quietly.
+    secret_fields: ClassVar[frozenset[str]] = frozenset({"env_vars"})
     user_only_fields: ClassVar[frozenset[str]] = frozenset(
         {"networks", "labels", "command", "pull", "restart_policy", "must_run"}
     )
@@ -193,7 +194,8 @@ class DockerResource(Resource):
             "hostname": self.name,
             "ports": self.ports,
             "container_ports": self.container_ports(),
-            "env_vars": self.env_vars,
+            # Secret-looking values (passwords, tokens) read `<secret>` to the model.
+            "env_vars": self.for_model(include={"env_vars"}).get("env_vars"),
         }
         return {key: value for key, value in context.items() if value is not None}
 
