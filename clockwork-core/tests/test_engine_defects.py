@@ -358,3 +358,27 @@ def test_a_copied_project_gets_a_stack_of_its_own(tmp_path: Path) -> None:
     assert (original / "a.txt").read_text() == "a"  # the original's stack was not touched
     pipeline.destroy(original / "main.py")
     assert not (original / "a.txt").exists()
+
+
+@pytest.mark.pulumi_cli
+def test_a_partial_failure_names_what_was_done_and_apply_again_converges(
+        tmp_path: Path) -> None:
+    project = project_with(tmp_path, TWO_FILES)
+    blocker = project / "taken.txt"
+    blocker.write_text("the user's\n")
+
+    failed = clockwork("apply", str(project / "main.py"), "--yes")
+    assert failed.exit_code == 1
+    lines = failed.stderr.splitlines()
+    failed_line = next(i for i, line in enumerate(lines) if line.startswith("  taken.txt ("))
+    assert lines[failed_line + 1] == "  created: fine.txt (pulumi-python:dynamic/clockwork:File)"
+    assert (project / "fine.txt").read_text() == "ok\n"
+
+    blocker.unlink()  # the user moves their file away, and runs apply again
+    again = clockwork("apply", str(project / "main.py"), "--yes", "--json")
+    assert again.exit_code == 0, again.output
+    import json
+
+    changes = json.loads(again.stdout)["changes"]
+    assert changes.get("create") == 1 and changes.get("same", 0) >= 1
+    assert blocker.read_text() == "new\n"

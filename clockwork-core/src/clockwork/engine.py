@@ -314,8 +314,13 @@ def run_engine(action: Action, stack: Any, on_event: Callable[[Any], None] | Non
             "crashed, remove the lock with `pulumi cancel`"
         ) from None
     except auto.CommandError as error:
-        raise EngineFailure.of(f"pulumi {action} failed", error, diagnostics.errors,
-                               log_dir) from None
+        failure = EngineFailure.of(f"pulumi {action} failed", error, diagnostics.errors,
+                                   log_dir)
+        # What did happen before the failure: it is in the state, and the next run
+        # goes on from there.
+        failure.done = [change for change in diagnostics.changes.values()
+                        if change.name not in {step.resource for step in failure.steps}]
+        raise failure from None
 
 
 def _from_update(action: Action, summary: Any, outputs: Any,
@@ -500,6 +505,7 @@ class EngineFailure(ClockworkError):
         self.steps = steps
         self.log = log
         self.full_text = full_text
+        self.done: list[ResourceChange] = []  # finished before the failure
         self.headline = headline + (f" (full output: {log})" if log is not None else "")
         shown = "; ".join(step.line() for step in steps) if steps else _tail(full_text)
         super().__init__(f"{self.headline}: {shown}")
@@ -516,7 +522,13 @@ class EngineFailure(ClockworkError):
         return cls(headline, _unique(steps), log, full_text)
 
     def lines(self) -> list[str]:
-        return [step.line() for step in self.steps]
+        """One line per failed resource, then one per change done before the failure
+        (kept in the state: `apply` again goes on from there)."""
+        done = {"create": "created", "update": "updated", "delete": "deleted",
+                "replace": "replaced"}
+        return [step.line() for step in self.steps] + [
+            f"{done.get(change.op, change.op)}: {change.name} ({change.type})"
+            for change in self.done]
 
 
 # What the stack itself says after a resource failed: the resource's line says why.
