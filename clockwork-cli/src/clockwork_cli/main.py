@@ -52,7 +52,7 @@ def show_plugin_warnings_on_stderr() -> None:
 
 def report_error(error: ClockworkError) -> None:
     """One line; an engine failure with several reasons gets a line for each."""
-    reasons = getattr(error, "lines", lambda: [])()
+    reasons: list[str] = getattr(error, "lines", lambda: [])()
     if reasons:
         click.echo(f"error: {error.headline}", err=True)  # type: ignore[attr-defined]
         for reason in reasons:

@@ -37,7 +37,7 @@ def modules_referenced(payload: bytes) -> set[str]:
     strings: list[str] = []  # STACK_GLOBAL takes module and name from the last two
     for opcode, argument, _ in pickletools.genops(payload):
         if opcode.name in ("SHORT_BINUNICODE", "BINUNICODE", "UNICODE", "BINUNICODE8"):
-            strings.append(argument)
+            strings.append(str(argument))
         elif opcode.name == "STACK_GLOBAL" and len(strings) >= 2:
             modules.add(strings[-2])
         elif opcode.name in ("GLOBAL", "INST"):
