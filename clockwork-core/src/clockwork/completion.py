@@ -20,25 +20,49 @@ the model. This module itself stays light: no pydantic-ai import.
 from __future__ import annotations
 
 import asyncio
-import re
-import types
-import typing
-from collections.abc import Callable, Mapping
+from collections.abc import Callable
 from dataclasses import dataclass, field
-from typing import Annotated, Any, Literal, Protocol
+from typing import TYPE_CHECKING, Any, Literal
 
-from pydantic import BaseModel, ConfigDict, Field, ValidationError, create_model
-from pydantic.fields import FieldInfo
+from pydantic import BaseModel
 
 from .blocking import run_blocking
 from .cache import CompletionCache, cache_dir_for, cache_key
+from .completer import (
+    Completer,
+    CompletionFailed,
+    CompletionOutcome,
+    CompletionRequest,
+    OutputRejected,
+    output_model_for,
+    values_of,
+)
 from .errors import ClockworkError, PluginError, UsageError
+from .filling import apply_completion, label_of
 from .graph import dependencies, topological_order
-from .loader import Project
-from .plugins import Registry, get_plugin_host
 from .prompts import PromptContext, PromptTemplate, build_prompt_context, template_for
 from .resource import Resource
 from .settings import Settings
+
+if TYPE_CHECKING:  # types only: completion is handed the project and the registry
+    from .loader import Project
+    from .plugins import Registry
+
+__all__ = [  # the contract is re-exported for code that imported it from here
+    "CompletionError",
+    "CompletionFailed",
+    "CompletionOutcome",
+    "CompletionReport",
+    "CompletionRequest",
+    "Completer",
+    "OutputRejected",
+    "ResourceCompletion",
+    "apply_completion",
+    "complete_project",
+    "complete_project_async",
+    "output_model_for",
+    "values_of",
+]
 
 ProgressStatus = Literal["skipped", "cached", "started", "completed", "failed"]
 ProgressCallback = Callable[[Resource, ProgressStatus], None]
@@ -62,202 +86,8 @@ class CompletionError(ClockworkError):
         )
 
 
-class OutputRejected(Exception):
-    """Proposed values failed validation or a safety rule. The message is written for
-    the model, which gets it as a retry."""
-
-
-class CompletionFailed(Exception):
-    """Raised by a completer that gave up (retries used, timeout, model unreachable)."""
-
-    def __init__(self, reason: str, model_calls: int = 0):
-        self.model_calls = model_calls
-        super().__init__(reason)
-
-
 class _DependencyFailed(Exception):
     """A resource was not attempted because something it depends on failed."""
-
-
-def label_of(resource: Resource) -> str:
-    return f"{resource.type_name()} {resource.display_name!r}"
-
-
-# ----- what the model is asked for -------------------------------------------------------
-
-
-def output_model_for(resource: Resource) -> type[BaseModel]:
-    """A pydantic model of ONLY the fields `resource` still needs, each required and
-    non-None, keeping the field's constraints and description."""
-    model_fields = type(resource).model_fields
-    definitions: dict[str, Any] = {
-        name: _required_field(model_fields[name]) for name in resource.fields_to_complete()
-    }
-    model_name = re.sub(r"\W", "_", resource.type_name()) + "Completion"
-    return create_model(
-        model_name,
-        __doc__=f"Values for the empty fields of {label_of(resource)}.",
-        # Keys the model adds (a user-set field, say) are dropped, never applied.
-        __config__=ConfigDict(extra="ignore"),
-        **definitions,
-    )
-
-
-def _required_field(info: FieldInfo) -> tuple[Any, Any]:
-    annotation = _without_none(info.annotation)
-    if info.metadata:  # constraints such as ge=1 or max_length live here
-        annotation = Annotated[(annotation, *info.metadata)]
-    return annotation, Field(description=info.description, title=info.title,
-                             examples=info.examples, json_schema_extra=info.json_schema_extra,
-                             discriminator=info.discriminator)
-
-
-def _without_none(annotation: Any) -> Any:
-    if typing.get_origin(annotation) in (typing.Union, types.UnionType):
-        members = tuple(a for a in typing.get_args(annotation) if a is not type(None))
-        return members[0] if len(members) == 1 else typing.Union[members]  # noqa: UP007
-    return annotation
-
-
-def values_of(output: BaseModel) -> dict[str, Any]:
-    """The fields of a model's output, as Python values (not a JSON round trip)."""
-    return {name: getattr(output, name) for name in type(output).model_fields}
-
-
-# ----- applying values --------------------------------------------------------------------
-
-
-def apply_completion(resource: Resource, values: Mapping[str, Any]) -> list[str]:
-    """Set the proposed values of fields `resource` still needs; return those set.
-
-    User-set fields are never written, whatever `values` holds. Each value is set with
-    setattr (the resource validates it), marked AI-filled, then `check_completed()`
-    runs. On any failure the resource is restored exactly and OutputRejected says why.
-    """
-    return list(_apply(resource, values))
-
-
-def _apply(resource: Resource, values: Mapping[str, Any]) -> dict[str, _FieldState]:
-    """`apply_completion`, returning what each set field held before (to undo it)."""
-    wanted = resource.fields_to_complete()
-    fixed = resource.user_set_fields()
-    chosen = {name: value for name, value in values.items() if name in wanted and name not in fixed}
-    before = _snapshot(resource, chosen)
-    try:
-        for name, value in chosen.items():
-            # Marked first: check_completed() reads the provenance, and user_set_fields()
-            # must never count an AI value as the user's.
-            resource.mark_ai_filled(name)
-            setattr(resource, name, value)
-        _require_complete(resource)
-        resource.check_completed()
-    except ValidationError as error:
-        _restore(resource, before)
-        raise OutputRejected(describe_validation_error(error)) from None
-    except OutputRejected:
-        _restore(resource, before)
-        raise
-    except (ClockworkError, ValueError) as error:
-        _restore(resource, before)
-        raise OutputRejected(str(error)) from None
-    return before
-
-
-@dataclass(frozen=True)
-class _FieldState:
-    value: Any
-    was_set: bool
-
-
-def _snapshot(resource: Resource, names: Mapping[str, Any]) -> dict[str, _FieldState]:
-    fields_set = resource.model_fields_set
-    return {name: _FieldState(getattr(resource, name), name in fields_set) for name in names}
-
-
-def _restore(resource: Resource, before: dict[str, _FieldState]) -> None:
-    for name, state in before.items():
-        # Written past validation on purpose: the old value was valid when the user
-        # built the resource, and re-validating it could run validators a second time.
-        resource.__dict__[name] = state.value
-        if not state.was_set:
-            resource.__pydantic_fields_set__.discard(name)
-        resource.unmark_ai_filled(name)
-
-
-def _require_complete(resource: Resource) -> None:
-    missing = resource.fields_to_complete()
-    if missing:
-        raise OutputRejected(f"no value for {', '.join(missing)}: give a value for each")
-
-
-def describe_validation_error(error: ValidationError) -> str:
-    problems = []
-    for item in error.errors(include_url=False):
-        where = ".".join(str(part) for part in item["loc"]) or "value"
-        got = f" (got {item['input']!r})" if "input" in item and item["input"] is not None else ""
-        problems.append(f"field '{where}': {item['msg']}{got}")
-    return "; ".join(problems)
-
-
-# ----- the completer interface ------------------------------------------------------------
-
-
-@dataclass
-class CompletionRequest:
-    """One resource to complete, as a completer backend sees it.
-
-    A backend asks its model for `output_type` (only the missing fields) with
-    `instructions` and `prompt`, and passes each proposal to `accept()`: it applies the
-    values or raises OutputRejected, whose message should go back to the model as a
-    retry. A backend that just returns values gets them accepted once, without retries.
-    """
-
-    resource: Resource
-    context: PromptContext
-    instructions: str
-    prompt: str
-    output_type: type[BaseModel]
-    output_mode: str
-    tools: dict[str, Callable[..., Any]]
-    max_retries: int
-    timeout: float
-    last_problem: str | None = None
-    _undo: dict[str, _FieldState] = field(default_factory=dict, repr=False)
-
-    @property
-    def filled(self) -> list[str]:
-        """Fields set by the accepted proposal, if any."""
-        return list(self._undo)
-
-    @property
-    def accepted(self) -> bool:
-        return bool(self._undo) or not self.resource.needs_completion()
-
-    def accept(self, values: Mapping[str, Any]) -> None:
-        if self.accepted:
-            return  # a second proposal in the same answer: the first one stands
-        try:
-            self._undo = _apply(self.resource, values)
-        except OutputRejected as rejection:
-            self.last_problem = str(rejection)
-            raise
-
-    def rollback(self) -> None:
-        """Undo an accepted proposal (the run failed after it)."""
-        _restore(self.resource, self._undo)
-        self._undo = {}
-
-
-@dataclass
-class CompletionOutcome:
-    values: dict[str, Any]
-    model_calls: int = 0
-
-
-class Completer(Protocol):
-    """What `register_completers` factories return: `factory(settings) -> Completer`."""
-
-    async def complete(self, request: CompletionRequest) -> CompletionOutcome: ...
 
 
 def create_completer(settings: Settings, registry: Registry) -> Completer:
@@ -517,7 +347,10 @@ async def complete_project_async(project: Project, settings: Settings, *, use_ca
     `registry` defaults to the process-wide plugin host's. Raises CompletionError (a
     ClockworkError) naming the resource and fields when one cannot be completed.
     """
-    registry = registry if registry is not None else get_plugin_host().registry
+    if registry is None:  # a convenience for tests and embedding: the process-wide host
+        from .plugins import get_plugin_host
+
+        registry = get_plugin_host().registry
     cache = None
     if use_cache and settings.cache_enabled:
         cache = CompletionCache(cache_dir_for(project.directory, settings))

@@ -1,5 +1,13 @@
 """Errors Clockwork reports to a user as one clear line, never as a traceback."""
 
+from __future__ import annotations
+
+from collections.abc import Callable
+from typing import TYPE_CHECKING
+
+if TYPE_CHECKING:
+    from pydantic import ValidationError
+
 
 class ClockworkError(Exception):
     """Any failure Clockwork can explain: the CLI prints the message and exits non-zero."""
@@ -33,3 +41,20 @@ class PluginError(ClockworkError):
 
 class EngineMissingError(ClockworkError):
     """The Pulumi CLI is not installed: engine commands cannot run."""
+
+
+def describe_validation_error(error: ValidationError, *, with_input: bool = False,
+                              label: Callable[[str], str] = "field '{}'".format) -> str:
+    """One line for all of a pydantic error's problems: `field 'x': why; ...`.
+
+    The validator's own words stand without pydantic's "Value error, " in front;
+    `with_input` adds what was given (for the model's retries, never for a setting
+    that may be a secret); `label` names the place (a settings variable, say)."""
+    problems = []
+    for item in error.errors(include_url=False):
+        where = ".".join(str(part) for part in item["loc"]) or "value"
+        message = item["msg"].removeprefix("Value error, ")
+        given = item.get("input")
+        got = f" (got {given!r})" if with_input and given is not None else ""
+        problems.append(f"{label(where)}: {message}{got}")
+    return "; ".join(problems)

@@ -60,7 +60,8 @@ def load(main_path: str | Path | None, host: PluginHost | None = None) -> Projec
     return load_project(main_path, registry=host.registry)
 
 
-def complete(project: Project, settings: Settings, options: RunOptions) -> Any:
+def complete(project: Project, settings: Settings, options: RunOptions,
+             host: PluginHost | None = None) -> Any:
     """Let the AI fill what the user left open. A project with nothing to fill never
     touches the completer (no API key or model needed)."""
     if not any(resource.needs_completion() for resource in project.resources):
@@ -68,7 +69,8 @@ def complete(project: Project, settings: Settings, options: RunOptions) -> Any:
     from .completion import complete_project  # pydantic-ai loads only when needed
 
     report = complete_project(project, settings, use_cache=options.use_cache,
-                              progress=options.on_completion_progress)
+                              progress=options.on_completion_progress,
+                              registry=(host or get_plugin_host()).registry)
     check_unique_names(project.resources)  # names the AI chose must not clash either
     return report
 

@@ -24,7 +24,7 @@ from pydantic_ai.exceptions import (
 from pydantic_ai.models import Model
 from pydantic_ai.usage import RunUsage
 
-from .completion import (
+from .completer import (
     CompletionFailed,
     CompletionOutcome,
     CompletionRequest,

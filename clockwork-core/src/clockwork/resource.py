@@ -27,7 +27,7 @@ from pydantic import (
 )
 
 from .assertions import Assertion
-from .errors import ProjectError
+from .errors import ProjectError, describe_validation_error
 
 if TYPE_CHECKING:  # pulumi is heavy; only compile code imports it
     import pulumi
@@ -44,15 +44,7 @@ class ResourceValidationError(ProjectError, ValueError):
         self.resource_name = name
         self.errors = error.errors(include_url=False)
         label = f"{type_name} {name!r}" if isinstance(name, str) else type_name
-        problems = "; ".join(_format_error(e) for e in self.errors)
-        super().__init__(f"invalid {label}: {problems}")
-
-
-def _format_error(error: Any) -> str:
-    where = ".".join(str(part) for part in error["loc"]) or "value"
-    # A validator's own words need no "Value error, " label in front of them.
-    message = error["msg"].removeprefix("Value error, ")
-    return f"field '{where}': {message}"
+        super().__init__(f"invalid {label}: {describe_validation_error(error)}")
 
 
 def _allows_none(annotation: Any) -> bool:
