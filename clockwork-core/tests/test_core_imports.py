@@ -48,9 +48,8 @@ def test_a_backend_finds_the_whole_contract_in_one_module() -> None:
 def test_undoing_a_proposal_restores_through_pydantic(tmp_path: Path) -> None:
     """The rollback sets values back through the model (no writes into __dict__):
     the field is unset again, validated, and no longer marked as the AI's."""
-    from clockwork_files import FileResource
-
     from clockwork.filling import OutputRejected, apply_reversibly, restore
+    from clockwork_files import FileResource
 
     notes = FileResource(name="notes.txt", description="d")
     before = apply_reversibly(notes, {"content": "x", "mode": "640"})
