@@ -185,8 +185,10 @@ class _CompletionRun:
     """Completes a set of resources once; owns the semaphore, cache and completer."""
 
     def __init__(self, settings: Settings, *, registry: Registry, cache: CompletionCache | None,
-                 completer: Completer | None, progress: ProgressCallback | None):
+                 completer: Completer | None, progress: ProgressCallback | None,
+                 offline: bool = False):
         self.settings = settings
+        self.offline = offline  # never call the model: what is not cached fails
         self.registry = registry
         self.cache = cache
         self._completer = completer
@@ -227,6 +229,11 @@ class _CompletionRun:
         if cached is not None:
             self.progress(resource, "cached")
             return cached
+        if self.offline:
+            self.progress(resource, "failed")
+            raise CompletionError(resource, resource.fields_to_complete(),
+                                  "the model would be asked, and offline nothing may be; "
+                                  "run `clockwork plan` (or apply) with a model first")
         async with self.semaphore:
             self.progress(resource, "started")
             try:
@@ -340,32 +347,36 @@ def _raise_failures(results: list[Any]) -> None:
 async def complete_project_async(project: Project, settings: Settings, *, use_cache: bool = True,
                                  progress: ProgressCallback | None = None,
                                  completer: Completer | None = None,
-                                 registry: Registry | None = None) -> CompletionReport:
+                                 registry: Registry | None = None,
+                                 offline: bool = False) -> CompletionReport:
     """Complete every resource of `project` that needs it, in place.
 
     `completer` replaces the one `settings.completer` names (tests, embedding);
-    `registry` defaults to the process-wide plugin host's. Raises CompletionError (a
-    ClockworkError) naming the resource and fields when one cannot be completed.
+    `registry` defaults to the process-wide plugin host's. `offline`: values come from
+    the cache only, and a resource that would need the model fails instead. Raises
+    CompletionError (a ClockworkError) naming the resource and fields when one cannot
+    be completed.
     """
     if registry is None:  # a convenience for tests and embedding: the process-wide host
         from .plugins import get_plugin_host
 
         registry = get_plugin_host().registry
     cache = None
-    if use_cache and settings.cache_enabled:
+    if (use_cache and settings.cache_enabled) or offline:
         cache = CompletionCache(cache_dir_for(project.directory, settings))
     run = _CompletionRun(settings, registry=registry, cache=cache, completer=completer,
-                         progress=progress)
+                         progress=progress, offline=offline)
     return await run.run(project.resources)
 
 
 def complete_project(project: Project, settings: Settings, *, use_cache: bool = True,
                      progress: ProgressCallback | None = None, completer: Completer | None = None,
-                     registry: Registry | None = None) -> CompletionReport:
+                     registry: Registry | None = None, offline: bool = False
+                     ) -> CompletionReport:
     """Synchronous `complete_project_async`; works even where an event loop is running
     (it then runs in a worker thread, and `progress` is called from that thread)."""
 
     return run_blocking(lambda: asyncio.run(complete_project_async(
         project, settings, use_cache=use_cache, progress=progress, completer=completer,
-        registry=registry,
+        registry=registry, offline=offline,
     )))

@@ -43,6 +43,7 @@ class RunOptions:
     on_completion_progress: Callable[..., None] | None = None
     on_engine_event: OnEvent | None = None
     force: bool = False  # providers may delete what they would keep (see folders.FORCE_ENV)
+    offline: bool = False  # values from the cache only; a needed model call fails
     refresh: bool = True  # read the real state of what is deployed first (drift)
 
     def target(self, directory: Path, settings: Settings) -> StackTarget:
@@ -70,7 +71,8 @@ def complete(project: Project, settings: Settings, options: RunOptions,
 
     report = complete_project(project, settings, use_cache=options.use_cache,
                               progress=options.on_completion_progress,
-                              registry=(host or get_plugin_host()).registry)
+                              registry=(host or get_plugin_host()).registry,
+                              offline=options.offline)
     check_unique_names(project.resources)  # names the AI chose must not clash either
     return report
 
@@ -318,8 +320,11 @@ def destroy(main_path: str | Path | None, *, dry_run: bool = False, keep_files: 
 
 def check(main_path: str | Path | None, settings: Settings | None = None,
           progress: Callable[..., None] | None = None) -> AssertReport:
-    """Run every resource's assertions against what is deployed (no Pulumi needed)."""
+    """Run every resource's assertions against what is deployed (no Pulumi needed),
+    with the values `apply` deployed: what the AI filled comes from the cache, and the
+    model is never asked (a resource never completed fails, naming it)."""
     project = load(main_path)
     settings = settings or get_settings(project.directory)
+    complete(project, settings, RunOptions(offline=True))
     return run_assertions(project.resources, concurrency=settings.assert_concurrency,
                           progress=progress)

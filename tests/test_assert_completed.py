@@ -1,0 +1,95 @@
+"""`clockwork assert` checks what `apply` deployed, with the values the AI chose (from
+the cache, never a new model call), and `offline` runs call no model at all."""
+
+from __future__ import annotations
+
+import textwrap
+from collections.abc import Iterator
+from pathlib import Path
+from typing import Any, ClassVar
+
+import pytest
+
+from clockwork import ClockworkError, hookimpl, pipeline
+from clockwork.completion import CompletionOutcome, CompletionRequest
+from clockwork.pipeline import RunOptions
+from clockwork.testing import plugin_host
+
+
+class NamingCompleter:
+    """Stands in for the model: names the file and writes it; counts its calls."""
+
+    calls: ClassVar[list[str]] = []
+
+    def __init__(self, settings: Any):
+        pass
+
+    async def complete(self, request: CompletionRequest) -> CompletionOutcome:
+        NamingCompleter.calls.append(request.resource.description or "")
+        values = {"name": "chosen-by-ai.txt", "content": "hello\n"}
+        return CompletionOutcome({k: v for k, v in values.items()
+                                  if k in request.output_type.model_fields}, model_calls=1)
+
+
+class NamingPlugin:
+    @hookimpl
+    def register_completers(self, register):
+        register("naming", NamingCompleter)
+
+
+@pytest.fixture(autouse=True)
+def naming(clean_env: pytest.MonkeyPatch) -> Iterator[None]:
+    clean_env.setenv("CW_COMPLETER", "naming")
+    NamingCompleter.calls = []
+    with plugin_host(NamingPlugin(), entry_points=True):
+        yield
+
+
+@pytest.fixture
+def project(tmp_path: Path) -> Path:
+    (tmp_path / "main.py").write_text(textwrap.dedent("""
+        from clockwork_files import FileContentMatchesAssert, FileExistsAssert, FileResource
+
+        notes = FileResource(description="notes for the team",
+                             assertions=[FileExistsAssert(),
+                                         FileContentMatchesAssert(pattern="hello")])
+    """))
+    return tmp_path
+
+
+@pytest.mark.pulumi_cli
+def test_assert_after_apply_checks_the_ai_named_file_without_a_model_call(
+        project: Path) -> None:
+    """Before: assert ran without completion, so the resource had no name."""
+    pipeline.apply(project / "main.py")
+    assert (project / "chosen-by-ai.txt").read_text() == "hello\n"
+    assert len(NamingCompleter.calls) == 1
+
+    report = pipeline.check(project / "main.py")
+    assert report.success, report.to_dict()
+    assert report.passed == 2
+    assert len(NamingCompleter.calls) == 1  # the cache answered; the model was not asked
+    pipeline.destroy(project / "main.py")
+
+
+def test_assert_on_a_project_never_completed_fails_naming_it_without_a_model_call(
+        project: Path, no_pulumi_cli: Path) -> None:
+    with pytest.raises(ClockworkError) as caught:
+        pipeline.check(project / "main.py")
+    assert "FileResource" in str(caught.value) and "name" in str(caught.value)
+    assert "offline" in str(caught.value)
+    assert NamingCompleter.calls == []
+
+
+def test_an_offline_plan_names_what_would_need_the_model_and_calls_nothing(
+        project: Path, no_pulumi_cli: Path) -> None:
+    with pytest.raises(ClockworkError) as caught:
+        pipeline.plan(project / "main.py", RunOptions(offline=True))
+    assert caught.value.exit_code == 1
+    assert "(fields: name, directory, content, mode)" in str(caught.value)
+    assert NamingCompleter.calls == []
+
+    pipeline.plan(project / "main.py")  # with the model: cached from now on
+    again = pipeline.plan(project / "main.py", RunOptions(offline=True))
+    assert again.project.resources[0].name == "chosen-by-ai.txt"
+    assert len(NamingCompleter.calls) == 1
