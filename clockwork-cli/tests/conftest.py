@@ -2,6 +2,7 @@
 
 from clockwork.testing import (  # noqa: F401 (fixtures, found by name)
     clean_env,
+    clockwork_project,
     fresh_settings,
     no_model_requests,
     no_pulumi_cli,

@@ -20,7 +20,15 @@ from clockwork import hookimpl, pipeline
 from clockwork.completion import CompletionOutcome, CompletionRequest
 from clockwork.engine import Step, step_from_event
 from clockwork.testing import plugin_host
-from clockwork_cli.ui import CompletionProgress, EngineView, print_assert_report, print_plan
+from clockwork_cli.ui import (
+    CompletionProgress,
+    EngineView,
+    SetupProgress,
+    print_assert_report,
+    print_engine_report,
+    print_plan,
+    print_resources,
+)
 
 EXAMPLE = Path(__file__).resolve().parents[2] / "examples" / "files" / "main.py"
 FILE_TYPE = "pulumi-python:dynamic/clockwork:File"
@@ -341,3 +349,32 @@ def test_print_assert_report_says_when_interrupted(capsys: pytest.CaptureFixture
     out = capsys.readouterr().out
     assert "cancelled (interrupted)" in out
     assert out.endswith("0 passed, 1 failed, 1 total (interrupted)\n")
+
+
+# ----- where each goes: reports on stdout, progress on stderr -----------------------------
+
+
+def test_reports_go_to_stdout_only(capsys: pytest.CaptureFixture[str]) -> None:
+    print_resources([{"type": "FileResource", "name": "a.txt", "parent": None,
+                      "fields": {"name": "a.txt"}, "ai_filled": [], "connects_to": []}])
+    print_engine_report({"summary": "1 to create", "steps": []}, "preview")
+    print_assert_report({"details": [{"resource": "a.txt", "assertion": "FileExistsAssert()",
+                                      "passed": True, "message": "exists"}],
+                         "passed": 1, "failed": 0, "total": 1, "interrupted": False})
+
+    out, err = capsys.readouterr()
+    assert err == ""
+    assert out.startswith("FileResource 'a.txt'\n")
+    assert "preview: 1 to create\n" in out and out.endswith("1 passed, 0 failed, 1 total\n")
+
+
+def test_progress_and_live_views_go_to_stderr_only(capsys: pytest.CaptureFixture[str]) -> None:
+    with EngineView("clockwork apply (dev)") as view:  # its default console, off a terminal
+        feed(view, pre("create", "README.md"), outputs("create", "README.md"))
+    with SetupProgress() as progress:
+        progress("downloading the Pulumi CLI")
+    CompletionProgress().close()
+
+    out, err = capsys.readouterr()
+    assert out == ""
+    assert err == f"+ {FILE_TYPE} README.md done\ndownloading the Pulumi CLI\n"

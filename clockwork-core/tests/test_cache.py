@@ -12,7 +12,7 @@ import pytest
 from pydantic import Field
 
 from clockwork import Resource
-from clockwork.cache import CompletionCache, cache_dir_for, cache_key
+from clockwork.cache import CacheCorruptError, CompletionCache, cache_dir_for, cache_key
 from clockwork.completion import CompletionReport, complete_project
 from clockwork.completion_testing import ScriptedModel, project_of, scripted_completer
 from clockwork.plugins import Registry
@@ -207,3 +207,76 @@ def test_two_processes_writing_at_once_lose_nothing(tmp_path):
     stats = CompletionCache(tmp_path).stats()
     assert stats.entries == 2 * 150 + 1
     assert stats.hits == 2 * 150
+
+
+# ----- a corrupt cache --------------------------------------------------------------------
+
+
+def not_a_database(directory: Path) -> CompletionCache:
+    """A cache whose file was overwritten with something else."""
+    directory.mkdir(parents=True, exist_ok=True)
+    (directory / "completions.sqlite3").write_text("these are my notes, not a database\n")
+    return CompletionCache(directory)
+
+
+def truncated(directory: Path) -> CompletionCache:
+    """A real cache, cut off halfway (a full disk, a copy interrupted)."""
+    cache = CompletionCache(directory)
+    for index in range(200):
+        cache.put(f"k{index}", {"content": "x" * 500}, resource_type="T")
+    cache.close()
+    data = cache.path.read_bytes()
+    cache.path.write_bytes(data[: len(data) // 2])
+    return CompletionCache(directory)
+
+
+@pytest.mark.parametrize("broken", [not_a_database, truncated])
+def test_a_corrupt_cache_is_one_error_naming_the_file_and_the_way_out(tmp_path, broken):
+    cache = broken(tmp_path / "cache")
+
+    with pytest.raises(CacheCorruptError) as caught:
+        cache.stats()
+
+    message = str(caught.value)
+    assert "\n" not in message
+    assert message.startswith(f"the completion cache {cache.path} is corrupt (")
+    assert "`clockwork cache clear` removes it" in message
+    assert caught.value.exit_code == 2
+
+
+@pytest.mark.parametrize("broken", [not_a_database, truncated])
+def test_clearing_a_corrupt_cache_removes_it_and_says_so(tmp_path, broken):
+    cache = broken(tmp_path / "cache")
+    wal = cache.path.with_name("completions.sqlite3-wal")
+    wal.write_bytes(b"\x00garbage")
+
+    cleared = cache.clear_all()
+
+    assert cleared.path == str(cache.path) and cleared.removed == 0
+    assert cleared.corrupt in ("file is not a database", "database disk image is malformed")
+    assert not cache.path.exists() and not wal.exists()
+    cache.put("k", {"v": 1}, resource_type="T")  # the same object works again, afresh
+    assert cache.get("k") == {"v": 1}
+    assert cache.stats().entries == 1
+
+
+def test_clear_of_a_corrupt_cache_returns_zero_removed(tmp_path):
+    assert not_a_database(tmp_path / "cache").clear() == 0
+    assert not (tmp_path / "cache" / "completions.sqlite3").exists()
+
+
+def test_clear_all_of_a_sound_cache_reports_no_corruption(tmp_path):
+    cache = CompletionCache(tmp_path)
+    cache.put("k", {"v": 1}, resource_type="T")
+
+    cleared = cache.clear_all()
+
+    assert (cleared.removed, cleared.corrupt) == (1, None)
+    assert cache.path.exists()
+
+
+def test_completing_with_a_corrupt_cache_names_the_file(tmp_path, settings):
+    not_a_database(tmp_path / "cache")
+
+    with pytest.raises(CacheCorruptError, match="is corrupt .*`clockwork cache clear`"):
+        complete(tmp_path, settings, declare())

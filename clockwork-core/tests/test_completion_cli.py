@@ -194,3 +194,95 @@ def test_an_invalid_setting_is_one_error_line(project, clean_env, fresh_settings
     assert out == ""
     assert err == (f"error: invalid setting (environment or {project / '.env'}): "
                    "CW_COMPLETION_CONCURRENCY: Input should be greater than or equal to 1\n")
+
+
+# ----- cache commands: a corrupt cache, a mistyped PROJECT --------------------------------
+
+
+def corrupt_cache(project: Path) -> Path:
+    path = project / ".clockwork" / "cache" / "completions.sqlite3"
+    path.parent.mkdir(parents=True)
+    path.write_bytes(b"\x89PNG\r\n\x1a\n definitely not SQLite")
+    return path
+
+
+def test_cache_clear_removes_a_corrupt_cache_and_says_so(project):
+    path = corrupt_cache(project)
+
+    code, out, err = clockwork("cache", "clear", str(project))
+
+    assert (code, err) == (0, "")
+    assert out == f"removed the corrupt cache {path} (file is not a database)\n"
+    assert not path.exists()
+    show_json(project)  # and completion works again, with a fresh cache
+    assert path.is_file()
+
+
+def test_cache_clear_json_of_a_corrupt_cache(project):
+    path = corrupt_cache(project)
+
+    code, out, _ = clockwork("cache", "clear", str(project), "--json")
+
+    assert code == 0
+    assert json.loads(out) == {"path": str(path), "removed": 0,
+                               "corrupt": "file is not a database"}
+
+
+def test_cache_clear_json_of_a_sound_cache(project):
+    show_json(project)
+
+    code, out, _ = clockwork("cache", "clear", str(project), "--json")
+
+    assert code == 0
+    assert json.loads(out) == {"path": str(project / ".clockwork" / "cache" /
+                                           "completions.sqlite3"),
+                               "removed": 1, "corrupt": None}
+
+
+def test_cache_stats_of_a_corrupt_cache_is_one_error_line(project):
+    path = corrupt_cache(project)
+
+    code, out, err = clockwork("cache", "stats", str(project))
+
+    assert (code, out) == (2, "")
+    assert err == (f"error: the completion cache {path} is corrupt (file is not a database): "
+                   "`clockwork cache clear` removes it (or run with --no-cache)\n")
+    assert path.exists()  # stats only looks
+
+
+@pytest.mark.parametrize("command", ["stats", "clear"])
+def test_a_mistyped_project_is_a_usage_error_naming_it(project, command):
+    typo = project.parent / "porject"
+
+    code, out, err = clockwork("cache", command, str(typo))
+
+    assert (code, out) == (2, "")
+    assert err == f"error: {typo}: no such project folder or main.py\n"
+
+
+@pytest.mark.parametrize("command", ["stats", "clear"])
+def test_a_folder_that_is_no_project_is_a_usage_error(tmp_path, clean_env, command,
+                                                     monkeypatch):
+    folder = tmp_path / "photos"
+    folder.mkdir()
+    (folder / "notes.txt").write_text("hello\n")
+    monkeypatch.chdir(folder)
+
+    for target in ([str(folder)], []):  # named, or the current folder by default
+        code, out, err = clockwork("cache", command, *target)
+        assert (code, out) == (2, "")
+        assert err == (f"error: {folder}: not a Clockwork project folder "
+                       "(no main.py, no .clockwork)\n")
+    code, _, err = clockwork("cache", command, str(folder / "notes.txt"))
+    assert code == 2
+    assert err == f"error: {folder / 'notes.txt'}: not a project folder or main.py\n"
+    assert not (folder / ".clockwork").exists()
+
+
+def test_a_project_whose_main_py_is_gone_still_has_its_cache_cleared(project):
+    show_json(project)
+    (project / "main.py").unlink()
+
+    code, out, _ = clockwork("cache", "clear", str(project))
+
+    assert (code, out) == (0, "removed 1 cached completion\n")

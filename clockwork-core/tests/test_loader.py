@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 import sys
 import textwrap
 from pathlib import Path
@@ -340,6 +341,21 @@ def test_project_dir_is_set_on_every_resource(tmp_path):
         assert resource.project_dir == tmp_path.resolve()
 
 
+def test_project_dir_reaches_grandchildren_and_resources_known_only_by_a_connection(tmp_path):
+    write(tmp_path, """
+        from clockwork import BlankResource
+        inner = BlankResource(name="inner").add(BlankResource(name="leaf"))
+        app = BlankResource(name="app").add(inner)
+        app.connect(BlankResource(name="peer").add(BlankResource(name="peer-child")))
+        del inner
+    """)
+    project = load_project(tmp_path)
+    assert sorted(r.name for r in project.resources) == [
+        "app", "inner", "leaf", "peer", "peer-child"]
+    assert {r.name: r.project_dir for r in project.resources} == dict.fromkeys(
+        ["app", "inner", "leaf", "peer", "peer-child"], tmp_path.resolve())
+
+
 def test_find_unknown_name_errors(tmp_path):
     write(tmp_path, "from clockwork import BlankResource\napp = BlankResource(name='app')\n")
     project = load_project(tmp_path)
@@ -428,3 +444,67 @@ def test_type_clashing_with_another_registration_errors(tmp_path):
 def test_blank_resource_is_the_core_type(tmp_path):
     write(tmp_path, "from clockwork import BlankResource\napp = BlankResource(name='app')\n")
     assert type(load_project(tmp_path).find("app")) is BlankResource
+
+
+# ----- what main.py prints ------------------------------------------------------------
+
+
+CHATTY_NEIGHBOUR = """
+    print("chatty_neighbour_e: imported")
+"""
+
+CHATTY_MAIN = """
+    import chatty_neighbour_e
+    from clockwork import BlankResource
+
+    print("main.py: debugging output")
+    site = BlankResource(name="site", description="The site")
+"""
+
+
+def test_what_main_py_and_its_imports_print_goes_to_stderr(tmp_path, capsys):
+    write(tmp_path, CHATTY_NEIGHBOUR, name="chatty_neighbour_e.py")
+    write(tmp_path, CHATTY_MAIN)
+
+    project = load_project(tmp_path)
+
+    out, err = capsys.readouterr()
+    assert [r.name for r in project.resources] == ["site"]
+    assert out == ""
+    assert err == "chatty_neighbour_e: imported\nmain.py: debugging output\n"
+    print("stdout is stdout again")
+    assert capsys.readouterr().out == "stdout is stdout again\n"
+
+
+def test_stdout_is_restored_when_main_py_fails(tmp_path, capsys):
+    write(tmp_path, """
+        print("before the failure")
+        raise RuntimeError("boom")
+    """)
+
+    load_error(tmp_path)
+
+    out, err = capsys.readouterr()
+    assert (out, err) == ("", "before the failure\n")
+    print("stdout is stdout again")
+    assert capsys.readouterr() == ("stdout is stdout again\n", "")
+
+
+@pytest.mark.parametrize("command", ["plan", "show"])
+def test_json_stdout_stays_json_when_main_py_prints(tmp_path, command, no_pulumi_cli):
+    from click.testing import CliRunner
+
+    from clockwork.testing import plugin_host
+    from clockwork_cli.main import build_cli
+
+    write(tmp_path, CHATTY_NEIGHBOUR, name="chatty_neighbour_e.py")
+    main = write(tmp_path, CHATTY_MAIN)
+
+    with plugin_host():
+        result = CliRunner().invoke(build_cli(), [command, str(main), "--json"])
+
+    assert result.exit_code == 0, result.stderr
+    report = json.loads(result.stdout)  # nothing but the report
+    assert [r["name"] for r in report["resources"]] == ["site"]
+    assert "chatty_neighbour_e: imported\n" in result.stderr
+    assert "main.py: debugging output\n" in result.stderr

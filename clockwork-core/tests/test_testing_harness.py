@@ -1,14 +1,24 @@
-"""clockwork.testing itself: the Pulumi mock harness and the plugin host helpers."""
+"""clockwork.testing itself: the Pulumi mock harness, the plugin host helpers and the
+project folder fixture; and clockwork.completion_testing's scripted model."""
 
 from __future__ import annotations
 
+from pathlib import Path
+
 import pulumi
 import pytest
+from pydantic import Field
 
 from clockwork import BlankResource, Resource, hookimpl
 from clockwork import plugins as plugins_module
-from clockwork.plugins import PluginHost, get_plugin_host, set_plugin_host
+from clockwork.completion import complete_project
+from clockwork.completion_testing import ScriptedModel, project_of, scripted_completer
+from clockwork.loader import load_project
+from clockwork.plugins import PluginHost, Registry, get_plugin_host, set_plugin_host
+from clockwork.prompts import PromptContext, PromptTemplate
+from clockwork.settings import Settings
 from clockwork.testing import (
+    ClockworkProject,
     clockwork_plugins,  # noqa: F401 (pytest fixture, used by name below)
     compile_under_mocks,
     get_plugin_host_or_none,
@@ -174,3 +184,113 @@ def test_compile_under_mocks_uses_the_current_host(restore_host):
 def test_compile_under_mocks_with_an_unknown_compiler_fails(restore_host):
     with plugin_host(), pytest.raises(KeyError):
         compile_under_mocks([Gadget(name="g")], compiler="terraform")
+
+
+# ----- the project folder -----------------------------------------------------------------
+
+
+def test_clockwork_project_binds_resources_and_all_their_children(clockwork_project, tmp_path,
+                                                                  monkeypatch):
+    monkeypatch.chdir(tmp_path)  # anything unbound falls back to the current folder
+    box = BlankResource(name="box").add(BlankResource(name="inner").add(Gadget(name="g")))
+    other, unbound = Gadget(name="other"), Gadget(name="unbound")
+
+    returned = clockwork_project.bind(box, other)
+
+    assert returned is box
+    assert clockwork_project.path == tmp_path / "project" and clockwork_project.path.is_dir()
+    bound = [box, box.children["inner"], box.children["inner"].children["g"], other]
+    assert [r.project_dir for r in bound] == [clockwork_project.path] * 4
+    assert unbound.project_dir == tmp_path
+    assert clockwork_project / "site" == clockwork_project.path / "site"
+    assert Path(clockwork_project) == clockwork_project.path
+
+
+def test_bind_to_project_binds_the_children_it_has_and_chains(tmp_path, monkeypatch):
+    monkeypatch.chdir(tmp_path)
+    box = BlankResource(name="box").add(Gadget(name="early"))
+
+    assert box.bind_to_project(tmp_path / "p") is box
+    late = Gadget(name="late")
+    box.add(late)
+
+    assert box.children["early"].project_dir == tmp_path / "p"
+    assert late.project_dir == tmp_path  # added after binding: bind again to include it
+    box.bind_to_project(str(tmp_path / "q"))
+    assert (box.project_dir, late.project_dir) == (tmp_path / "q", tmp_path / "q")
+
+
+def test_a_deep_tree_is_bound_without_recursion(tmp_path):
+    root = node = BlankResource(name="n0")
+    for depth in range(1, 3000):
+        child = BlankResource(name=f"n{depth}")
+        node.add(child)
+        node = child
+
+    root.bind_to_project(tmp_path)
+
+    assert node.project_dir == tmp_path
+
+
+def test_clockwork_project_main_py_binds_as_the_loader_does(clockwork_project):
+    main = clockwork_project.write_main("""
+        from clockwork import BlankResource
+        site = BlankResource(name="site").add(BlankResource(name="page"))
+    """)
+
+    project = load_project(main)
+
+    assert main == clockwork_project.main_py
+    assert [r.project_dir for r in project.resources] == [clockwork_project.path.resolve()] * 2
+    assert isinstance(clockwork_project, ClockworkProject)
+
+
+# ----- the scripted model ----------------------------------------------------------------
+
+
+class Service(Resource):
+    """A network service."""
+
+    image: str | None = Field(None, description="Container image.")
+
+
+class RewordedTemplate(PromptTemplate):
+    """A template that words everything its own way: no "Complete the resource" line."""
+
+    def system_instructions(self, context: PromptContext | None = None) -> str:
+        return "Fill in the blanks."
+
+    def render(self, context: PromptContext) -> str:
+        return f"Blanks: {[wanted.name for wanted in context.fields_to_fill]}"
+
+
+@pytest.fixture
+def settings(clean_env: pytest.MonkeyPatch, tmp_path: Path) -> Settings:
+    return Settings(api_key="sk-test", cache_dir=tmp_path / "cache", _env_file=None)
+
+
+def test_the_scripted_model_knows_each_resource_whatever_the_prompt_says(tmp_path, settings):
+    registry = Registry()
+    registry.add("prompt_templates", "*", RewordedTemplate(version="reworded-1"), "test-plugin")
+    db, api = Service(name="db"), Service(name="api")
+    model = ScriptedModel({"db": {"image": "postgres:16"}, "api": {"image": "shop/api:1"}},
+                          delay=0.05)  # the two calls overlap: each must still see its own
+
+    complete_project(project_of(tmp_path, db, api), settings, use_cache=False,
+                     completer=scripted_completer(settings, model), registry=registry)
+
+    assert (db.image, api.image) == ("postgres:16", "shop/api:1")
+    assert sorted(call.resource for call in model.calls) == ["api", "db"]
+    assert {call.prompt for call in model.calls} == {"Blanks: ['image']"}
+    assert model.events[:2] == [("start", "db"), ("start", "api")]  # concurrent indeed
+    for call in model.calls:
+        assert call.request is not None
+        assert call.request.resource is {"db": db, "api": api}[call.resource]
+
+
+def test_the_scripted_model_names_a_resource_it_has_no_answer_for(tmp_path, settings):
+    model = ScriptedModel({"db": {"image": "postgres:16"}})
+
+    with pytest.raises(KeyError, match="no answer for resource 'cache'"):
+        complete_project(project_of(tmp_path, Service(name="cache")), settings,
+                         use_cache=False, completer=scripted_completer(settings, model))

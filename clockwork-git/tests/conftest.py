@@ -13,6 +13,7 @@ import pytest
 import clockwork_git.plugin
 from clockwork.testing import (  # noqa: F401 (fixtures, found by name)
     clean_env,
+    clockwork_project,
     fresh_settings,
     no_model_requests,
     plugin_host,

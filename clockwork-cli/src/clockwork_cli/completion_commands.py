@@ -162,17 +162,34 @@ def cache_of(project: str) -> Any:
     """The cache of the project in folder PROJECT (or of the main.py it names)."""
     from clockwork.cache import CompletionCache, cache_dir_for
 
-    folder = Path(project).expanduser().resolve()
-    if folder.is_file():
-        folder = folder.parent
+    folder = project_folder(project)
     return CompletionCache(cache_dir_for(folder, project_settings(folder)))
+
+
+def project_folder(project: str) -> Path:
+    """The project folder PROJECT names: a folder with a main.py or a `.clockwork`
+    folder (a project that has run), or a .py file in one. Anything else is a mistyped
+    PROJECT, a usage error naming it, never an empty cache to report on or clear."""
+    from clockwork.errors import UsageError
+
+    path = Path(project).expanduser().resolve()
+    if not path.exists():
+        raise UsageError(f"{path}: no such project folder or main.py")
+    if path.is_file():
+        if path.suffix != ".py":
+            raise UsageError(f"{path}: not a project folder or main.py")
+        return path.parent
+    if not ((path / "main.py").is_file() or (path / ".clockwork").is_dir()):
+        raise UsageError(f"{path}: not a Clockwork project folder (no main.py, no .clockwork)")
+    return path
 
 
 @cache.command()
 @project_argument
 @json_option
 def stats(project: str, as_json: bool) -> None:
-    """Show entries, hits and misses recorded, and size of PROJECT's cache."""
+    """Show entries, hits and misses recorded, and size of PROJECT's cache (PROJECT: a
+    project folder or its main.py; default: the current folder)."""
     found = cache_of(project).stats()
     if as_json:
         click.echo(json.dumps(found.to_dict(), indent=2))
@@ -188,12 +205,15 @@ def stats(project: str, as_json: bool) -> None:
 @project_argument
 @json_option
 def clear(project: str, as_json: bool) -> None:
-    """Forget every completion cached for PROJECT."""
-    store = cache_of(project)
-    removed = store.clear()
+    """Forget every completion cached for PROJECT (a project folder or its main.py;
+    default: the current folder). A corrupt cache file is removed."""
+    cleared = cache_of(project).clear_all()
     if as_json:
-        click.echo(json.dumps({"path": str(store.path), "removed": removed}))
+        click.echo(json.dumps(cleared.to_dict()))  # path, removed, corrupt (null: it was not)
+    elif cleared.corrupt is not None:
+        click.echo(f"removed the corrupt cache {cleared.path} ({cleared.corrupt})")
     else:
+        removed = cleared.removed
         click.echo(f"removed {removed} cached completion{'s' if removed != 1 else ''}")
 
 

@@ -1,7 +1,12 @@
-"""How long work looks on a terminal: completion progress, the engine's live view,
-and the plan and assert reports. rich is imported here only, by commands that report.
+"""How work looks on a terminal: completion progress, the engine's live view, setup's
+steps, and the plan, show and assert reports. rich is imported here only, by commands
+that report.
 
-Everything drawn goes to stderr, so stdout stays clean for `--json`.
+Where each goes: a report (the `print_*` functions: plan, show, assert; and the
+commands' own summaries, such as apply's and destroy's) is the command's result and
+goes to stdout, where `--json` puts its JSON instead; progress and live views
+(`CompletionProgress`, `EngineView`, `SetupProgress`) go to stderr, so they never mix
+with the result, whether it is text or JSON.
 """
 
 from __future__ import annotations
@@ -19,7 +24,13 @@ AI_MARK = "[AI]"
 
 
 def stderr_console() -> Console:
+    """For progress and live views."""
     return Console(stderr=True, highlight=False, emoji=False, markup=False)
+
+
+def stdout_console() -> Console:
+    """For reports drawn with rich (tables): the command's result, on stdout."""
+    return Console(highlight=False, emoji=False, markup=False)
 
 
 class CompletionProgress:
@@ -114,7 +125,7 @@ class EngineView:
         return table
 
 
-# ----- reports ----------------------------------------------------------------------------
+# ----- reports: on stdout -----------------------------------------------------------------
 
 
 def print_resources(resources: list[dict[str, Any]]) -> None:
@@ -181,7 +192,7 @@ def print_assert_report(report: dict[str, Any]) -> None:
     for detail in report["details"]:
         mark = "✓" if detail["passed"] else "✗"
         table.add_row(mark, detail["resource"], detail["assertion"], detail["message"])
-    console = Console(highlight=False, emoji=False, markup=False)
+    console = stdout_console()
     if report["details"]:
         console.print(table)
     interrupted = " (interrupted)" if report["interrupted"] else ""

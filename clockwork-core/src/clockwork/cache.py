@@ -6,6 +6,10 @@ prompt template version), so an unchanged main.py is completed again from the ca
 with no model call, and a changed resource misses, as do the resources whose context
 it changes.
 
+A cache file that is not a readable SQLite database (overwritten, truncated) is
+reported as corrupt, naming the file; `clear()` removes such a file instead of failing
+on it, so `clockwork cache clear` always gets a project going again.
+
 Two runs may share a cache at once (say `clockwork plan` in two terminals): SQLite in
 WAL mode with a busy timeout serialises their writes, and `INSERT OR REPLACE` makes a
 write of the same key idempotent. Each operation is one short transaction, retried
@@ -29,6 +33,11 @@ from .settings import Settings
 
 CACHE_FILE_NAME = "completions.sqlite3"
 BUSY_TIMEOUT_SECONDS = 30.0
+# SQLite's primary result codes for "this is not (any more) a database we can read".
+_SQLITE_CORRUPT = 11
+_SQLITE_NOTADB = 26
+# The files SQLite keeps beside the database (write-ahead log, shared memory, journal).
+_SIDE_FILE_SUFFIXES = ("-wal", "-shm", "-journal")
 T = TypeVar("T")
 
 _SCHEMA = """
@@ -71,6 +80,31 @@ class CacheStats:
 
     def to_dict(self) -> dict[str, Any]:
         return asdict(self)
+
+
+@dataclass(frozen=True)
+class ClearResult:
+    path: str
+    removed: int  # entries forgotten (0 when the file was corrupt: nothing was readable)
+    corrupt: str | None = None  # why the file was unreadable, when it was removed instead
+
+    def to_dict(self) -> dict[str, Any]:
+        return asdict(self)
+
+
+class CacheCorruptError(ClockworkError):
+    """The cache file is not a readable SQLite database: a bad file (exit 2), which
+    `clockwork cache clear` removes."""
+
+    exit_code = 2
+
+    def __init__(self, path: Path, reason: str):
+        self.path = path
+        self.reason = reason
+        super().__init__(
+            f"the completion cache {path} is corrupt ({reason}): `clockwork cache clear` "
+            f"removes it (or run with --no-cache)"
+        )
 
 
 class CompletionCache:
@@ -125,18 +159,27 @@ class CompletionCache:
                           counters.get("misses", 0), self._size_on_disk())
 
     def clear(self) -> int:
-        """Forget every entry and the counters; returns how many entries there were."""
+        """Forget every entry and the counters; returns how many entries there were.
+        A corrupt cache file is removed (see `clear_all` to learn that it was)."""
+        return self.clear_all().removed
+
+    def clear_all(self) -> ClearResult:
+        """As `clear`, saying also whether the file was corrupt and removed instead."""
         if not self.path.exists():
-            return 0
+            return ClearResult(str(self.path), 0)
 
         def delete_all(db: sqlite3.Connection) -> int:
             removed = db.execute("DELETE FROM completions").rowcount
             db.execute("DELETE FROM counters")
             return removed
 
-        removed = self._transaction(delete_all)
-        self._with_retries(lambda db: db.execute("VACUUM"))  # give the space back too
-        return removed
+        try:
+            removed = self._transaction(delete_all)
+            self._with_retries(lambda db: db.execute("VACUUM"))  # give the space back too
+        except CacheCorruptError as corrupt:
+            self._remove_files()
+            return ClearResult(str(self.path), 0, corrupt.reason)
+        return ClearResult(str(self.path), removed)
 
     def close(self) -> None:
         with self._lock:
@@ -147,6 +190,18 @@ class CompletionCache:
     def _size_on_disk(self) -> int:
         files = [self.path, *(self.path.with_name(self.path.name + s) for s in ("-wal", "-shm"))]
         return sum(file.stat().st_size for file in files if file.exists())
+
+    def _remove_files(self) -> None:
+        """Delete the database and the files SQLite keeps beside it."""
+        self.close()
+        files = [self.path, *(self.path.with_name(self.path.name + suffix)
+                              for suffix in _SIDE_FILE_SUFFIXES)]
+        for file in files:
+            try:
+                file.unlink(missing_ok=True)
+            except OSError as error:
+                raise ClockworkError(f"cannot remove the corrupt completion cache {file}: "
+                                     f"{error.strerror or error}") from None
 
     # ----- connection and transactions --------------------------------------------------
 
@@ -205,10 +260,21 @@ class CompletionCache:
         return self._db
 
     def _failure(self, error: sqlite3.Error) -> ClockworkError:
+        if _is_corrupt(error):
+            self.close()  # a connection to an unreadable file is of no more use
+            return CacheCorruptError(self.path, str(error))
         return ClockworkError(
             f"the completion cache {self.path} failed: {error} "
             f"(delete {self.directory} to start afresh, or run with --no-cache)"
         )
+
+
+def _is_corrupt(error: sqlite3.Error) -> bool:
+    code = getattr(error, "sqlite_errorcode", None)
+    if isinstance(code, int):
+        return code & 0xFF in (_SQLITE_CORRUPT, _SQLITE_NOTADB)
+    text = str(error).lower()
+    return "not a database" in text or "malformed" in text
 
 
 def _is_busy(error: sqlite3.OperationalError) -> bool:

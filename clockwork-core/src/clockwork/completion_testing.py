@@ -5,17 +5,23 @@ script and records every call (prompt, instructions, what the model was offered)
 when each call started and ended, so a test can check prompts, retries, order and
 concurrency. `scripted_completer` wraps it in core's `pydantic-ai` completer, so the
 real agent, output validation and retries run; only the network is replaced.
+
+The model knows which resource a call is about from the `CompletionRequest` the
+completer is serving (handed over in a context variable, so concurrent completions
+each see their own), never from the prompt's wording: a reworded prompt template
+cannot confuse it.
 """
 
 from __future__ import annotations
 
 import asyncio
+import contextvars
 import json
 import re
 from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from pydantic_ai.messages import (
     ModelMessage,
@@ -33,11 +39,18 @@ from .pydantic_ai_completer import PydanticAICompleter
 from .resource import Resource
 from .settings import Settings
 
+if TYPE_CHECKING:
+    from .completion import CompletionOutcome, CompletionRequest
+
 # An answer: the values for one resource, a list of values (one per attempt, the last
 # one repeating), or a function of (resource name, attempt number from 0).
 Answer = Mapping[str, Any] | Sequence[Mapping[str, Any]] | Callable[[str, int], Mapping[str, Any]]
 
 _RESOURCE_LINE = re.compile(r"Complete the resource \S+ (?:'([^']*)'|\(unnamed\))")
+
+# The request the scripted completer is serving in this task, for the model to read.
+_current_request: contextvars.ContextVar[CompletionRequest | None] = contextvars.ContextVar(
+    "clockwork_scripted_request", default=None)
 
 
 @dataclass
@@ -48,6 +61,7 @@ class ModelCall:
     instructions: str
     info: AgentInfo
     messages: list[ModelMessage]
+    request: CompletionRequest | None = None  # what the completer was asked (None: unknown)
 
     @property
     def feedback(self) -> str:
@@ -83,10 +97,14 @@ class ScriptedModel:
 
     async def _respond(self, messages: list[ModelMessage], info: AgentInfo) -> ModelResponse:
         prompt = first_prompt(messages)
-        name = resource_name_in(prompt)
+        request = _current_request.get()
+        # The name as the request was made (the model may be filling the name itself).
+        # Outside `scripted_completer` no request says which resource this is: then, and
+        # only then, the default template's wording does.
+        name = request.context.name if request is not None else resource_name_in(prompt)
         attempt = sum(isinstance(message, ModelResponse) for message in messages)
         self.calls.append(ModelCall(name, attempt, prompt, info.instructions or "", info,
-                                    list(messages)))
+                                    list(messages), request))
         self.events.append(("start", name))
         if self.delay:
             await asyncio.sleep(self.delay)
@@ -96,6 +114,9 @@ class ScriptedModel:
     def _values(self, name: str | None, attempt: int) -> Mapping[str, Any]:
         if callable(self.answers):
             return self.answers(name, attempt)
+        if name not in self.answers:
+            raise KeyError(f"the scripted model has no answer for resource {name!r} "
+                           f"(it has answers for {sorted(map(str, self.answers))})")
         answer = self.answers[name]
         if callable(answer):
             return answer(name or "", attempt)
@@ -120,13 +141,27 @@ def first_prompt(messages: Iterable[ModelMessage]) -> str:
 
 
 def resource_name_in(prompt: str) -> str | None:
-    """The resource a default-template prompt is about."""
+    """The resource a default-template prompt is about (read from its wording: only
+    for a ScriptedModel used without `scripted_completer`)."""
     match = _RESOURCE_LINE.search(prompt)
     return match.group(1) if match else None
 
 
+class ScriptedCompleter(PydanticAICompleter):
+    """Core's `pydantic-ai` completer, telling the scripted model which request each of
+    its calls serves."""
+
+    async def complete(self, request: CompletionRequest) -> CompletionOutcome:
+        token = _current_request.set(request)
+        try:
+            return await super().complete(request)
+        finally:
+            _current_request.reset(token)
+
+
 def scripted_completer(settings: Settings, model: ScriptedModel) -> PydanticAICompleter:
-    return PydanticAICompleter(settings, model=model.model)
+    """Core's `pydantic-ai` completer with `model` in place of the network."""
+    return ScriptedCompleter(settings, model=model.model)
 
 
 def project_of(directory: str | Path, *roots: Resource) -> Project:
@@ -134,5 +169,6 @@ def project_of(directory: str | Path, *roots: Resource) -> Project:
     folder = Path(directory)
     resources = topological_order(roots)
     for resource in resources:
-        resource._project_dir = folder
+        if resource.parent is None:  # a root: binds its whole tree
+            resource.bind_to_project(folder)
     return Project(main_path=folder / "main.py", directory=folder, resources=resources)

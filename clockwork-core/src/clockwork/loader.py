@@ -1,8 +1,13 @@
-"""Load a user's main.py and collect the resources it declares."""
+"""Load a user's main.py and collect the resources it declares.
+
+main.py runs with stdout sent to stderr: what it prints while loading (a debugging
+`print()`, a chatty module it imports) never mixes with a command's report.
+"""
 
 from __future__ import annotations
 
 import ast
+import contextlib
 import hashlib
 import importlib.util
 import sys
@@ -54,7 +59,8 @@ def load_project(
     resources = topological_order(found)
     check_unique_names(resources)
     for resource in resources:
-        resource._project_dir = path.parent
+        if resource.parent is None:  # a root: binds its whole tree
+            resource.bind_to_project(path.parent)
     if registry is not None:
         for resource in resources:
             _check_type_available(type(resource), registry, module.__name__)
@@ -83,7 +89,10 @@ def _run_main(path: Path) -> ModuleType:
     sys.modules[name] = module  # pydantic and dataclasses look classes' modules up here
     sys.path.insert(0, str(path.parent))  # main.py may import its neighbours
     try:
-        spec.loader.exec_module(module)
+        # What main.py (or a module it imports) prints goes to stderr: stdout carries
+        # the command's report, which `--json` must keep parseable.
+        with contextlib.redirect_stdout(sys.stderr):
+            spec.loader.exec_module(module)
     except SyntaxError as error:
         sys.modules.pop(name, None)
         line = (error.text or "").strip()

@@ -178,6 +178,19 @@ class Resource(BaseModel):
         """Folder of the main.py that declared this resource (cwd when built elsewhere)."""
         return self._project_dir or Path.cwd()
 
+    def bind_to_project(self, folder: str | Path) -> Self:
+        """Make `folder` this resource's `project_dir`, and its children's (all the way
+        down, as they are now: a child added later is not bound). The loader binds
+        every resource to its main.py's folder; a test binds the resources it builds.
+        Returns self, so calls chain."""
+        directory = Path(folder)
+        pending: list[Resource] = [self]
+        while pending:  # iterative: a deep tree must not hit the recursion limit
+            resource = pending.pop()
+            resource._project_dir = directory
+            pending.extend(resource._children)
+        return self
+
     # ----- completion -----------------------------------------------------------------
 
     @classmethod

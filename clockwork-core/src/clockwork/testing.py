@@ -10,6 +10,9 @@ Use it as a pytest plugin, in your conftest.py: `pytest_plugins = ["clockwork.te
   autouse `fresh_settings`, `no_model_requests` (PydanticAI's ALLOW_MODEL_REQUESTS
   off) and `skip_without_pulumi_cli` (tests marked `pulumi_cli` are skipped where the
   Pulumi CLI is not installed).
+- fixture `clockwork_project`: a `ClockworkProject`, a fresh project folder for the
+  test; `bind(*resources)` makes it their `project_dir` (as loading a main.py there
+  would), `write_main(source)` writes its main.py.
 - `dynamic_provider_of(registered)`: the dynamic provider (and inputs) a compiled
   resource carries, to run its create/delete for real as the engine would.
 - `compile_under_mocks(resources)`: runs Clockwork's compiler under Pulumi's mock
@@ -21,9 +24,11 @@ from __future__ import annotations
 
 import contextlib
 import os
+import textwrap
 from collections.abc import Callable, Iterable, Iterator
+from dataclasses import dataclass
 from pathlib import Path
-from typing import Any
+from typing import Any, TypeVar
 
 import pytest
 
@@ -34,10 +39,12 @@ from .settings import clear_settings_cache
 from .simulate import RegisteredResource, RegisteredResources, run_under_mocks
 
 __all__ = [
+    "ClockworkProject",
     "RegisteredResource",
     "RegisteredResources",
     "clean_env",
     "clockwork_plugins",
+    "clockwork_project",
     "compile_under_mocks",
     "dynamic_provider_of",
     "fresh_settings",
@@ -141,6 +148,49 @@ def no_pulumi_cli(clean_env: pytest.MonkeyPatch, tmp_path_factory: pytest.TempPa
     clean_env.setenv("PATH", str(empty_bin))
     clean_env.setenv("CW_HOME", str(home))
     return home
+
+
+# ----- a project folder -------------------------------------------------------------------
+
+R = TypeVar("R", bound=Resource)
+
+
+@dataclass(frozen=True)
+class ClockworkProject:
+    """A project folder for a test, and the resources it builds bound to it."""
+
+    path: Path
+
+    @property
+    def main_py(self) -> Path:
+        return self.path / "main.py"
+
+    def bind(self, resource: R, *more: Resource) -> R:
+        """Make this folder the `project_dir` of each resource and its children, as
+        loading a main.py here does; returns the first resource."""
+        bound: tuple[Resource, ...] = (resource, *more)
+        for each in bound:
+            each.bind_to_project(self.path)
+        return resource
+
+    def write_main(self, source: str) -> Path:
+        """Write `source` (dedented) as the project's main.py; returns its path."""
+        self.main_py.write_text(textwrap.dedent(source).lstrip("\n"), encoding="utf-8")
+        return self.main_py
+
+    def __truediv__(self, other: str | Path) -> Path:
+        return self.path / other
+
+    def __fspath__(self) -> str:
+        return str(self.path)
+
+
+@pytest.fixture
+def clockwork_project(tmp_path: Path) -> ClockworkProject:
+    """A fresh, empty project folder (`<tmp_path>/project`)."""
+    folder = tmp_path / "project"
+    folder.mkdir()
+    return ClockworkProject(folder)
 
 
 # ----- Pulumi mock harness ----------------------------------------------------------------
