@@ -79,6 +79,7 @@ def test_assert_on_a_project_never_completed_fails_naming_it_without_a_model_cal
     assert "FileResource" in str(caught.value) and "name" in str(caught.value)
     assert "offline" in str(caught.value)
     assert NamingCompleter.calls == []
+    assert not (project / ".clockwork" / "state").exists()  # nothing deployed
 
 
 def test_an_offline_plan_names_what_would_need_the_model_and_calls_nothing(
@@ -88,8 +89,27 @@ def test_an_offline_plan_names_what_would_need_the_model_and_calls_nothing(
     assert caught.value.exit_code == 1
     assert "(fields: name, directory, content, mode)" in str(caught.value)
     assert NamingCompleter.calls == []
+    assert not (project / ".clockwork" / "state").exists()  # nothing deployed
 
     pipeline.plan(project / "main.py")  # with the model: cached from now on
     again = pipeline.plan(project / "main.py", RunOptions(offline=True))
     assert again.project.resources[0].name == "chosen-by-ai.txt"
     assert len(NamingCompleter.calls) == 1
+
+
+@pytest.mark.parametrize("command", [
+    "plan", "show", pytest.param("apply", marks=pytest.mark.pulumi_cli)])
+def test_offline_on_the_command_line_fails_naming_what_needs_the_model(
+        project: Path, command: str) -> None:
+    from click.testing import CliRunner
+
+    from clockwork_cli.main import build_cli
+
+    extra = ["--yes"] if command == "apply" else []
+    result = CliRunner().invoke(build_cli(), [command, str(project / "main.py"), "--offline",
+                                              *extra])
+    assert result.exit_code == 1, result.output
+    assert "could not complete FileResource" in result.stderr
+    assert "(fields: name, directory, content, mode)" in result.stderr
+    assert NamingCompleter.calls == []
+    assert not (project / ".clockwork" / "state").exists()  # nothing deployed

@@ -40,6 +40,7 @@ class CompletionChoices:
     model: str | None = None
     completer: str | None = None
     output_mode: str | None = None
+    offline: bool = False
 
     @property
     def use_cache(self) -> bool:
@@ -60,16 +61,15 @@ def project_settings(project_dir: Path) -> Settings:
     it may be a secret."""
     from pydantic import ValidationError
 
-    from clockwork.errors import UsageError
+    from clockwork.errors import UsageError, describe_validation_error
     from clockwork.settings import get_settings
 
     try:
         return get_settings(project_dir)
     except ValidationError as error:
-        problems = "; ".join(
-            f"CW_{'_'.join(str(part) for part in item['loc']).upper()}: {item['msg']}"
-            for item in error.errors(include_url=False, include_input=False)
-        )
+        # Never the value itself: it may be a secret.
+        problems = describe_validation_error(
+            error, label=lambda where: f"CW_{where.replace('.', '_').upper()}")
         raise UsageError(f"invalid setting (environment or {project_dir / '.env'}): "
                          f"{problems}") from None
 
@@ -81,6 +81,9 @@ _COMPLETION_OPTIONS = (
                  help="Completer backend (CW_COMPLETER; see `clockwork plugins`)."),
     click.option("--output-mode", type=click.Choice(OUTPUT_MODES),
                  help="How the model returns values (CW_OUTPUT_MODE)."),
+    click.option("--offline", is_flag=True,
+                 help="Call no model: values come from the cache; what would need the model "
+                      "fails (exit 1), naming the resources and fields. For CI."),
 )
 
 
@@ -90,8 +93,8 @@ def completion_options(command: Callable[..., Any]) -> Callable[..., Any]:
 
     @functools.wraps(command)
     def with_choices(*args: Any, no_cache: bool, model: str | None, completer: str | None,
-                     output_mode: str | None, **kwargs: Any) -> Any:
-        choices = CompletionChoices(no_cache, model, completer, output_mode)
+                     output_mode: str | None, offline: bool, **kwargs: Any) -> Any:
+        choices = CompletionChoices(no_cache, model, completer, output_mode, offline)
         return command(*args, completion=choices, **kwargs)
 
     # click lists options in the reverse order of decoration.
@@ -112,7 +115,6 @@ def show(main_py: str, name: str | None, completion: CompletionChoices, as_json:
     """Complete the resources of MAIN_PY and show their fields; AI-filled ones are marked
     [AI]. With NAME, show only that resource."""
     from clockwork import pipeline
-    from clockwork.completion import complete_project
 
     from .ui import CompletionProgress, print_resources
 
@@ -120,19 +122,22 @@ def show(main_py: str, name: str | None, completion: CompletionChoices, as_json:
     project = pipeline.load(main_py)
     shown = [project.find(name)] if name else project.resources  # a typo fails before the AI
     settings = completion.settings_for(project.directory)
-    progress = CompletionProgress()
+    options = pipeline.RunOptions(use_cache=completion.use_cache,
+                                  on_completion_progress=CompletionProgress(),
+                                  offline=completion.offline)
     try:
-        report = complete_project(project, settings, use_cache=completion.use_cache,
-                                  progress=progress)
+        # The pipeline's step, with its checks (names the AI chose must not clash).
+        report = pipeline.complete(project, settings, options)
     finally:
-        progress.close()
+        options.on_completion_progress.close()
     described = [pipeline.describe_resource(resource) for resource in shown]
+    completed = report.to_dict() if report is not None else None
     if as_json:
-        click.echo(json.dumps({"resources": described, "completion": report.to_dict()},
-                              indent=2))
+        click.echo(json.dumps({"resources": described, "completion": completed}, indent=2))
         return
     print_resources(described)
-    click.echo(completion_summary(report))
+    if report is not None:
+        click.echo(completion_summary(report))
 
 
 def _main_py_and_name(main_py: str, name: str | None) -> tuple[str, str | None]:

@@ -51,6 +51,7 @@ def _run_options(completion: CompletionChoices | None, on_event: Any = None,
         on_completion_progress=CompletionProgress(),
         on_engine_event=on_event,
         force=force,
+        offline=completion.offline if completion else False,
     )
 
 
