@@ -10,6 +10,7 @@ import json
 import os
 import subprocess
 import sys
+from pathlib import Path
 
 import pytest
 
@@ -31,8 +32,9 @@ print(json.dumps(sorted({name.split(".")[0] for name in sys.modules} & watched))
 """
 
 
-def imported_by(args: list[str], watched: tuple[str, ...]) -> list[str]:
+def imported_by(args: list[str], watched: tuple[str, ...], **env: str) -> list[str]:
     environment = {k: v for k, v in os.environ.items() if not k.startswith("CW_")}
+    environment.update(env)
     result = subprocess.run(
         [sys.executable, "-c", PROBE, json.dumps(watched), *args],
         capture_output=True, text=True, env=environment, timeout=120,
@@ -52,6 +54,7 @@ def test_listing_commands_import_no_sdk(args: list[str]) -> None:
     assert imported_by(args, HEAVY_EVERYWHERE) == []
 
 
-def test_probe_would_notice_a_heavy_import() -> None:
-    # Guards the check itself: listing plugins must load their models, and the probe sees it.
-    assert imported_by(["plugins"], ("pydantic",)) == ["pydantic"]
+def test_probe_would_notice_a_heavy_import(tmp_path: Path) -> None:
+    # Guards the check itself: without a plugin manifest (a fresh CW_HOME), listing
+    # plugins runs their hooks, which load their models, and the probe sees it.
+    assert imported_by(["plugins"], ("pydantic",), CW_HOME=str(tmp_path)) == ["pydantic"]

@@ -195,3 +195,97 @@ def test_project_commands_take_main_py_as_their_argument(runner: CliRunner,
 
     assert result.exit_code == 0
     assert f"Usage: clockwork {command} [OPTIONS] [MAIN_PY]" in result.stdout
+
+
+def test_plugins_says_which_plugin_failed_and_how(runner: CliRunner) -> None:
+    class FailingPlugin:
+        @hookimpl
+        def register_resources(self, register):
+            raise ValueError("no widgets today")
+
+    with plugin_host(FailingPlugin(), distribution="clockwork-failing"):
+        table = invoke(runner, "plugins")
+    with plugin_host(FailingPlugin(), distribution="clockwork-failing"):
+        listed = invoke(runner, "plugins", "--json")
+
+    assert table.exit_code == 0, table.output
+    failing = table.stdout[table.stdout.index("clockwork-failing"):]
+    assert failing == (
+        "clockwork-failing -\n"
+        "  failed in register_resources: ValueError: no widgets today\n"
+        "  hooks: register_resources\n"
+    )
+    core, entry = json.loads(listed.stdout)
+    assert "problems" not in core
+    assert entry["problems"] == ["failed in register_resources: ValueError: no widgets today"]
+    assert entry["resources"] == []
+
+
+def test_plugins_lists_every_kind_with_its_label_in_table_order(runner: CliRunner) -> None:
+    from clockwork.hookspecs import REGISTRATION_KINDS
+
+    with plugin_host(WidgetPlugin(), distribution="clockwork-widgets"):
+        table = invoke(runner, "plugins")
+        listed = invoke(runner, "plugins", "--json")
+
+    widgets = json.loads(listed.stdout)[1]
+    assert list(widgets) == ["name", "version", "hooks",
+                             *(kind.name for kind in REGISTRATION_KINDS)]
+    block = table.stdout[table.stdout.index("clockwork-widgets"):].splitlines()
+    assert block[1:6] == [
+        "  resources: Widget",
+        "  assertions: WidgetIsSmall",
+        "  completers: echo",
+        "  compilers: listing",
+        "  prompt templates: Widget",
+    ]
+
+
+def test_a_kind_declared_in_hookspecs_is_listed_by_plugins(runner: CliRunner) -> None:
+    import types
+
+    from clockwork.hookspecs import REGISTRATION_KINDS, registration_hook
+
+    before = list(REGISTRATION_KINDS)
+    try:
+        @registration_hook("dashboards", label="dash boards")
+        def register_dashboards(register):
+            """Register dashboards."""
+
+        specs = types.ModuleType("dashboard_specs")
+        specs.register_dashboards = register_dashboards  # type: ignore[attr-defined]
+
+        class Boards:
+            @hookimpl
+            def register_dashboards(self, register):
+                register("overview", object())
+
+        with plugin_host() as host:
+            host.pm.add_hookspecs(specs)
+            host.register(Boards(), distribution="clockwork-boards")
+            table = invoke(runner, "plugins")
+            listed = invoke(runner, "plugins", "--json")
+    finally:
+        REGISTRATION_KINDS[:] = before
+
+    assert "  dash boards: overview\n" in table.stdout
+    core, boards = json.loads(listed.stdout)
+    assert boards["dashboards"] == ["overview"]
+    assert core["dashboards"] == []
+
+
+def test_a_project_dotenv_that_is_not_utf8_is_one_error_line(runner: CliRunner,
+                                                             tmp_path, clean_env) -> None:
+    (tmp_path / "main.py").write_text(
+        "from clockwork import BlankResource\nbox = BlankResource(name='box')\n")
+    (tmp_path / ".env").write_bytes(b"CW_MODEL=caf\xe9\n")
+
+    with plugin_host():
+        result = invoke(runner, "show", str(tmp_path / "main.py"))
+
+    assert result.exit_code == 2, result.output
+    assert result.stdout == ""
+    assert result.stderr == (
+        f"error: {tmp_path / '.env'}: not UTF-8 text (invalid continuation byte at byte "
+        f"12); save it as UTF-8\n"
+    )

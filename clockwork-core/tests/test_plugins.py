@@ -20,6 +20,8 @@ from clockwork import (
     hookimpl,
 )
 from clockwork import plugins as plugins_module
+from clockwork.errors import UsageError
+from clockwork.hookspecs import REGISTRATION_KINDS, registration_hook
 from clockwork.plugins import (
     CORE_DISTRIBUTION,
     ENTRY_POINT_GROUP,
@@ -229,6 +231,207 @@ def test_one_plugin_can_implement_several_hooks():
         "assertions": ["AlwaysPasses"],
         "completers": ["everything"],
     }
+
+
+# ----- hooks are called through pluggy -------------------------------------------------
+
+
+def test_a_hookwrapper_wraps_each_plugin_s_registration_call():
+    calls = []
+
+    class Observer:
+        @hookimpl(wrapper=True)
+        def register_resources(self, register):
+            calls.append("before")
+            try:
+                return (yield)
+            finally:
+                calls.append("after")
+
+    class Widgets:
+        @hookimpl
+        def register_resources(self, register):
+            calls.append("widgets")
+            register(Widget)
+
+    class Gadgets:
+        @hookimpl
+        def register_resources(self, register):
+            calls.append("gadgets")
+            register(Gadget)
+
+    host = PluginHost()
+    host.register(Widgets(), distribution="dist-widgets")
+    host.register(Observer(), distribution="dist-observer")
+    host.register(Gadgets(), distribution="dist-gadgets")
+    registry = host.registry
+    assert calls == ["before", "widgets", "after", "before", "gadgets", "after"]
+    assert registry.resources["Widget"].distribution == "dist-widgets"
+    assert registry.resources["Gadget"].distribution == "dist-gadgets"
+    assert registry.by_distribution("dist-observer") == {kind: [] for kind in KINDS.values()}
+    assert host.problems == []
+
+
+def test_a_hookwrapper_sees_a_failure_which_stays_the_failing_plugin_s():
+    seen = []
+
+    class Observer:
+        @hookimpl(wrapper=True)
+        def register_assertions(self, register):
+            try:
+                return (yield)
+            except ValueError as error:
+                seen.append(str(error))
+                raise
+
+    class Broken:
+        @hookimpl
+        def register_assertions(self, register):
+            raise ValueError("no assertions today")
+
+    class Good:
+        @hookimpl
+        def register_assertions(self, register):
+            register(AlwaysPasses)
+
+    host = PluginHost()
+    host.register(Observer(), distribution="dist-observer")
+    host.register(Broken(), distribution="dist-broken")
+    host.register(Good(), distribution="dist-good")
+    assert host.registry.assertions["AlwaysPasses"].distribution == "dist-good"
+    assert seen == ["no assertions today"]
+    assert host.problems == [
+        "plugin dist-broken failed in register_assertions: ValueError: no assertions today"
+    ]
+    assert host.failures == {
+        "dist-broken": ["failed in register_assertions: ValueError: no assertions today"]
+    }
+
+
+def test_a_hookwrapper_wraps_register_commands_too():
+    calls = []
+
+    class Observer:
+        @hookimpl(wrapper=True)
+        def register_commands(self, cli):
+            calls.append(sorted(cli.commands))
+            return (yield)
+
+    class Greeter:
+        @hookimpl
+        def register_commands(self, cli):
+            cli.add_command(click.Command("greet", callback=lambda: None))
+
+    cli = click.Group("clockwork")
+    host = PluginHost()
+    host.register(Observer(), distribution="observer")
+    host.register(Greeter(), distribution="greeter")
+    host.add_commands(cli)
+    assert calls == [[]]  # wrapped the one call, before the command was added
+    assert "greet" in cli.commands
+
+
+def test_pluggy_hook_monitoring_sees_one_call_per_plugin():
+    class A:
+        @hookimpl
+        def register_resources(self, register):
+            register(Widget)
+
+    class B:
+        @hookimpl
+        def register_resources(self, register):
+            register(Gadget)
+
+    host = PluginHost()
+    host.register(A(), distribution="dist-a", name="a")
+    host.register(B(), distribution="dist-b", name="b")
+    traced = []
+    undo = host.pm.add_hookcall_monitoring(
+        before=lambda hook, impls, kwargs: traced.append(
+            (hook, [impl.plugin_name for impl in impls], sorted(kwargs))),
+        after=lambda outcome, hook, impls, kwargs: None,
+    )
+    try:
+        host.registry  # noqa: B018
+    finally:
+        undo()
+    assert [t for t in traced if t[0] == "register_resources"] == [
+        ("register_resources", ["a"], ["register"]),
+        ("register_resources", ["b"], ["register"]),
+    ]
+
+
+def test_every_registration_call_of_a_plugin_is_attributed_even_with_tryfirst():
+    class Late:
+        @hookimpl(trylast=True)
+        def register_completers(self, register):
+            register("late", 1)
+
+    class Early:
+        @hookimpl(tryfirst=True)
+        def register_completers(self, register):
+            register("early", 2)
+
+    host = PluginHost()
+    host.register(Early(), distribution="dist-early")
+    host.register(Late(), distribution="dist-late")
+    completers = host.registry.completers
+    assert completers["early"].distribution == "dist-early"
+    assert completers["late"].distribution == "dist-late"
+
+
+# ----- the kinds come from one table --------------------------------------------------
+
+
+def test_the_registry_has_one_table_per_declared_kind_in_order():
+    registry = Registry()
+    assert list(registry.tables) == [kind.name for kind in REGISTRATION_KINDS]
+    assert list(KINDS) == [kind.hook for kind in REGISTRATION_KINDS]
+    for kind in REGISTRATION_KINDS:
+        assert getattr(registry, kind.name) is registry.tables[kind.name]
+    assert registry.resources is registry.tables["resources"]
+    assert registry.engine_plugins is registry.tables["engine_plugins"]
+    with pytest.raises(AttributeError, match="dashboards"):
+        registry.dashboards  # noqa: B018
+
+
+def test_every_hookspec_with_a_register_argument_is_a_declared_kind():
+    from clockwork import hookspecs
+
+    with_register = {name for name, value in vars(hookspecs).items()
+                     if hasattr(value, "clockwork_spec")
+                     and "register" in value.__code__.co_varnames[:value.__code__.co_argcount]}
+    assert with_register == {kind.hook for kind in REGISTRATION_KINDS}
+
+
+@pytest.fixture
+def dashboards_kind():
+    """A registration kind declared for the test only, as hookspecs.py declares one."""
+    before = list(REGISTRATION_KINDS)
+
+    @registration_hook("dashboards", label="dash boards")
+    def register_dashboards(register):
+        """Register dashboards: `register(name, dashboard)`."""
+
+    specs = types.ModuleType("dashboard_specs")
+    specs.register_dashboards = register_dashboards
+    yield specs
+    REGISTRATION_KINDS[:] = before
+
+
+def test_a_new_kind_needs_nothing_but_its_declaration(dashboards_kind):
+    @hookimpl
+    def register_dashboards(register):
+        register("overview", "the overview board")
+
+    host = PluginHost()
+    host.pm.add_hookspecs(dashboards_kind)
+    host.register(plugin_module("boards", register_dashboards=register_dashboards),
+                  distribution="clockwork-boards")
+    assert host.registry.dashboards["overview"].distribution == "clockwork-boards"
+    assert host.registry.get("dashboards", "overview") == "the overview board"
+    assert host.registry.by_distribution("clockwork-boards")["dashboards"] == ["overview"]
+    assert host.registered_names()["clockwork-boards"]["dashboards"] == ["overview"]
 
 
 # ----- the registry -------------------------------------------------------------------
@@ -506,6 +709,120 @@ def test_cw_strict_plugins(clean_env):
     assert PluginHost.from_environment(load_entry_points=False).strict is False
 
 
+@pytest.mark.parametrize("spelling", ["1", "true", "True", "TRUE", "yes", "Yes", "on", "ON",
+                                      "t", "y", "0", "false", "False", "no", "NO", "off",
+                                      "f", "n"])
+def test_cw_strict_plugins_reads_every_boolean_spelling_as_settings_do(clean_env, tmp_path,
+                                                                       spelling):
+    from clockwork.settings import get_settings
+
+    clean_env.setenv("CW_STRICT_PLUGINS", spelling)
+    host = PluginHost.from_environment(load_entry_points=False, project_dir=tmp_path)
+    assert host.strict is get_settings(tmp_path).strict_plugins
+    assert host.strict is (spelling.lower() in ("1", "true", "yes", "on", "t", "y"))
+
+
+@pytest.mark.parametrize("spelling", ["2", "maybe", "", " true", "enabled"])
+def test_cw_strict_plugins_refuses_what_settings_refuse(clean_env, tmp_path, spelling):
+    from pydantic import ValidationError
+
+    from clockwork.settings import get_settings
+
+    clean_env.setenv("CW_STRICT_PLUGINS", spelling)
+    with pytest.raises(UsageError) as caught:
+        PluginHost.from_environment(load_entry_points=False, project_dir=tmp_path)
+    assert str(caught.value) == (
+        f"invalid setting CW_STRICT_PLUGINS={spelling!r}: not a boolean "
+        f"(use 1 or 0, true or false, yes or no, on or off)"
+    )
+    with pytest.raises(ValidationError, match="strict_plugins"):
+        get_settings(tmp_path)
+
+
+def test_parse_bool_agrees_with_pydantic_for_every_case_mix():
+    from pydantic import TypeAdapter, ValidationError
+
+    as_bool = TypeAdapter(bool)
+    words = ["true", "false", "yes", "no", "on", "off", "t", "f", "y", "n", "1", "0"]
+    variants = {w for word in words for w in (word, word.upper(), word.title(),
+                                              word.swapcase(), word[:1] + word[1:].upper())}
+    for value in sorted(variants | {"tru", "nope", "10", "1.0", "-1", "\t1"}):
+        try:
+            expected: bool | None = as_bool.validate_python(value)
+        except ValidationError:
+            expected = None
+        try:
+            found: bool | None = plugins_module.parse_bool(value, "CW_X")
+        except UsageError:
+            found = None
+        assert found is expected, value
+
+
+# ----- CW_PLUGINS and CW_STRICT_PLUGINS in .env ----------------------------------------
+
+
+def test_cw_plugins_in_the_project_dotenv_is_read(clean_env, tmp_path):
+    (tmp_path / ".env").write_text("CW_PLUGINS=\nCW_STRICT_PLUGINS=yes\n")
+    host = PluginHost.from_environment(project_dir=tmp_path)
+    assert host.allowed == set()
+    assert host.strict is True
+    assert list(host.distributions()) == [CORE_DISTRIBUTION]
+
+
+def test_dotenv_plugin_settings_are_parsed_as_settings_parse_them(clean_env, tmp_path):
+    from clockwork.settings import get_settings
+
+    (tmp_path / ".env").write_text(
+        "# plugins for this project\n"
+        "export CW_PLUGINS='Clockwork_Files, clockwork.docker'  # two of them\n"
+        'cw_strict_plugins = "On"\n'
+    )
+    allowed, strict = plugins_module.plugin_settings(tmp_path)
+    settings = get_settings(tmp_path)
+    assert allowed == {"clockwork-files", "clockwork-docker"}
+    assert {_canonical(name) for name in settings.plugins} == allowed
+    assert strict is settings.strict_plugins is True
+
+
+def test_environment_beats_the_dotenv(clean_env, tmp_path):
+    (tmp_path / ".env").write_text("CW_PLUGINS=clockwork-files\nCW_STRICT_PLUGINS=1\n")
+    clean_env.setenv("CW_PLUGINS", "clockwork-git")
+    clean_env.setenv("CW_STRICT_PLUGINS", "false")
+    assert plugins_module.plugin_settings(tmp_path) == ({"clockwork-git"}, False)
+
+
+def test_the_dotenv_of_another_folder_is_not_read(clean_env, tmp_path):
+    project = tmp_path / "project"
+    project.mkdir()
+    (tmp_path / ".env").write_text("CW_PLUGINS=\n")
+    assert plugins_module.plugin_settings(project) == (None, False)
+
+
+def test_without_a_project_dir_the_current_folder_s_dotenv_is_read(clean_env, tmp_path):
+    (tmp_path / ".env").write_text("CW_PLUGINS=clockwork-git\n")
+    clean_env.chdir(tmp_path)
+    assert PluginHost.from_environment(load_entry_points=False).allowed == {"clockwork-git"}
+    assert _allowed_from_env() == {"clockwork-git"}
+
+
+def test_a_dotenv_that_is_not_utf8_is_one_usage_error_naming_it(clean_env, tmp_path):
+    (tmp_path / ".env").write_bytes(b"CW_PLUGINS=caf\xe9\n")
+    with pytest.raises(UsageError) as caught:
+        PluginHost.from_environment(project_dir=tmp_path)
+    assert str(caught.value) == (
+        f"{tmp_path / '.env'}: not UTF-8 text (invalid continuation byte at byte 14); "
+        f"save it as UTF-8"
+    )
+    assert caught.value.exit_code == 2
+
+
+def test_a_dotenv_is_not_read_when_the_environment_has_both(clean_env, tmp_path):
+    (tmp_path / ".env").write_bytes(b"CW_PLUGINS=caf\xe9\n")
+    clean_env.setenv("CW_PLUGINS", "")
+    clean_env.setenv("CW_STRICT_PLUGINS", "0")
+    assert plugins_module.plugin_settings(tmp_path) == (set(), False)
+
+
 # ----- entry points, with real (temporary) distributions ------------------------------
 
 
@@ -572,6 +889,41 @@ def test_entry_points_respect_the_allowed_list(fake_distributions):
     assert host.problems == []
 
 
+def test_cw_plugins_naming_an_unknown_distribution_is_one_warning(fake_distributions, caplog):
+    host = PluginHost(allowed={"cwtest-good", "nonexistent", "clockwork-core"})
+    with caplog.at_level("WARNING", logger="clockwork.plugins"):
+        host.load_entry_points()
+    assert list(host.distributions()) == ["cwtest-good"]
+    assert len(host.problems) == 1
+    problem = host.problems[0]
+    assert problem.startswith("CW_PLUGINS names nonexistent, which is not installed "
+                              "(installed: ")
+    installed = problem.partition("(installed: ")[2].rstrip(")").split(", ")
+    assert {"clockwork-core", "cwtest-good", "cwtest-broken"} <= set(installed)
+    assert installed == sorted(installed)
+    assert [r.getMessage() for r in caplog.records] == [f"warning: {problem}"]
+
+
+def test_cw_plugins_naming_unknown_distributions_in_strict_mode_fails(fake_distributions):
+    host = PluginHost(allowed={"cwtest-good", "nope-one", "nope-two"}, strict=True)
+    with pytest.raises(UsageError) as caught:
+        host.load_entry_points()
+    message = str(caught.value)
+    assert message.startswith("CW_PLUGINS names nope-one, nope-two, which are not installed")
+    assert message.endswith("(CW_STRICT_PLUGINS=1)")
+    assert caught.value.exit_code == 2
+
+
+def test_cw_plugins_unknown_from_the_environment_warns(clean_env, caplog):
+    clean_env.setenv("CW_PLUGINS", "Clockwork_Nonexistent")
+    with caplog.at_level("WARNING", logger="clockwork.plugins"):
+        host = PluginHost.from_environment()
+    assert list(host.distributions()) == [CORE_DISTRIBUTION]
+    assert len(host.problems) == 1
+    assert "clockwork-nonexistent, which is not installed" in host.problems[0]
+    assert "clockwork-files" in host.problems[0]  # installed ones are listed
+
+
 def test_entry_points_strict_mode_raises_for_a_broken_plugin(fake_distributions):
     host = PluginHost(allowed={"cwtest-broken"}, strict=True)
     with pytest.raises(PluginError, match="cwtest-broken failed to load"):
@@ -621,8 +973,8 @@ def test_set_and_get_plugin_host():
     try:
         set_plugin_host(host)
         assert get_plugin_host() is host
-        assert plugins_module.registry() is host.registry
-        assert BlankResource in set(plugins_module.iter_resource_types())
+        assert get_plugin_host().registry is host.registry
+        assert BlankResource in {r.value for r in get_plugin_host().registry.resources.values()}
     finally:
         set_plugin_host(previous)
 

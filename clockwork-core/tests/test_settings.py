@@ -167,3 +167,36 @@ def test_settings_built_by_name_and_keyword(env, tmp_path):
     settings = Settings(stack="manual", api_key="sk-x")
     assert settings.stack == "manual"
     assert settings.api_key.get_secret_value() == "sk-x"
+
+
+def test_a_dotenv_that_is_not_utf8_is_a_usage_error_naming_it(env, tmp_path):
+    from clockwork.errors import UsageError
+
+    (tmp_path / ".env").write_bytes(b"CW_STACK=caf\xe9\n")
+    with pytest.raises(UsageError) as caught:
+        get_settings(tmp_path)
+    assert str(caught.value) == (
+        f"{tmp_path / '.env'}: not UTF-8 text (invalid continuation byte at byte 12); "
+        f"save it as UTF-8"
+    )
+    assert caught.value.exit_code == 2
+
+
+def test_plugin_settings_are_read_and_validated(env, tmp_path):
+    (tmp_path / ".env").write_text("CW_PLUGINS=clockwork-files, clockwork-git\n"
+                                   "CW_STRICT_PLUGINS=true\n")
+    settings = get_settings(tmp_path)
+    assert settings.plugins == ["clockwork-files", "clockwork-git"]
+    assert settings.strict_plugins is True
+    clear_settings_cache()
+    env.setenv("CW_PLUGINS", "")
+    env.setenv("CW_STRICT_PLUGINS", "off")
+    settings = get_settings(tmp_path)
+    assert settings.plugins == []
+    assert settings.strict_plugins is False
+
+
+def test_plugin_settings_default_to_all_and_not_strict(env, tmp_path):
+    settings = get_settings(tmp_path)
+    assert settings.plugins is None
+    assert settings.strict_plugins is False

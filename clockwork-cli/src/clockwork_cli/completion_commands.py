@@ -122,14 +122,14 @@ def show(main_py: str, name: str | None, completion: CompletionChoices, as_json:
     project = pipeline.load(main_py)
     shown = [project.find(name)] if name else project.resources  # a typo fails before the AI
     settings = completion.settings_for(project.directory)
+    progress = CompletionProgress()
     options = pipeline.RunOptions(use_cache=completion.use_cache,
-                                  on_completion_progress=CompletionProgress(),
-                                  offline=completion.offline)
+                                  on_completion_progress=progress, offline=completion.offline)
     try:
         # The pipeline's step, with its checks (names the AI chose must not clash).
         report = pipeline.complete(project, settings, options)
     finally:
-        options.on_completion_progress.close()
+        progress.close()
     described = [pipeline.describe_resource(resource) for resource in shown]
     completed = report.to_dict() if report is not None else None
     if as_json:

@@ -7,18 +7,13 @@ from typing import Any
 
 import click
 
-from clockwork.plugins import PluginHost, get_plugin_host, installed_clockwork_distributions
-
-# Registry kinds in the order they are listed, with their column labels.
-REGISTERED_KINDS = {
-    "resources": "resources",
-    "assertions": "assertions",
-    "completers": "completers",
-    "compilers": "compilers",
-    "prompt_templates": "prompt templates",
-    "completion_tools": "completion tools",
-    "engine_plugins": "engine plugins",
-}
+from clockwork.hookspecs import REGISTRATION_KINDS
+from clockwork.plugins import (
+    PluginHost,
+    foreign_distributions,
+    get_plugin_host,
+    installed_clockwork_distributions,
+)
 
 json_option = click.option("--json", "as_json", is_flag=True, help="Print JSON instead of text.")
 
@@ -26,15 +21,23 @@ json_option = click.option("--json", "as_json", is_flag=True, help="Print JSON i
 @click.command()
 @json_option
 def version(as_json: bool) -> None:
-    """Show each installed Clockwork distribution and its version."""
+    """Show each installed Clockwork distribution and its version, and any installed
+    project that only shares Clockwork's names on PyPI."""
     installed = installed_clockwork_distributions()
+    foreign = foreign_distributions()
     if as_json:
-        listed = [{"name": name, "version": number} for name, number in installed.items()]
+        listed: list[dict[str, str]] = [{"name": name, "version": number}
+                                        for name, number in installed.items()
+                                        if f"{name.lower()} {number}" not in foreign]
+        listed += [{"name": what, "foreign": why} for what, why in foreign.items()]
         click.echo(json.dumps(listed, indent=2))
         return
     width = max((len(name) for name in installed), default=0)
     for name, number in installed.items():
-        click.echo(f"{name:<{width}}  {number}")
+        if f"{name.lower()} {number}" not in foreign:
+            click.echo(f"{name:<{width}}  {number}")
+    for what, why in foreign.items():
+        click.echo(f"warning: {what} is installed here: {why}", err=True)
 
 
 @click.command()
@@ -49,18 +52,21 @@ def plugins(as_json: bool) -> None:
 
 
 def describe_plugins(host: PluginHost) -> list[dict[str, Any]]:
-    """One entry per loaded distribution, core first."""
-    registry = host.registry
+    """One entry per loaded distribution, core first: its version, hooks, what it
+    registers (every kind of clockwork.hookspecs, in order) and, only when something
+    of it failed, `problems` (one line each)."""
+    registered = host.registered_names()
     hooks = hooks_by_distribution(host)
     described = []
     for name, loaded in host.distributions().items():
-        registered = registry.by_distribution(name)
         entry: dict[str, Any] = {
             "name": name,
             "version": loaded.version,
             "hooks": sorted(hooks.get(name, ())),
         }
-        entry.update({kind: registered[kind] for kind in REGISTERED_KINDS})
+        entry.update({kind.name: registered[name][kind.name] for kind in REGISTRATION_KINDS})
+        if host.failures.get(name):
+            entry["problems"] = list(host.failures[name])
         described.append(entry)
     return described
 
@@ -88,10 +94,11 @@ def print_plugin_table(described: list[dict[str, Any]]) -> None:
 
 def registered_summary(entry: dict[str, Any]) -> str:
     lines = [
-        f"{label}: {', '.join(entry[kind])}"
-        for kind, label in REGISTERED_KINDS.items()
-        if entry[kind]
+        f"{kind.label}: {', '.join(entry[kind.name])}"
+        for kind in REGISTRATION_KINDS
+        if entry[kind.name]
     ]
+    lines += entry.get("problems", [])  # "failed in register_resources: ValueError: ..."
     return "\n".join(lines) or "-"
 
 

@@ -4,6 +4,11 @@ Start-up stays light: this module imports click and Clockwork's plugin host only
 pulumi and pydantic-ai load inside the commands that compile or complete, rich inside
 the commands that draw tables.
 
+Plugins load when the command is looked up, before it runs: CW_PLUGINS and
+CW_STRICT_PLUGINS come from the environment, then from the `.env` of the project folder
+of a built-in command's MAIN_PY argument (read ahead of the command), else of the
+current folder.
+
 Exit codes: 0 ok, 1 a check failed, 2 usage error (click's own usage errors are 2 too),
 130 interrupted (Ctrl-C).
 """
@@ -13,6 +18,7 @@ from __future__ import annotations
 import logging
 import sys
 from collections.abc import Sequence
+from pathlib import Path
 from typing import Any
 
 import click
@@ -68,6 +74,7 @@ class ClockworkGroup(click.Group):
         super().__init__(*args, **kwargs)
         self._plugin_commands_added = False
         self._standalone = True
+        self._project_dir: Path | None = None  # whose .env may set CW_PLUGINS
 
     def add_plugin_commands(self) -> None:
         """Let every loaded plugin add its commands (`register_commands` hook), once.
@@ -79,7 +86,13 @@ class ClockworkGroup(click.Group):
             return
         self._plugin_commands_added = True  # before loading: a failure is not retried
         show_plugin_warnings_on_stderr()
-        get_plugin_host().add_commands(self)
+        get_plugin_host(self._project_dir).add_commands(self)
+
+    def resolve_command(self, ctx: click.Context,
+                        args: list[str]) -> tuple[str | None, click.Command | None, list[str]]:
+        if not self._plugin_commands_added and args:
+            self._project_dir = project_dir_named(self.commands.get(args[0]), ctx, args)
+        return super().resolve_command(ctx, args)
 
     def list_commands(self, ctx: click.Context) -> list[str]:
         self.add_plugin_commands()
@@ -119,6 +132,26 @@ class ClockworkGroup(click.Group):
                 raise  # a program calling us wants the exception itself
             report_error(error)
             sys.exit(error.exit_code)
+
+
+def project_dir_named(command: click.Command | None, ctx: click.Context,
+                      args: list[str]) -> Path | None:
+    """The project folder of a built-in command's MAIN_PY argument, found before the
+    plugins load (its `.env` may set CW_PLUGINS and CW_STRICT_PLUGINS); None for the
+    current folder: no such command or argument, or no such folder (the command itself
+    then says what is wrong)."""
+    if command is None or not any(param.name == "main_py" for param in command.params):
+        return None
+    try:
+        # Parsed only to read the argument: resilient, so no prompts, no usage errors and
+        # no --help output (the real parse comes after).
+        sub = command.make_context(args[0], list(args[1:]), parent=ctx,
+                                   resilient_parsing=True)
+    except click.ClickException:
+        return None
+    main_py = Path(str(sub.params.get("main_py") or "main.py")).expanduser()
+    folder = main_py if main_py.is_dir() else main_py.parent
+    return folder if folder.is_dir() else None
 
 
 def build_cli() -> ClockworkGroup:

@@ -4,7 +4,17 @@ Hooks follow the register-callback style: Clockwork calls the hook with a
 `register` function and the plugin calls it once per thing it provides. Clockwork
 knows which distribution each registration came from, so listings and conflicts
 name the plugin.
+
+Each registration hook declares its kind where it is defined (`@registration_hook`):
+that declaration is the one table the plugin host, the registry (`registry.<kind>`)
+and `clockwork plugins` (order and labels) are built from. Adding a kind is adding a
+hook here, and a test that implements it (test_hookspecs_tested.py).
 """
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from typing import Any, NamedTuple
 
 from pluggy import HookimplMarker, HookspecMarker
 
@@ -12,7 +22,33 @@ hookspec = HookspecMarker("clockwork")
 hookimpl = HookimplMarker("clockwork")
 
 
-@hookspec
+class Kind(NamedTuple):
+    """One kind of registration: what a registration hook fills in the registry."""
+
+    hook: str  # the hook's name, e.g. "register_resources"
+    name: str  # the registry's table and the key in `clockwork plugins --json`
+    label: str  # how `clockwork plugins` labels it
+    by_type: bool  # register(cls, name=None), known by cls.type_name(); else register(name, x)
+
+
+# Registration kinds, in the order they are declared below (and listed).
+REGISTRATION_KINDS: list[Kind] = []
+
+
+def registration_hook(name: str, *, by_type: bool = False,
+                      label: str | None = None) -> Callable[[Any], Any]:
+    """Declare a hookspec whose implementations call `register` to fill registry table
+    `name`."""
+
+    def declare(function: Any) -> Any:
+        REGISTRATION_KINDS.append(
+            Kind(function.__name__, name, label or name.replace("_", " "), by_type))
+        return hookspec(function)
+
+    return declare
+
+
+@registration_hook("resources", by_type=True)
 def register_resources(register):
     """Register resource types: `register(ResourceClass)`.
 
@@ -21,12 +57,12 @@ def register_resources(register):
     """
 
 
-@hookspec
+@registration_hook("assertions", by_type=True)
 def register_assertions(register):
     """Register assertion types: `register(AssertionClass)`."""
 
 
-@hookspec
+@registration_hook("completers")
 def register_completers(register):
     """Register AI completer backends: `register(name, factory)`.
 
@@ -35,7 +71,13 @@ def register_completers(register):
     """
 
 
-@hookspec
+@registration_hook("compilers")
+def register_compilers(register):
+    """Register compilers that turn ordered resources into a deployable program:
+    `register(name, factory)`; import heavy SDKs inside the factory."""
+
+
+@registration_hook("prompt_templates")
 def register_prompt_templates(register):
     """Register prompt templates: `register(resource_type_name, template)`.
 
@@ -43,7 +85,7 @@ def register_prompt_templates(register):
     """
 
 
-@hookspec
+@registration_hook("completion_tools")
 def register_completion_tools(register):
     """Register tools the completing model may call (web search, an MCP bridge, ...):
     `register(name, tool_function)`. A PydanticAI-style function: typed parameters and
@@ -51,13 +93,7 @@ def register_completion_tools(register):
     """
 
 
-@hookspec
-def register_compilers(register):
-    """Register compilers that turn ordered resources into a deployable program:
-    `register(name, factory)`; import heavy SDKs inside the factory."""
-
-
-@hookspec
+@registration_hook("engine_plugins")
 def register_engine_plugins(register):
     """Register the Pulumi plugins your resources need at deploy time:
     `register(name, EnginePlugin(name, version, source=GoSource(...)))` from
@@ -66,6 +102,7 @@ def register_engine_plugins(register):
     """
 
 
+# Not a registration kind: it adds to the click group it is given, nothing is kept.
 @hookspec
 def register_commands(cli):
     """Add commands to the `clockwork` click group: `@cli.command()`."""

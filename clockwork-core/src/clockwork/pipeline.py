@@ -57,7 +57,8 @@ class RunOptions:
 
 
 def load(main_path: str | Path | None, host: PluginHost | None = None) -> Project:
-    host = host or get_plugin_host()
+    # The project's .env may choose the plugins (CW_PLUGINS), when none are loaded yet.
+    host = host or get_plugin_host(project_dir_of(main_path))
     return load_project(main_path, registry=host.registry)
 
 

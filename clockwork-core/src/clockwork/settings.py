@@ -9,10 +9,13 @@ from typing import Annotated, Any, Literal
 from pydantic import AliasChoices, Field, SecretStr, field_validator
 from pydantic_settings import BaseSettings, NoDecode, SettingsConfigDict
 
+from .plugins import env_file_not_utf8
+
 
 class Settings(BaseSettings):
     model_config = SettingsConfigDict(
-        env_prefix="CW_", env_file=".env", extra="ignore", populate_by_name=True
+        env_prefix="CW_", env_file=".env", env_file_encoding="utf-8", extra="ignore",
+        populate_by_name=True,
     )
 
     # AI completion
@@ -51,9 +54,20 @@ class Settings(BaseSettings):
     )
     assert_concurrency: int = Field(8, ge=1, description="Assertions run at once.")
 
-    @field_validator("completion_tools", mode="before")
+    # Plugins. The plugin host reads these two at start-up itself, before pydantic is
+    # loaded (clockwork.plugins.plugin_settings, with the same rules); here they are
+    # documented and validated with the rest.
+    plugins: Annotated[list[str] | None, NoDecode] = Field(
+        None, description="Distributions to load, comma-separated (default: all installed; "
+        "empty: only clockwork-core).",
+    )
+    strict_plugins: bool = Field(
+        False, description="A plugin that fails to load or register is an error, not a warning.",
+    )
+
+    @field_validator("completion_tools", "plugins", mode="before")
     @classmethod
-    def _split_tool_names(cls, value: Any) -> Any:
+    def _split_names(cls, value: Any) -> Any:
         # CW_COMPLETION_TOOLS=search,docs reads better than a JSON list in a shell.
         if isinstance(value, str):
             return [name.strip() for name in value.split(",") if name.strip()]
@@ -62,11 +76,16 @@ class Settings(BaseSettings):
 
 @lru_cache(maxsize=16)
 def _settings_for(project_dir: Path) -> Settings:
-    return Settings(_env_file=project_dir / ".env")  # type: ignore[call-arg]
+    env_file = project_dir / ".env"
+    try:
+        return Settings(_env_file=env_file)  # type: ignore[call-arg]
+    except UnicodeDecodeError as error:
+        raise env_file_not_utf8(env_file, error) from None
 
 
 def get_settings(project_dir: str | Path | None = None) -> Settings:
-    """Settings for the project in `project_dir` (default: cwd), read once per folder."""
+    """Settings for the project in `project_dir` (default: cwd), read once per folder.
+    A `.env` that is not UTF-8 text is a UsageError naming it."""
     return _settings_for(Path(project_dir or Path.cwd()).resolve())
 
 
