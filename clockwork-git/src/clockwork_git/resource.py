@@ -127,8 +127,7 @@ class GitRepoResource(Resource):
         from .provider import SECRET_OUTPUTS, GitRepo
 
         self.check_completed()
-        if self.name is None:
-            raise ProjectError(f"{self!r} has no name: set name= or let the AI complete it")
+        name = self.require_name()
         url = self.clone_url()
         inputs: dict[str, Any] = {
             "repo_url": url,
@@ -144,4 +143,4 @@ class GitRepoResource(Resource):
             inputs["repo_url"] = pulumi.Output.secret(url)
             secret = pulumi.ResourceOptions(additional_secret_outputs=list(SECRET_OUTPUTS))
             opts = pulumi.ResourceOptions.merge(opts, secret)
-        return GitRepo(self.require_name(), inputs, opts)
+        return GitRepo(name, inputs, opts)
