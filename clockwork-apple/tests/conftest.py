@@ -4,6 +4,8 @@ Apple's `container` CLI runs on macOS 26+ only, so these tests never run a conta
 What they check for real is our side: the shell code we generate is run with a real
 shell, and a stand-in `container` placed first on PATH records exactly which argv it
 received. That tests our quoting and our scripts' logic, not Apple's CLI.
+
+Clockwork's plugin-testing fixtures are imported below, their autouse guards with them.
 """
 
 from __future__ import annotations
@@ -16,6 +18,14 @@ from dataclasses import dataclass
 from pathlib import Path
 
 import pytest
+
+from clockwork.testing import (  # noqa: F401 (fixtures, found by name)
+    clean_env,
+    clockwork_project,
+    fresh_settings,
+    no_model_requests,
+    skip_without_pulumi_cli,
+)
 
 CompletedProcess = subprocess.CompletedProcess[str]
 

@@ -13,7 +13,7 @@ import pytest
 
 from clockwork import AssertionFailed
 from clockwork_apple import AppleContainerResource, AppleContainerRunningAssert
-from clockwork_apple.commands import MISSING_CLI_MESSAGE
+from clockwork_apple.specs import MISSING_CLI_MESSAGE
 
 
 def listing(**statuses: str) -> str:

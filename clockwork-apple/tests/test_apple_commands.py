@@ -15,9 +15,8 @@ import pytest
 
 from clockwork import ProjectError
 from clockwork_apple import AppleContainerResource
-from clockwork_apple.commands import (
+from clockwork_apple.program import (
     ENV_CARRIER_PREFIX,
-    MISSING_CLI_MESSAGE,
     create_script,
     delete_command,
     delete_script,
@@ -26,7 +25,7 @@ from clockwork_apple.commands import (
     run_command,
     shell_line,
 )
-from clockwork_apple.specs import SHELL_OWNED_NAMES
+from clockwork_apple.specs import MISSING_CLI_MESSAGE, SHELL_OWNED_NAMES
 
 SHELLS = ["bash", "sh"]  # pulumi-command runs `/bin/sh -c` (dash here); bash for good measure
 

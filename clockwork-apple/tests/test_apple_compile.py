@@ -10,7 +10,7 @@ import pytest
 from clockwork import BlankResource, ProjectError
 from clockwork.testing import compile_under_mocks, plugin_host
 from clockwork_apple import AppleContainerResource, AppleContainerRunningAssert, plugin
-from clockwork_apple.commands import (
+from clockwork_apple.program import (
     create_script,
     delete_script,
     environment_digest,

@@ -3,6 +3,7 @@
 Tests marked `docker` run against the real engine: they are skipped when `docker info`
 fails, unless CW_REQUIRE_DOCKER=1 (CI) turns that into a failure. Their image is built
 offline from the host's static busybox; everything they create is removed afterwards.
+Clockwork's plugin-testing fixtures are imported below, their autouse guards with them.
 """
 
 from __future__ import annotations
@@ -18,8 +19,15 @@ from pathlib import Path
 import pytest
 
 import clockwork_docker.plugin
-from clockwork.testing import plugin_host
-from clockwork_docker.docker_cli import engine_available
+from clockwork.testing import (  # noqa: F401 (fixtures, found by name)
+    clean_env,
+    clockwork_project,
+    fresh_settings,
+    no_model_requests,
+    plugin_host,
+    skip_without_pulumi_cli,
+)
+from clockwork_docker.docker_cli import DockerEngineUnreachable, run_docker
 
 BUSYBOX = Path("/bin/busybox")
 APPLETS = ("sh", "httpd", "echo", "sleep", "cat", "wget", "true")
@@ -47,6 +55,14 @@ def unique_name(prefix: str = "cw-test") -> str:
     return f"{prefix}-{uuid.uuid4().hex[:10]}"
 
 
+def engine_available(timeout: float = 15.0) -> bool:
+    """True when `docker info` answers (through the plugin's own CLI runner)."""
+    try:
+        return run_docker("info", "--format", "{{.ServerVersion}}", timeout=timeout).ok
+    except DockerEngineUnreachable:
+        return False
+
+
 @pytest.fixture
 def docker_plugin() -> Iterator[None]:
     """Core's built-ins plus this plugin, registered inline (no entry points scanned)."""
@@ -55,6 +71,12 @@ def docker_plugin() -> Iterator[None]:
 
 
 # ----- real Docker ------------------------------------------------------------------------
+
+
+@pytest.fixture(name="engine_available")
+def engine_available_fixture() -> Callable[..., bool]:
+    """`engine_available()` for tests (the test modules cannot import conftest)."""
+    return engine_available
 
 
 @pytest.fixture(scope="session")

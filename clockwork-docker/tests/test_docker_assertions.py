@@ -24,7 +24,7 @@ from clockwork_docker import (
     DockerResource,
     LogContainsAssert,
 )
-from clockwork_docker.docker_cli import engine_available, run_docker
+from clockwork_docker.docker_cli import run_docker
 
 NETWORK = "docker:index/network:Network"
 
@@ -296,7 +296,9 @@ def test_an_unreachable_engine_is_one_line_at_once(unreachable_engine, assertion
     assert isinstance(raised.value, ClockworkError)
 
 
-def test_engine_available_is_false_without_an_engine(unreachable_engine) -> None:
+def test_engine_available_is_false_without_an_engine(
+    unreachable_engine, engine_available
+) -> None:
     assert engine_available() is False
 
 

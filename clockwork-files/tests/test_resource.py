@@ -8,7 +8,7 @@ import pytest
 
 from clockwork import ProjectError, ResourceValidationError
 from clockwork_files import FileResource
-from clockwork_files.resource import parse_mode
+from clockwork_files.specs import parse_mode
 
 
 def in_project(project: Path, **fields) -> FileResource:

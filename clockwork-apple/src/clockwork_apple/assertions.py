@@ -13,7 +13,7 @@ from pydantic import Field, field_validator
 from clockwork import Assertion, AssertionFailed, Resource
 
 from . import specs
-from .commands import CLI, MISSING_CLI_MESSAGE
+from .specs import CLI, MISSING_CLI_MESSAGE
 
 # `container list --all --format json`: every container with its status and config.
 LIST_JSON = [CLI, "list", "--all", "--format", "json"]

@@ -117,43 +117,9 @@ class AppleContainerResource(Resource):
     # ----- compilation ----------------------------------------------------------------
 
     def to_pulumi(self, opts: pulumi.ResourceOptions | None = None) -> Any:
-        import pulumi
-        from pulumi_command.local import Command
-
-        from .commands import (
-            create_script,
-            delete_script,
-            environment,
-            environment_digest,
-            run_command,
-        )
+        from .program import create_command
 
         if self.name is None or self.image is None:
             missing = " and ".join(f for f in ("name", "image") if getattr(self, f) is None)
             raise ProjectError(f"{self!r}: {missing} not set: give it or let the AI fill it")
-        create, delete = create_script(self), delete_script(self.name)
-        # pulumi-command has no `update` here: any change to what the scripts say must
-        # be a replace (delete, then create), never `create` re-run over the old one.
-        triggers: list[Any] = [run_command(self), self.must_run, create, delete]
-        env: pulumi.Output[dict[str, str]] | None = None
-        if self.env_vars:
-            # The values only reach the script through its environment, marked secret so
-            # that Pulumi encrypts them in the state; the triggers hold a digest of them.
-            env = pulumi.Output.secret(environment(self))
-            triggers.append(environment_digest(self.env_vars))
-        return Command(
-            self.name,
-            create=create,
-            delete=delete,
-            interpreter=["/bin/sh", "-c"],
-            environment=env,
-            # Without `update`, a changed trigger replaces the container; every value on
-            # the `container run` line is one, and so is the environment's digest, so no
-            # change is ever applied by re-running `create` over a container that still
-            # holds the name.
-            triggers=triggers,
-            # The new container needs the name the old one holds: remove that one first.
-            opts=pulumi.ResourceOptions.merge(
-                opts, pulumi.ResourceOptions(delete_before_replace=True)
-            ),
-        )
+        return create_command(self, opts)

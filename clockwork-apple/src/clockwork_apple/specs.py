@@ -1,4 +1,5 @@
-"""Parsing of the values a user (or the AI) writes for an Apple container.
+"""Parsing of the values a user (or the AI) writes for an Apple container, and the
+constants the plugin's modules share. Plain Python: it imports none of the others.
 
 Each parser returns the canonical text that goes on the `container run` command line,
 or raises ValueError with a message that quotes the bad value. They follow how the
@@ -13,6 +14,13 @@ import ipaddress
 import re
 from dataclasses import dataclass
 from pathlib import Path
+
+# Apple's CLI, and what to say when it is not installed.
+CLI = "container"
+MISSING_CLI_MESSAGE = (
+    "clockwork-apple: Apple's `container` CLI is not on PATH (it runs on macOS 26+ only; "
+    "install it from github.com/apple/container)"
+)
 
 # The CLI's own rule for container (and network) names: `Utility.validEntityName`.
 ENTITY_NAME = re.compile(r"[a-zA-Z0-9][a-zA-Z0-9_.-]+", re.ASCII)
@@ -133,7 +141,8 @@ SHELL_OWNED_NAMES = frozenset({"_", "UID", "EUID", "PPID", "SHELLOPTS", "BASHOPT
 
 
 def env_var(key: str, value: str) -> str:
-    """KEY=value for `-e`."""
+    """One env_vars entry, checked: `KEY=value` as the container will see it. (The
+    value never goes on the command line: see `program.run_command`.)"""
     if not ENV_KEY.fullmatch(key):
         raise ValueError(
             f"environment variable name {key!r} is not valid: use letters, digits and '_', "

@@ -159,7 +159,7 @@ class Resource(BaseModel):
 
     def address(self) -> str:
         """The resource's place in the project: its type and the names from the
-        outermost composite down, e.g. `FileResource:site/README.md`."""
+        outermost composite down, e.g. `Service:shop/db`."""
         names = []
         node: Resource | None = self
         while node is not None:

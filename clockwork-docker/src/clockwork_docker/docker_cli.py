@@ -72,10 +72,3 @@ def _engine_unreachable(stderr: str) -> bool:
     text = stderr.lower()
     return any(marker in text for marker in _UNREACHABLE_MARKERS)
 
-
-def engine_available(timeout: float = 15.0) -> bool:
-    """True when `docker info` answers."""
-    try:
-        return run_docker("info", "--format", "{{.ServerVersion}}", timeout=timeout).ok
-    except DockerEngineUnreachable:
-        return False

@@ -10,8 +10,8 @@ import pulumi_docker as docker
 from clockwork import ProjectError
 from clockwork.compiler import shared_resource
 
-from .resource import NAME_LABEL, PROJECT_LABEL, DockerResource
-from .specs import parse_port, parse_volume
+from .resource import DockerResource
+from .specs import NAME_LABEL, PROJECT_LABEL, parse_port, parse_volume
 
 
 def create_container(resource: DockerResource, opts: pulumi.ResourceOptions | None) -> Any:

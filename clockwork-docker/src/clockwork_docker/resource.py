@@ -9,6 +9,7 @@ from pydantic import Field, field_validator
 from clockwork import ProjectError, Resource
 
 from .specs import (
+    RESERVED_LABEL_PREFIX,
     check_docker_name,
     check_env_key,
     check_image,
@@ -21,11 +22,6 @@ if TYPE_CHECKING:
     import pulumi
 
 RestartPolicy = Literal["no", "on-failure", "always", "unless-stopped"]
-
-#: Labels Clockwork puts on what it creates, so it can find them again.
-NAME_LABEL = "clockwork.name"
-PROJECT_LABEL = "clockwork.project"
-RESERVED_LABEL_PREFIX = "clockwork."
 
 
 class DockerResource(Resource):

@@ -1,8 +1,10 @@
-"""Parsing of the short strings a user (or the AI) writes for ports, volumes and names.
+"""Parsing of the short strings a user (or the AI) writes for ports, volumes and names,
+and the constants (labels) the plugin's modules share.
 
 Everything here is plain Python so validation runs at construction, long before
-pulumi_docker is imported. Each parser raises ValueError with a message that says
-what form was expected; pydantic turns it into an error naming the field.
+pulumi_docker is imported; it imports none of the plugin's other modules. Each parser
+raises ValueError with a message that says what form was expected; pydantic turns it
+into an error naming the field.
 """
 
 from __future__ import annotations
@@ -13,6 +15,12 @@ from dataclasses import dataclass
 from pathlib import PurePosixPath
 
 PROTOCOLS = ("tcp", "udp", "sctp")
+
+#: Labels Clockwork puts on what it creates, so it can find them again; users may not
+#: set labels under the reserved prefix.
+NAME_LABEL = "clockwork.name"
+PROJECT_LABEL = "clockwork.project"
+RESERVED_LABEL_PREFIX = "clockwork."
 
 # Docker's own rule for container and volume names (`^[a-zA-Z0-9][a-zA-Z0-9_.-]+$`: two
 # characters at least); network names may be one character long.

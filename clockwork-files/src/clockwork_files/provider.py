@@ -31,7 +31,7 @@ from pulumi.dynamic import (
 
 from clockwork.folders import force_requested, make_parents, remove_empty_folders
 
-from .resource import DEFAULT_MODE, parse_mode
+from .specs import DEFAULT_MODE, parse_mode
 
 
 def write_atomically(path: Path, content: str, mode: int) -> None:

@@ -9,22 +9,10 @@ from pydantic import Field, field_validator
 
 from clockwork import ProjectError, Resource
 
+from .specs import parse_mode
+
 if TYPE_CHECKING:
     import pulumi
-
-DEFAULT_MODE = "0644"
-
-
-def parse_mode(mode: str) -> int:
-    """'644', '0644' or '0o644' -> 0o644; anything that is not octal permission bits fails."""
-    text = mode.strip().lower().removeprefix("0o")
-    try:
-        value = int(text, 8)
-    except ValueError:
-        raise ValueError(f"mode {mode!r} is not an octal number like '644'") from None
-    if not 0 <= value <= 0o7777:
-        raise ValueError(f"mode {mode!r} is out of range (at most 7777)")
-    return value
 
 
 class FileResource(Resource):

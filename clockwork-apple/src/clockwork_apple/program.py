@@ -1,9 +1,11 @@
-"""The `container` command lines an AppleContainerResource deploys with.
+"""What an AppleContainerResource becomes in a Pulumi program: a pulumi-command
+`Command` and the `container` command lines it deploys with (imports pulumi: compile
+only).
 
-Pure functions, so tests run them for real. Every argument goes through `shlex.quote`:
-a value with spaces, quotes, `$(...)`, backticks or `;` reaches the CLI as one
-argument, unchanged, and the shell never runs any part of it. The scripts are POSIX
-sh (pulumi-command runs them with `/bin/sh -c`).
+The script builders are pure functions, so tests run them for real. Every argument
+goes through `shlex.quote`: a value with spaces, quotes, `$(...)`, backticks or `;`
+reaches the CLI as one argument, unchanged, and the shell never runs any part of it.
+The scripts are POSIX sh (pulumi-command runs them with `/bin/sh -c`).
 
 Environment values never appear in a script: `container run` gets `--env KEY` (the
 name only) and reads the value from its own process environment. The Command's
@@ -19,24 +21,56 @@ from __future__ import annotations
 import hashlib
 import shlex
 from collections.abc import Iterable
-from typing import TYPE_CHECKING
+from typing import Any
 
-from .specs import ENV_KEY
+import pulumi
+from pulumi_command.local import Command
 
-if TYPE_CHECKING:
-    from .resource import AppleContainerResource
+from clockwork import ProjectError
 
-CLI = "container"
-MISSING_CLI_MESSAGE = (
-    "clockwork-apple: Apple's `container` CLI is not on PATH (it runs on macOS 26+ only; "
-    "install it from github.com/apple/container)"
-)
+from .resource import AppleContainerResource
+from .specs import CLI, ENV_KEY, MISSING_CLI_MESSAGE
+
 MISSING_CLI_EXIT_CODE = 127  # the shell's own code for "command not found"
 # With must_run, how long a new container gets before we check that it still runs:
 # one that crashes on start is gone by then.
 MUST_RUN_SETTLE_SECONDS = 1
 # The Command's `environment` holds the value of env_vars KEY as ENV_CARRIER_PREFIX + KEY.
 ENV_CARRIER_PREFIX = "CLOCKWORK_APPLE_ENV_"
+
+
+def create_command(resource: AppleContainerResource,
+                   opts: pulumi.ResourceOptions | None) -> Command:
+    """The Command that runs the container on create and removes it on delete."""
+    name = resource.name
+    if name is None or resource.image is None:  # the resource refuses this before
+        raise ProjectError(f"{resource!r}: name and image must be set to compile it")
+    create, delete = create_script(resource), delete_script(name)
+    # pulumi-command has no `update` here: any change to what the scripts say must
+    # be a replace (delete, then create), never `create` re-run over the old one.
+    triggers: list[Any] = [run_command(resource), resource.must_run, create, delete]
+    env: pulumi.Output[dict[str, str]] | None = None
+    if resource.env_vars:
+        # The values only reach the script through its environment, marked secret so
+        # that Pulumi encrypts them in the state; the triggers hold a digest of them.
+        env = pulumi.Output.secret(environment(resource))
+        triggers.append(environment_digest(resource.env_vars))
+    return Command(
+        name,
+        create=create,
+        delete=delete,
+        interpreter=["/bin/sh", "-c"],
+        environment=env,
+        # Without `update`, a changed trigger replaces the container; every value on
+        # the `container run` line is one, and so is the environment's digest, so no
+        # change is ever applied by re-running `create` over a container that still
+        # holds the name.
+        triggers=triggers,
+        # The new container needs the name the old one holds: remove that one first.
+        opts=pulumi.ResourceOptions.merge(
+            opts, pulumi.ResourceOptions(delete_before_replace=True)
+        ),
+    )
 
 
 def shell_line(args: Iterable[str]) -> str:
