@@ -41,9 +41,8 @@ PLUGINS = {
 }
 CORE = ("clockwork", ROOT / "clockwork-core" / "src" / "clockwork")
 COMPILE_MODULES = ("program", "provider")
-# clockwork-git keeps its shared parsing in validation.py (its owner's to rename).
-SPECS_MODULE = {"clockwork_git": "validation"}
-NOT_YET_TYPED = {"clockwork_git"}  # its __init__ has no TYPE_CHECKING imports yet
+SPECS_MODULE: dict[str, str] = {}  # a plugin whose shared parsing has another name
+NOT_YET_TYPED: set[str] = set()  # plugins whose __init__ has no TYPE_CHECKING imports
 
 # Which roles a module may import at module level, and, in addition, inside functions.
 MODULE_LEVEL = {

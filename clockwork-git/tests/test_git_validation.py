@@ -8,7 +8,7 @@ import pytest
 
 from clockwork import ResourceValidationError
 from clockwork_git import GitRepoClonedAssert, GitRepoResource
-from clockwork_git.validation import (
+from clockwork_git.specs import (
     check_branch_name,
     check_repo_url,
     has_credentials,

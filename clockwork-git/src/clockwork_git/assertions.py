@@ -11,7 +11,7 @@ from clockwork import Assertion, AssertionFailed, Resource
 
 from . import git
 from .resource import GitRepoResource
-from .validation import LOCAL_PREFIXES, BranchName, RepoUrl, redacted, same_remote
+from .specs import LOCAL_PREFIXES, BranchName, RepoUrl, redacted, same_remote
 
 
 def _project_dir(resource: Resource | None) -> Path:

@@ -7,7 +7,7 @@ work tree whose remote is the repository it was cloned from, still at the place 
 cloned to (never through a symlink put in its place), and without work that exists
 nowhere else (uncommitted changes, untracked files, unpushed commits, stashes) unless
 the user asked for it with `--force`. Repository URLs are compared by what they name
-(validation.remote_key), never by spelling.
+(specs.remote_key), never by spelling.
 """
 
 from __future__ import annotations
@@ -31,7 +31,7 @@ from clockwork.folders import force_requested, make_parents, remove_empty_folder
 
 from . import git
 from .git import BranchNotFoundError, GitError
-from .validation import redacted, same_remote
+from .specs import redacted, same_remote
 
 # Outputs next to the inputs (repo_url, dest, branch, pull, present). `branch` is
 # overwritten with the branch actually checked out; the one asked for stays in

@@ -10,7 +10,7 @@ from pydantic import Field, field_validator, model_validator
 
 from clockwork import ProjectError, Resource
 
-from .validation import LOCAL_PREFIXES, BranchName, RepoUrl, has_credentials, repo_basename
+from .specs import LOCAL_PREFIXES, BranchName, RepoUrl, has_credentials, repo_basename
 
 if TYPE_CHECKING:
     import pulumi
