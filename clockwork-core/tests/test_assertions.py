@@ -215,3 +215,34 @@ def test_resources_carry_assertions_and_keep_their_types():
     dumped = web.model_dump(mode="json")["assertions"]
     assert dumped[1]["url"] == "http://web/"
     assert dumped[0]["port"] == 80
+
+
+def test_a_timeout_after_a_real_status_does_not_hide_it() -> None:
+    """Before: the last poll's tiny timeout overwrote a real status with "timed out".
+    A local server answers 404 once, then stops answering in time."""
+    import http.server
+    import threading
+
+    answered = threading.Event()
+
+    class OnceThenSlow(http.server.BaseHTTPRequestHandler):
+        def do_GET(self) -> None:  # noqa: N802 (the stdlib's name)
+            if answered.is_set():
+                threading.Event().wait(3)  # longer than any poll waits
+                return
+            answered.set()
+            self.send_response(404)
+            self.end_headers()
+
+        def log_message(self, *args: object) -> None:
+            pass
+
+    server = http.server.ThreadingHTTPServer(("127.0.0.1", 0), OnceThenSlow)
+    server.daemon_threads = True
+    threading.Thread(target=server.serve_forever, daemon=True).start()
+    try:
+        url = f"http://127.0.0.1:{server.server_address[1]}/"
+        with pytest.raises(AssertionFailed, match="expected status 200, got status 404"):
+            HealthcheckAssert(url=url, timeout_seconds=3).check(None)
+    finally:
+        server.shutdown()
