@@ -57,7 +57,7 @@ def test_no_ports_when_left_none_or_empty():
 def test_volumes_absolute_relative_home_and_named(tmp_path: Path):
     web = container(volumes=["/srv/www:/www:ro", "./conf:/etc/app", "../up:/up:rw",
                              "~/cache:/cache", "data:/var/lib/data:ro"])
-    web._project_dir = tmp_path / "project"
+    web.bind_to_project(tmp_path / "project")
     assert run_command(web)[5:-1] == [
         "--volume", "/srv/www:/www:ro",
         "--volume", f"{(tmp_path / 'project' / 'conf').resolve()}:/etc/app",

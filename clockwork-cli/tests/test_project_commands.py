@@ -272,7 +272,7 @@ def applied(example: Path) -> Path:
     project = example.parent
     report = FileResource(name="report.txt", description="r", directory="out/deep",
                           content="x")
-    report._project_dir = project
+    report.bind_to_project(project)
     assert record_dirs_to_create(project, [report]) == [str(project / "out"),
                                                          str(project / "out" / "deep")]
     (project / "out" / "deep").mkdir(parents=True)

@@ -18,7 +18,7 @@ DIGEST = hashlib.sha256(CONTENT.encode()).hexdigest()
 def file_in(project: Path, name: str = "app.ini", **fields) -> FileResource:
     fields.setdefault("description", "the config")
     resource = FileResource(name=name, **fields)
-    resource._project_dir = project
+    resource.bind_to_project(project)
     return resource
 
 
@@ -62,7 +62,7 @@ def test_exists_relative_path_is_taken_from_the_resource_project(deployed, tmp_p
 def test_exists_relative_path_of_any_resource_uses_its_project(tmp_path):
     (tmp_path / "marker").write_text("")
     group = BlankResource(name="g")
-    group._project_dir = tmp_path
+    group.bind_to_project(tmp_path)  # it has no children: the group alone
     assert FileExistsAssert(path="marker").check(group) == f"{tmp_path / 'marker'} exists"
 
 

@@ -24,7 +24,7 @@ def core_only_host():
 def file_in(project: Path, name: str, **fields) -> FileResource:
     fields.setdefault("description", f"the {name} file")
     resource = FileResource(name=name, **fields)
-    resource._project_dir = project
+    resource.bind_to_project(project)
     return resource
 
 

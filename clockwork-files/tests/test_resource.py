@@ -14,7 +14,7 @@ from clockwork_files.specs import parse_mode
 def in_project(project: Path, **fields) -> FileResource:
     fields.setdefault("description", "a test file")
     resource = FileResource(**fields)
-    resource._project_dir = project
+    resource.bind_to_project(project)
     return resource
 
 
