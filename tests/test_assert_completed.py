@@ -113,3 +113,22 @@ def test_offline_on_the_command_line_fails_naming_what_needs_the_model(
     assert "(fields: name, directory, content, mode)" in result.stderr
     assert NamingCompleter.calls == []
     assert not (project / ".clockwork" / "state").exists()  # nothing deployed
+
+
+@pytest.mark.parametrize("code", ["0", "3", "'bye'"])
+@pytest.mark.parametrize("command", [["plan"], ["plan", "--json"], ["show"], ["assert"],
+                                     ["assert", "--json"]])
+def test_a_main_py_that_exits_is_an_error_with_file_and_line(
+        tmp_path: Path, no_pulumi_cli: Path, command: list[str], code: str) -> None:
+    """Before: sys.exit(0) made plan, show and assert exit 0 with empty output."""
+    from click.testing import CliRunner
+
+    from clockwork_cli.main import build_cli
+
+    main = tmp_path / "main.py"
+    main.write_text(f"import sys\n\nsys.exit({code})\n")
+    result = CliRunner().invoke(build_cli(), [*command, str(main)])
+    assert result.exit_code == 2, result.output
+    assert result.stderr.strip() == (f"error: {main}:3: main.py called sys.exit({code}); "
+                                     "a project may not exit")
+    assert result.stdout == ""

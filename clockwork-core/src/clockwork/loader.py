@@ -101,8 +101,10 @@ def _run_main(path: Path) -> ModuleType:
         raise ProjectError(f"{where}:{error.lineno}: syntax error: {error.msg}{shown}") from None
     except BaseException as error:
         sys.modules.pop(name, None)
-        if isinstance(error, KeyboardInterrupt | SystemExit):
+        if isinstance(error, KeyboardInterrupt):
             raise
+        # A main.py that exits is an error like any other: it must never end a run
+        # with an exit status (or empty output) that hides what plan or assert found.
         raise ProjectError(_describe_failure(path, error)) from None
     finally:
         sys.path.remove(str(path.parent))
@@ -136,6 +138,8 @@ def _describe_failure(path: Path, error: BaseException) -> str:
         return f"{where}: {_missing_plugin_message(path, missing)}"
     if isinstance(error, ClockworkError):
         return f"{where}: {error}"
+    if isinstance(error, SystemExit):
+        return f"{where}: main.py called sys.exit({error.code!r}); a project may not exit"
     return f"{where}: {type(error).__name__}: {error}"
 
 
