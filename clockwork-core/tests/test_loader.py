@@ -144,9 +144,10 @@ def test_failed_load_leaves_no_module_behind(tmp_path):
     assert sys.path == path_before
 
 
-def test_system_exit_in_main_is_not_swallowed(tmp_path):
+def test_system_exit_in_main_is_a_project_error_not_an_exit(tmp_path):
+    # An exit would end plan or assert with its status and no report at all.
     write(tmp_path, "raise SystemExit(3)\n")
-    with pytest.raises(SystemExit):
+    with pytest.raises(ProjectError, match=r"main.py:1: main.py called sys.exit\(3\)"):
         load_project(tmp_path)
 
 
