@@ -16,18 +16,35 @@ from .resource import Resource
 def flatten(roots: Iterable[Resource]) -> list[Resource]:
     """Every resource reachable from `roots` through children and connections, in
     declaration order."""
+    return _walk(roots)[0]
+
+
+def _walk(roots: Iterable[Resource]
+          ) -> tuple[list[Resource], dict[int, list[Resource]], dict[int, int]]:
+    """flatten(roots), with each resource's `dependencies()` and creation sequence by id.
+
+    Each resource's parent, children, connections and sequence are read once: they are
+    pydantic private attributes, several microseconds a read, which on 10,000
+    resources made this walk a noticeable part of a compile."""
     seen: dict[int, Resource] = {}
+    before: dict[int, list[Resource]] = {}
+    seq: dict[int, int] = {}
     stack = list(roots)
     while stack:
         resource = stack.pop()
-        if id(resource) in seen:
+        key = id(resource)
+        if key in seen:
             continue
-        seen[id(resource)] = resource
+        seen[key] = resource
+        seq[key] = resource._seq
+        parent = resource.parent
+        connected = resource.connected
         stack.extend(resource.all_children)
-        stack.extend(resource.connected)
-        if resource.parent is not None:
-            stack.append(resource.parent)
-    return sorted(seen.values(), key=lambda r: r._seq)
+        stack.extend(connected)
+        if parent is not None:
+            stack.append(parent)
+        before[key] = ([parent] if parent is not None else []) + list(connected)
+    return sorted(seen.values(), key=lambda r: seq[id(r)]), before, seq
 
 
 def dependencies(resource: Resource) -> list[Resource]:
@@ -42,7 +59,12 @@ def topological_order(resources: Iterable[Resource]) -> list[Resource]:
     Raises CycleError with the loop's names in `depends on` direction, e.g.
     `postgres → api → postgres` when postgres connects to api and api to postgres.
     """
-    nodes = flatten(resources)
+    nodes, before, seq = _walk(resources)
+
+    def latest_first(resource: Resource) -> list[Resource]:
+        """Its dependencies, to pop in declaration order."""
+        return sorted(before[id(resource)], key=lambda r: seq[id(r)], reverse=True)
+
     done: set[int] = set()
     in_progress: dict[int, int] = {}  # id -> position on the path, for the cycle message
     order: list[Resource] = []
@@ -51,9 +73,7 @@ def topological_order(resources: Iterable[Resource]) -> list[Resource]:
             continue
         # Iterative depth-first walk: deep chains must not hit Python's recursion limit.
         path: list[Resource] = [start]
-        pending: list[list[Resource]] = [
-            sorted(dependencies(start), key=lambda r: r._seq, reverse=True)
-        ]
+        pending: list[list[Resource]] = [latest_first(start)]
         in_progress[id(start)] = 0
         while path:
             todo = pending[-1]
@@ -66,7 +86,7 @@ def topological_order(resources: Iterable[Resource]) -> list[Resource]:
                     raise CycleError([r.display_name for r in loop])
                 in_progress[id(nxt)] = len(path)
                 path.append(nxt)
-                pending.append(sorted(dependencies(nxt), key=lambda r: r._seq, reverse=True))
+                pending.append(latest_first(nxt))
             else:
                 finished = path.pop()
                 pending.pop()

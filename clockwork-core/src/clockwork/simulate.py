@@ -11,6 +11,7 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import gc
+import threading
 import warnings
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
@@ -132,6 +133,9 @@ def run_under_mocks(program: Callable[[], Any], *, project: str = "clockwork-tes
     import pulumi
     import pulumi.runtime
 
+    from .compiler import install_linear_cycle_check
+
+    install_linear_cycle_check()  # deep chains of dependencies: see there
     _ensure_event_loop()
     monitor = _recording_monitor()
     pulumi.runtime.set_mocks(monitor.mocks, project=project, stack=stack, preview=preview,
@@ -141,9 +145,54 @@ def run_under_mocks(program: Callable[[], Any], *, project: str = "clockwork-tes
     def run() -> None:
         program()
 
-    with cyclic_gc_paused():
+    with cyclic_gc_paused(), stack_traces_skipped():
         run()
     return monitor.registered
+
+
+# Pulumi records, for every resource it registers, the Python stack that created it
+# (pulumi.runtime.resource._get_stack_trace: traceback.extract_stack(), which stats and
+# reads the source file of every frame), for the engine's messages to point at user
+# code. That is about a third of an evaluation under mocks, where nothing ever reads it:
+# the mock monitor drops it, and RegisteredResource has no source position. So while a
+# thread evaluates under mocks, Pulumi gets the empty stack trace it sends when it finds
+# no user frame; every other thread (a real engine's program) still gets the real one.
+_evaluating = threading.local()
+_stack_trace_lock = threading.Lock()
+_stack_trace_wrapped = False
+
+
+@contextlib.contextmanager
+def stack_traces_skipped() -> Iterator[None]:
+    """While in here, resources this thread registers carry no stack trace."""
+    _wrap_stack_trace()
+    depth = getattr(_evaluating, "depth", 0)
+    _evaluating.depth = depth + 1
+    try:
+        yield
+    finally:
+        _evaluating.depth = depth
+
+
+def _wrap_stack_trace() -> None:
+    global _stack_trace_wrapped
+    import pulumi.runtime.resource as runtime_resource
+
+    with _stack_trace_lock:
+        if _stack_trace_wrapped:
+            return
+        _stack_trace_wrapped = True
+        original = getattr(runtime_resource, "_get_stack_trace", None)
+        if original is None:  # another Pulumi SDK: leave it be
+            return
+        from pulumi.runtime.proto import source_pb2
+
+        def stack_trace() -> Any:
+            if getattr(_evaluating, "depth", 0):
+                return source_pb2.StackTrace()
+            return original()
+
+        runtime_resource._get_stack_trace = stack_trace
 
 
 @contextlib.contextmanager
