@@ -4,6 +4,7 @@ never deletes behind a symlink."""
 
 from __future__ import annotations
 
+import json
 import textwrap
 from collections.abc import Iterator
 from pathlib import Path
@@ -63,8 +64,10 @@ def test_moving_a_resource_into_a_composite_keeps_its_file(tmp_path: Path) -> No
     assert readme.read_text() == "# hello\n"
 
     write_main(project, MOVED_INTO_A_COMPOSITE)
-    clockwork("apply", main, "--yes")
+    moved = json.loads(clockwork("apply", main, "--yes", "--json").stdout)
     assert readme.read_text() == "# hello\n"
+    # Its last URN went along as an alias: the same resource, not a new one.
+    assert [s["op"] for s in moved["steps"] if s["name"] == "README.md"] in ([], ["update"])
 
     write_main(project, ONE_FILE)  # and out again
     clockwork("apply", main, "--yes")

@@ -45,6 +45,6 @@ def register_compilers(register):
     def pulumi_compiler(settings=None):
         from .compiler import PulumiCompiler
 
-        return PulumiCompiler()
+        return PulumiCompiler(settings.stack if settings is not None else "dev")
 
     register("pulumi", pulumi_compiler)

@@ -14,6 +14,7 @@ from typing import Any
 
 import pulumi
 
+from .engine import IDENTITIES_OUTPUT, read_deployed
 from .errors import ClockworkError
 from .resource import Resource
 
@@ -43,11 +44,20 @@ class CompileError(ClockworkError):
 class PulumiCompiler:
     name = "pulumi"
 
+    def __init__(self, stack: str = "dev"):
+        self.stack = stack
+
     def build_program(self, ordered: Sequence[Resource]) -> Callable[[], None]:
-        """A Pulumi program that registers `ordered` (already topologically sorted)."""
+        """A Pulumi program that registers `ordered` (already topologically sorted).
+
+        A resource deployed before under another URN (renamed, or moved into or out of a
+        composite: the same `identity()`) gets that URN as an alias, so the engine keeps
+        it instead of creating it anew and deleting the old one. The program exports
+        each resource's URN by identity for the next run (`engine.record_deployed`)."""
         unnamed = next((r for r in ordered if r.name is None), None)
         if unnamed is not None:  # checked before anything registers: all or nothing
-            raise CompileError(f"{unnamed!r} has no name: set name= or let the AI complete it")
+            raise CompileError(unnamed.no_name_message())
+        previous = read_deployed(ordered[0].project_dir, self.stack) if ordered else {}
 
         def program() -> None:
             install_linear_cycle_check()  # before anything registers; see there
@@ -55,17 +65,23 @@ class PulumiCompiler:
             token = _shared.set({})
             try:
                 for resource in ordered:
-                    created[id(resource)] = _compile_one(resource, created)
+                    created[id(resource)] = _compile_one(resource, created, previous)
             finally:
                 _shared.reset(token)
+            pulumi.export(IDENTITIES_OUTPUT, {
+                resource.identity(): created[id(resource)].urn for resource in ordered
+                if isinstance(created.get(id(resource)), pulumi.Resource)})
 
         return program
 
 
-def _compile_one(resource: Resource, created: dict[int, Any]) -> Any:
+def _compile_one(resource: Resource, created: dict[int, Any],
+                 previous: dict[str, str]) -> Any:
     parent = created.get(id(resource.parent)) if resource.parent is not None else None
     depends_on = [created[id(peer)] for peer in resource.connected if created.get(id(peer))]
-    opts = pulumi.ResourceOptions(parent=parent, depends_on=depends_on or None)
+    alias = previous.get(resource.identity())
+    opts = pulumi.ResourceOptions(parent=parent, depends_on=depends_on or None,
+                                  aliases=[alias] if alias else None)
     try:
         if resource.all_children:
             # A composite is a component; its own Pulumi resources (if any) live inside it.

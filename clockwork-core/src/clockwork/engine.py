@@ -141,6 +141,32 @@ def _still_holds(path: Path, name: str) -> bool:
     return found is not None and found[0] == name
 
 
+IDENTITIES_OUTPUT = "clockwork_identities"  # stack output: identity -> URN, per resource
+
+
+def deployed_file(directory: Path, stack: str) -> Path:
+    return directory.resolve() / ".clockwork" / "deployed" / f"{stack}.json"
+
+
+def read_deployed(directory: Path, stack: str) -> dict[str, str]:
+    """What each resource (by `identity()`) was last deployed as: its URN."""
+    try:
+        data = json.loads(deployed_file(directory, stack).read_text(encoding="utf-8"))
+    except (OSError, ValueError):
+        return {}
+    return {str(k): str(v) for k, v in data.items()} if isinstance(data, dict) else {}
+
+
+def record_deployed(directory: Path, stack: str, identities: Any) -> None:
+    """Keep the URNs a successful deploy exported (see compiler.IDENTITIES_OUTPUT)."""
+    target = deployed_file(directory, stack)
+    if not isinstance(identities, dict) or not identities:
+        target.unlink(missing_ok=True)
+        return
+    target.parent.mkdir(parents=True, exist_ok=True)
+    target.write_text(json.dumps(identities, indent=2, sort_keys=True) + "\n", encoding="utf-8")
+
+
 def record_identity(directory: Path, project_name: str) -> None:
     """Write down which stack this folder deploys to (see project_name_for)."""
     target = directory.resolve() / IDENTITY_FILE

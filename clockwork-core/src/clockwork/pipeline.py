@@ -18,9 +18,11 @@ from .blocking import run_blocking
 from .checks import AssertReport, run_assertions
 from .dynamic import check_providers_importable
 from .engine import (
+    IDENTITIES_OUTPUT,
     EngineResult,
     StackTarget,
     open_stack,
+    record_deployed,
     require_pulumi_cli,
     run_engine,
 )
@@ -261,7 +263,10 @@ def apply(main_path: str | Path | None, options: RunOptions | None = None,
         if not confirm(planned):
             return ApplyResult(planned, None)
     record_dirs_to_create(project.directory, project.resources)
-    return ApplyResult(planned, deploy(project, program, settings, "up", options))
+    engine = deploy(project, program, settings, "up", options)
+    # What each resource was deployed as: a rename or move next time keeps it.
+    record_deployed(project.directory, settings.stack, engine.outputs.get(IDENTITIES_OUTPUT))
+    return ApplyResult(planned, engine)
 
 
 @dataclass
@@ -315,6 +320,8 @@ def destroy(main_path: str | Path | None, *, dry_run: bool = False, keep_files: 
         if not dry_run:
             raise
         skipped = f"the stack's resources are not listed: {missing}"
+    if engine is not None and not dry_run:
+        record_deployed(project_dir, settings.stack, {})  # nothing is deployed any more
     cleanup = Cleanup() if keep_files else remove_created_dirs(project_dir, dry_run=dry_run)
     return DestroyResult(project_dir, engine, cleanup, dry_run, skipped)
 

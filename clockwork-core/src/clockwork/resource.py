@@ -157,6 +157,14 @@ class Resource(BaseModel):
     def __repr__(self) -> str:
         return f"{self.type_name()}({self.display_name!r})"
 
+    def identity(self) -> str:
+        """What this resource IS, across renames and moves: deploys carry its last
+        Pulumi URN forward (as an alias) while the identity stays the same. By default
+        its type and name (names are unique in a project), so moving it into or out of
+        a composite keeps it; a resource whose target is a place (a file, a clone)
+        says the place, so a rename keeps it too."""
+        return f"{self.type_name()}:{self.display_name}"
+
     def address(self) -> str:
         """The resource's place in the project: its type and the names from the
         outermost composite down, e.g. `Service:shop/db`."""
@@ -170,8 +178,11 @@ class Resource(BaseModel):
     def require_name(self) -> str:
         """The name, for code that needs one (compiling, deploying)."""
         if self.name is None:
-            raise ProjectError(f"{self!r} has no name: set name= or let the AI complete it")
+            raise ProjectError(self.no_name_message())
         return self.name
+
+    def no_name_message(self) -> str:
+        return f"{self!r} has no name: set name= or let the AI complete it"
 
     @property
     def project_dir(self) -> Path:

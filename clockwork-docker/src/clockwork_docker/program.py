@@ -7,7 +7,6 @@ from typing import Any
 import pulumi
 import pulumi_docker as docker
 
-from clockwork import ProjectError
 from clockwork.compiler import shared_resource
 
 from .resource import DockerResource
@@ -16,9 +15,7 @@ from .specs import NAME_LABEL, PROJECT_LABEL, parse_port, parse_volume
 
 def create_container(resource: DockerResource, opts: pulumi.ResourceOptions | None) -> Any:
     """The image (unless local), the shared network of its group, and the container."""
-    name = resource.name
-    if name is None:  # the compiler refuses unnamed resources before this point
-        raise ProjectError(f"{resource!r} has no name: set name= or let the AI complete it")
+    name = resource.require_name()  # the compiler refuses unnamed resources before this
     opts = opts or pulumi.ResourceOptions()
     image = pulled_image(resource, opts)
     if image is not None:

@@ -94,6 +94,9 @@ class FileResource(Resource):
                 f"outside the project folder {project} through a symlink; set it yourself"
             )
 
+    def identity(self) -> str:
+        return f"file:{self.resolved_path()}"
+
     def working_directories(self) -> list[Path]:
         return [self.resolved_path().parent]
 

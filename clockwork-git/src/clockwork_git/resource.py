@@ -92,6 +92,9 @@ class GitRepoResource(Resource):
         # abspath folds '..' without following symlinks: the folder Pulumi tracks.
         return Path(os.path.abspath(path if path.is_absolute() else self.project_dir / path))
 
+    def identity(self) -> str:
+        return f"git:{self.resolved_dest()}"
+
     def working_directories(self) -> list[Path]:
         """The folder the clone goes in: missing parents are recorded before a deploy,
         so destroy removes them (when empty) even after the clone was made again."""
