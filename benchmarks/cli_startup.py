@@ -48,8 +48,9 @@ def environment_with_bytecode_cache(cache_dir: str) -> dict[str, str]:
     return environment
 
 
-def median_seconds(command: list[str], runs: int, environment: dict[str, str],
-                   fresh_home: str | None = None) -> float:
+def median_seconds(
+    command: list[str], runs: int, environment: dict[str, str], fresh_home: str | None = None
+) -> float:
     """Median wall time of `command`; with `fresh_home`, each run gets a CW_HOME of its
     own under it (no plugin manifest to read)."""
     # The first run fills the byte-code cache and the OS file cache (and writes the
@@ -68,36 +69,47 @@ def median_seconds(command: list[str], runs: int, environment: dict[str, str],
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--runs", type=int, default=7, help="runs per command (default 7)")
-    parser.add_argument("--no-bytecode-cache", action="store_true",
-                        help="leave PYTHONDONTWRITEBYTECODE and PYTHONPYCACHEPREFIX as they are")
+    parser.add_argument(
+        "--no-bytecode-cache",
+        action="store_true",
+        help="leave PYTHONDONTWRITEBYTECODE and PYTHONPYCACHEPREFIX as they are",
+    )
     options = parser.parse_args()
     runs = options.runs
 
     clockwork = console_script("clockwork")
-    with tempfile.TemporaryDirectory(prefix="clockwork-pycache-") as cache_dir, \
-            tempfile.TemporaryDirectory(prefix="clockwork-home-") as home:
+    with (
+        tempfile.TemporaryDirectory(prefix="clockwork-pycache-") as cache_dir,
+        tempfile.TemporaryDirectory(prefix="clockwork-home-") as home,
+    ):
         if options.no_bytecode_cache:
             environment = dict(os.environ)
         else:
             environment = environment_with_bytecode_cache(cache_dir)
         environment["CW_HOME"] = os.path.join(home, "home")
-        baseline = median_seconds([sys.executable, "-c", "import click, pydantic"], runs,
-                                  environment)
+        baseline = median_seconds(
+            [sys.executable, "-c", "import click, pydantic"], runs, environment
+        )
         model_floor = median_seconds(
-            [sys.executable, "-c", "import click; from pydantic import BaseModel"], runs,
-            environment)
+            [sys.executable, "-c", "import click; from pydantic import BaseModel"],
+            runs,
+            environment,
+        )
         help_time = median_seconds([clockwork, "--help"], runs, environment)
         plugins_time = median_seconds([clockwork, "plugins"], runs, environment)
-        no_manifest_time = median_seconds([clockwork, "plugins"], runs, environment,
-                                          fresh_home=os.path.join(home, "fresh"))
+        no_manifest_time = median_seconds(
+            [clockwork, "plugins"], runs, environment, fresh_home=os.path.join(home, "fresh")
+        )
 
     print(f"import click, pydantic: {baseline * 1000:7.1f} ms")
     print(f"import click; from pydantic import BaseModel: {model_floor * 1000:7.1f} ms")
     print(f"clockwork --help:       {help_time * 1000:7.1f} ms")
     print(f"clockwork plugins:      {plugins_time * 1000:7.1f} ms (from the manifest)")
-    print(f"clockwork plugins:      {no_manifest_time * 1000:7.1f} ms (no manifest: "
-          f"{no_manifest_time / baseline:.2f} of the floor, "
-          f"{no_manifest_time / model_floor:.2f} of the BaseModel floor)")
+    print(
+        f"clockwork plugins:      {no_manifest_time * 1000:7.1f} ms (no manifest: "
+        f"{no_manifest_time / baseline:.2f} of the floor, "
+        f"{no_manifest_time / model_floor:.2f} of the BaseModel floor)"
+    )
     print(f"help_ratio={help_time / baseline:.2f} plugins_ratio={plugins_time / baseline:.2f}")
 
 

@@ -98,9 +98,11 @@ def main() -> None:
         print(f"chain n={total} registered={registered} seconds={chain_seconds[total]:.3f}")
     growth = seconds[2000] / seconds[1000]
     chain_growth = chain_seconds[2000] / chain_seconds[1000]
-    print(f"n=2000 seconds={seconds[2000]:.3f} growth={growth:.3f} "
-          f"independent10000_s={independent_seconds:.3f} chain1000_s={chain_seconds[1000]:.3f} "
-          f"chain2000_s={chain_seconds[2000]:.3f} chain_growth={chain_growth:.3f}")
+    print(
+        f"n=2000 seconds={seconds[2000]:.3f} growth={growth:.3f} "
+        f"independent10000_s={independent_seconds:.3f} chain1000_s={chain_seconds[1000]:.3f} "
+        f"chain2000_s={chain_seconds[2000]:.3f} chain_growth={chain_growth:.3f}"
+    )
 
 
 if __name__ == "__main__":

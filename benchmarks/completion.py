@@ -42,8 +42,9 @@ class Service(Resource):
 
 
 def declare(count: int) -> list[Service]:
-    return [Service(name=f"service-{n:02d}", description=f"Service number {n}")
-            for n in range(count)]
+    return [
+        Service(name=f"service-{n:02d}", description=f"Service number {n}") for n in range(count)
+    ]
 
 
 def answer(name: str | None, attempt: int) -> dict[str, object]:
@@ -57,14 +58,15 @@ def core_registry() -> Registry:
     return registry
 
 
-async def timed_run(folder: Path, settings: Settings, count: int,
-                    delay: float) -> tuple[float, CompletionReport, int]:
+async def timed_run(
+    folder: Path, settings: Settings, count: int, delay: float
+) -> tuple[float, CompletionReport, int]:
     model = ScriptedModel(answer, delay=delay)
     project = project_of(folder, *declare(count))
     started = time.perf_counter()
-    report = await complete_project_async(project, settings,
-                                          completer=scripted_completer(settings, model),
-                                          registry=core_registry())
+    report = await complete_project_async(
+        project, settings, completer=scripted_completer(settings, model), registry=core_registry()
+    )
     return time.perf_counter() - started, report, len(model.calls)
 
 
@@ -73,8 +75,9 @@ def warm_up(settings: Settings) -> None:
     rest of pydantic-ai (compiled from source where byte-code is not written), a
     one-off start-up cost, not what this benchmark measures."""
     with tempfile.TemporaryDirectory() as folder:
-        asyncio.run(timed_run(Path(folder), settings.model_copy(update={"cache_enabled": False}),
-                              1, 0.0))
+        asyncio.run(
+            timed_run(Path(folder), settings.model_copy(update={"cache_enabled": False}), 1, 0.0)
+        )
 
 
 def main() -> None:
@@ -85,22 +88,31 @@ def main() -> None:
     options = parser.parse_args()
 
     with tempfile.TemporaryDirectory() as folder:
-        settings = Settings(api_key="benchmark", cache_dir=Path(folder) / "cache",
-                            completion_concurrency=options.concurrency, _env_file=None)
+        settings = Settings(
+            api_key="benchmark",
+            cache_dir=Path(folder) / "cache",
+            completion_concurrency=options.concurrency,
+            _env_file=None,
+        )
         warm_up(settings)
         wall, report, calls = asyncio.run(
-            timed_run(Path(folder), settings, options.resources, options.delay))
+            timed_run(Path(folder), settings, options.resources, options.delay)
+        )
         cached_wall, cached, cached_calls = asyncio.run(
-            timed_run(Path(folder), settings, options.resources, options.delay))
+            timed_run(Path(folder), settings, options.resources, options.delay)
+        )
 
     ideal = options.resources / options.concurrency * options.delay
     ratio = wall / ideal
-    print(f"resources={options.resources} concurrency={options.concurrency} "
-          f"delay={options.delay}s")
-    print(f"first run:  {wall:.3f} s wall, ideal {ideal:.3f} s, {calls} model calls, "
-          f"{report.completed} completed")
-    print(f"cached run: {cached_wall:.3f} s wall, {cached_calls} model calls, "
-          f"{cached.cache_hits} cache hits")
+    print(f"resources={options.resources} concurrency={options.concurrency} delay={options.delay}s")
+    print(
+        f"first run:  {wall:.3f} s wall, ideal {ideal:.3f} s, {calls} model calls, "
+        f"{report.completed} completed"
+    )
+    print(
+        f"cached run: {cached_wall:.3f} s wall, {cached_calls} model calls, "
+        f"{cached.cache_hits} cache hits"
+    )
     print(f"ratio={ratio:.3f} calls={calls} cached_calls={cached_calls}")
 
 

@@ -114,12 +114,14 @@ def pulumi_run(folder: Path, count: int) -> float:
     options = auto.LocalWorkspaceOptions(
         work_dir=str(work_dir),
         project_settings=auto.ProjectSettings(
-            name="bench-pulumi", runtime="python", backend=auto.ProjectBackend(url=backend_url)),
+            name="bench-pulumi", runtime="python", backend=auto.ProjectBackend(url=backend_url)
+        ),
         env_vars=environment,
         pulumi_command=pulumi_command(require_pulumi_cli()),
     )
-    stack = auto.create_or_select_stack(STACK, project_name="bench-pulumi", program=program,
-                                        opts=options)
+    stack = auto.create_or_select_stack(
+        STACK, project_name="bench-pulumi", program=program, opts=options
+    )
     result = stack.up()
     seconds = time.perf_counter() - started
     created = (result.summary.resource_changes or {}).get("create", 0)
@@ -152,7 +154,9 @@ def timed(side: str, root: Path, count: int) -> float:
     folder = Path(tempfile.mkdtemp(prefix=f"{side}-", dir=root))
     done = subprocess.run(
         [sys.executable, __file__, "--one", side, str(folder), "--resources", str(count)],
-        capture_output=True, text=True)
+        capture_output=True,
+        text=True,
+    )
     if done.returncode != 0:
         sys.exit(f"{side} run failed:\n{done.stdout}{done.stderr}")
     *notes, last = done.stdout.splitlines()
@@ -186,13 +190,16 @@ def main() -> None:
         for run in range(1, options.runs + 1):
             for side, seconds in times.items():
                 seconds.append(timed(side, root, count))
-            print(f"run {run}: clockwork={times['clockwork'][-1]:.2f}s "
-                  f"pulumi={times['pulumi'][-1]:.2f}s")
+            print(
+                f"run {run}: clockwork={times['clockwork'][-1]:.2f}s "
+                f"pulumi={times['pulumi'][-1]:.2f}s"
+            )
 
     clockwork_s = statistics.median(times["clockwork"])
     pulumi_s = statistics.median(times["pulumi"])
-    print(f"clockwork_s={clockwork_s:.2f} pulumi_s={pulumi_s:.2f} "
-          f"ratio={clockwork_s / pulumi_s:.2f}")
+    print(
+        f"clockwork_s={clockwork_s:.2f} pulumi_s={pulumi_s:.2f} ratio={clockwork_s / pulumi_s:.2f}"
+    )
 
 
 if __name__ == "__main__":

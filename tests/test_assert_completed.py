@@ -27,8 +27,10 @@ class NamingCompleter:
     async def complete(self, request: CompletionRequest) -> CompletionOutcome:
         NamingCompleter.calls.append(request.resource.description or "")
         values = {"name": "chosen-by-ai.txt", "content": "hello\n"}
-        return CompletionOutcome({k: v for k, v in values.items()
-                                  if k in request.output_type.model_fields}, model_calls=1)
+        return CompletionOutcome(
+            {k: v for k, v in values.items() if k in request.output_type.model_fields},
+            model_calls=1,
+        )
 
 
 class NamingPlugin:
@@ -47,19 +49,20 @@ def naming(clean_env: pytest.MonkeyPatch) -> Iterator[None]:
 
 @pytest.fixture
 def project(tmp_path: Path) -> Path:
-    (tmp_path / "main.py").write_text(textwrap.dedent("""
+    (tmp_path / "main.py").write_text(
+        textwrap.dedent("""
         from clockwork_files import FileContentMatchesAssert, FileExistsAssert, FileResource
 
         notes = FileResource(description="notes for the team",
                              assertions=[FileExistsAssert(),
                                          FileContentMatchesAssert(pattern="hello")])
-    """))
+    """)
+    )
     return tmp_path
 
 
 @pytest.mark.pulumi_cli
-def test_assert_after_apply_checks_the_ai_named_file_without_a_model_call(
-        project: Path) -> None:
+def test_assert_after_apply_checks_the_ai_named_file_without_a_model_call(project: Path) -> None:
     """Before: assert ran without completion, so the resource had no name."""
     pipeline.apply(project / "main.py")
     assert (project / "chosen-by-ai.txt").read_text() == "hello\n"
@@ -73,7 +76,8 @@ def test_assert_after_apply_checks_the_ai_named_file_without_a_model_call(
 
 
 def test_assert_on_a_project_never_completed_fails_naming_it_without_a_model_call(
-        project: Path, no_pulumi_cli: Path) -> None:
+    project: Path, no_pulumi_cli: Path
+) -> None:
     with pytest.raises(ClockworkError) as caught:
         pipeline.check(project / "main.py")
     assert "FileResource" in str(caught.value) and "name" in str(caught.value)
@@ -83,7 +87,8 @@ def test_assert_on_a_project_never_completed_fails_naming_it_without_a_model_cal
 
 
 def test_an_offline_plan_names_what_would_need_the_model_and_calls_nothing(
-        project: Path, no_pulumi_cli: Path) -> None:
+    project: Path, no_pulumi_cli: Path
+) -> None:
     with pytest.raises(ClockworkError) as caught:
         pipeline.plan(project / "main.py", RunOptions(offline=True))
     assert caught.value.exit_code == 1
@@ -97,17 +102,20 @@ def test_an_offline_plan_names_what_would_need_the_model_and_calls_nothing(
     assert len(NamingCompleter.calls) == 1
 
 
-@pytest.mark.parametrize("command", [
-    "plan", "show", pytest.param("apply", marks=pytest.mark.pulumi_cli)])
+@pytest.mark.parametrize(
+    "command", ["plan", "show", pytest.param("apply", marks=pytest.mark.pulumi_cli)]
+)
 def test_offline_on_the_command_line_fails_naming_what_needs_the_model(
-        project: Path, command: str) -> None:
+    project: Path, command: str
+) -> None:
     from click.testing import CliRunner
 
     from clockwork_cli.main import build_cli
 
     extra = ["--yes"] if command == "apply" else []
-    result = CliRunner().invoke(build_cli(), [command, str(project / "main.py"), "--offline",
-                                              *extra])
+    result = CliRunner().invoke(
+        build_cli(), [command, str(project / "main.py"), "--offline", *extra]
+    )
     assert result.exit_code == 1, result.output
     assert "could not complete FileResource" in result.stderr
     assert "(fields: name, directory, content, mode)" in result.stderr
@@ -116,10 +124,12 @@ def test_offline_on_the_command_line_fails_naming_what_needs_the_model(
 
 
 @pytest.mark.parametrize("code", ["0", "3", "'bye'"])
-@pytest.mark.parametrize("command", [["plan"], ["plan", "--json"], ["show"], ["assert"],
-                                     ["assert", "--json"]])
+@pytest.mark.parametrize(
+    "command", [["plan"], ["plan", "--json"], ["show"], ["assert"], ["assert", "--json"]]
+)
 def test_a_main_py_that_exits_is_an_error_with_file_and_line(
-        tmp_path: Path, no_pulumi_cli: Path, command: list[str], code: str) -> None:
+    tmp_path: Path, no_pulumi_cli: Path, command: list[str], code: str
+) -> None:
     """Before: sys.exit(0) made plan, show and assert exit 0 with empty output."""
     from click.testing import CliRunner
 
@@ -129,6 +139,7 @@ def test_a_main_py_that_exits_is_an_error_with_file_and_line(
     main.write_text(f"import sys\n\nsys.exit({code})\n")
     result = CliRunner().invoke(build_cli(), [*command, str(main)])
     assert result.exit_code == 2, result.output
-    assert result.stderr.strip() == (f"error: {main}:3: main.py called sys.exit({code}); "
-                                     "a project may not exit")
+    assert result.stderr.strip() == (
+        f"error: {main}:3: main.py called sys.exit({code}); a project may not exit"
+    )
     assert result.stdout == ""

@@ -37,7 +37,10 @@ def imported_by(args: list[str], watched: tuple[str, ...], **env: str) -> list[s
     environment.update(env)
     result = subprocess.run(
         [sys.executable, "-c", PROBE, json.dumps(watched), *args],
-        capture_output=True, text=True, env=environment, timeout=120,
+        capture_output=True,
+        text=True,
+        env=environment,
+        timeout=120,
     )
     assert result.returncode == 0, result.stderr
     return json.loads(result.stdout.splitlines()[-1])

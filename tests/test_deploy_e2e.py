@@ -52,8 +52,11 @@ def changed(changes: dict[str, int]) -> dict[str, int]:
 
 def snapshot(folder: Path) -> dict[str, bytes]:
     """Every file of the project but Clockwork's own folder, with its bytes."""
-    return {str(p.relative_to(folder)): p.read_bytes() for p in sorted(folder.rglob("*"))
-            if p.is_file() and ".clockwork" not in p.relative_to(folder).parts}
+    return {
+        str(p.relative_to(folder)): p.read_bytes()
+        for p in sorted(folder.rglob("*"))
+        if p.is_file() and ".clockwork" not in p.relative_to(folder).parts
+    }
 
 
 def copy_example(name: str, into: Path) -> Path:
@@ -94,8 +97,9 @@ def deploy_cycle(project: Path, edit: tuple[str, str], made: list[Path]) -> None
 def test_files_example_through_the_real_engine(tmp_path: Path) -> None:
     project = copy_example("files", tmp_path)
     site = project / "site"
-    deploy_cycle(project, ("port = 8080", "port = 9090"),
-                 [site / "README.md", site / "site.conf", site])
+    deploy_cycle(
+        project, ("port = 8080", "port = 9090"), [site / "README.md", site / "site.conf", site]
+    )
     # The changed content was written in place, and the whole folder went on destroy.
     assert not site.exists()
 
@@ -121,11 +125,15 @@ def local_remote(tmp_path: Path) -> Path:
 def test_git_files_example_through_the_real_engine(tmp_path: Path, local_remote: Path) -> None:
     project = copy_example("git-files", tmp_path)
     main = project / "main.py"
-    main.write_text(main.read_text().replace("https://github.com/fastapi/fastapi.git",
-                                             local_remote.as_uri()))
+    main.write_text(
+        main.read_text().replace("https://github.com/fastapi/fastapi.git", local_remote.as_uri())
+    )
     clone = project / "vendor" / "fastapi"
-    deploy_cycle(project, ("for reading its source.", "for reading its code."),
-                 [clone / "README.md", project / "VENDORED.md", project / "vendor"])
+    deploy_cycle(
+        project,
+        ("for reading its source.", "for reading its code."),
+        [clone / "README.md", project / "VENDORED.md", project / "vendor"],
+    )
 
 
 def docker_plugin() -> EnginePlugin:
@@ -133,14 +141,17 @@ def docker_plugin() -> EnginePlugin:
 
 
 def test_a_docker_project_without_its_plugin_fails_naming_it_before_deploying(
-        tmp_path: Path) -> None:
+    tmp_path: Path,
+) -> None:
     plugin = docker_plugin()
     if (EngineHome.default().plugin_dir(plugin) / plugin.binary).is_file():
         pytest.skip("the docker plugin is installed here")
     project = copy_example("webapp", tmp_path)
     result = clockwork("apply", str(project / "main.py"), "--yes", code=1)
-    assert f"the Pulumi resource plugin docker {plugin.version} (clockwork-docker) is not " \
-           "installed: run `clockwork setup`" in result.stderr
+    assert (
+        f"the Pulumi resource plugin docker {plugin.version} (clockwork-docker) is not "
+        "installed: run `clockwork setup`" in result.stderr
+    )
     assert not (project / ".clockwork" / "state").exists()  # nothing was deployed
     planned = clockwork_json("plan", str(project / "main.py"))  # plan still shows it all
     assert "docker 5.2.0" in planned["preview_skipped"] and planned["pulumi_resources"]

@@ -92,8 +92,7 @@ def test_destroy_keeps_a_file_edited_since_deploy_unless_forced(tmp_path: Path) 
     assert not readme.exists()
 
 
-def test_destroy_never_deletes_behind_a_symlink_put_in_place_of_its_folder(
-        tmp_path: Path) -> None:
+def test_destroy_never_deletes_behind_a_symlink_put_in_place_of_its_folder(tmp_path: Path) -> None:
     project, elsewhere = tmp_path / "project", tmp_path / "users-folder"
     main = write_main(project, ONE_FILE)
     clockwork("apply", main, "--yes")

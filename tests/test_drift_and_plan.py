@@ -83,8 +83,14 @@ def test_a_file_deleted_by_hand_is_drift_and_apply_creates_it_again(deployed: Pa
     (deployed / "kept.txt").unlink()
 
     preview = plan_json(main, "--exit-code", code=3)
-    assert preview["drift"] == [{"name": "kept.txt", "type": "pulumi-python:dynamic/clockwork:File",
-                                 "gone": True, "properties": []}]
+    assert preview["drift"] == [
+        {
+            "name": "kept.txt",
+            "type": "pulumi-python:dynamic/clockwork:File",
+            "gone": True,
+            "properties": [],
+        }
+    ]
     assert [(s["name"], s["op"]) for s in preview["steps"]] == [("kept.txt", "create")]
     text = clockwork("plan", main, code=0).stdout
     assert "drift: kept.txt: gone (deleted outside Clockwork; it will be created again)" in text
@@ -121,7 +127,8 @@ def test_plan_shows_a_change_per_property_with_the_ais_values_marked(deployed: P
         ContentCompleter.content = "written by the model\n"
     (step,) = result["preview"]["steps"]
     assert (step["name"], step["op"]) == ("notes.txt", "update")
-    assert step["properties"] == {"content": {"old": "written by the model\n",
-                                              "new": "rewritten by the model\n"}}
+    assert step["properties"] == {
+        "content": {"old": "written by the model\n", "new": "rewritten by the model\n"}
+    }
     assert step["ai_filled"] == ["content"]
     assert '    content: "written by the model\\n" → "rewritten by the model\\n"  [AI]' in text

@@ -30,9 +30,13 @@ class ShopCompleter:
     ANSWERS = {
         "PostgreSQL": {"name": "db", "image": "postgres:16-alpine"},
         "Redis": {"name": "cache", "image": "redis:7-alpine"},
-        "HTTP API": {"image": "traefik/whoami:v1.10", "env_vars": {
-            "DATABASE_URL": "postgresql://postgres:shop-dev-only@db:5432/shop",
-            "REDIS_URL": "redis://cache:6379/0"}},
+        "HTTP API": {
+            "image": "traefik/whoami:v1.10",
+            "env_vars": {
+                "DATABASE_URL": "postgresql://postgres:shop-dev-only@db:5432/shop",
+                "REDIS_URL": "redis://cache:6379/0",
+            },
+        },
     }
 
     def __init__(self, settings: Any):
@@ -42,8 +46,9 @@ class ShopCompleter:
         role = next(r for r in self.ANSWERS if r in (request.resource.description or ""))
         ShopCompleter.prompts[role] = request.prompt
         wanted = request.output_type.model_fields
-        return CompletionOutcome({k: v for k, v in self.ANSWERS[role].items() if k in wanted},
-                                 model_calls=1)
+        return CompletionOutcome(
+            {k: v for k, v in self.ANSWERS[role].items() if k in wanted}, model_calls=1
+        )
 
 
 class ShopCompleterPlugin:
@@ -65,8 +70,9 @@ def test_there_are_examples() -> None:
 
 @pytest.mark.parametrize("main", MAINS, ids=[m.parent.name for m in MAINS])
 def test_example_loads_and_plans(main: Path) -> None:
-    before = sorted(p.relative_to(main.parent) for p in main.parent.rglob("*")
-                    if "__pycache__" not in p.parts)
+    before = sorted(
+        p.relative_to(main.parent) for p in main.parent.rglob("*") if "__pycache__" not in p.parts
+    )
     project = pipeline.load(main)
     assert project.resources, f"{main} declares no resources"
 
@@ -76,14 +82,15 @@ def test_example_loads_and_plans(main: Path) -> None:
     assert len(result.registered) >= 1
     assert result.preview is None and result.preview_skipped is not None
     json.dumps(result.to_dict())
-    after = sorted(p.relative_to(main.parent) for p in main.parent.rglob("*")
-                   if "__pycache__" not in p.parts)
+    after = sorted(
+        p.relative_to(main.parent) for p in main.parent.rglob("*") if "__pycache__" not in p.parts
+    )
     assert after == before  # planning an example leaves its folder as it was
 
 
-def test_the_ai_example_plans_with_what_the_model_filled(no_pulumi_cli: Path,
-                                                          clean_env: pytest.MonkeyPatch,
-                                                          tmp_path: Path) -> None:
+def test_the_ai_example_plans_with_what_the_model_filled(
+    no_pulumi_cli: Path, clean_env: pytest.MonkeyPatch, tmp_path: Path
+) -> None:
     clean_env.setenv("CW_COMPLETER", "shop")
     clean_env.setenv("CW_CACHE_DIR", str(tmp_path / "cache"))  # not inside the repo
     ShopCompleter.prompts = {}
@@ -91,8 +98,12 @@ def test_the_ai_example_plans_with_what_the_model_filled(no_pulumi_cli: Path,
     result = pipeline.plan(EXAMPLES / "ai-webapp" / "main.py")
 
     filled = {r.name: sorted(r.ai_filled_fields) for r in result.project.resources}
-    assert filled == {"shop": [], "db": ["image", "name"], "cache": ["image", "name"],
-                      "api": ["env_vars", "image"]}
+    assert filled == {
+        "shop": [],
+        "db": ["image", "name"],
+        "cache": ["image", "name"],
+        "api": ["env_vars", "image"],
+    }
     # The API was completed after the database, seeing its completed image and name.
     assert "postgres:16-alpine" in ShopCompleter.prompts["HTTP API"]
     assert {r.name for r in result.registered} >= {"db", "cache", "api", "shop"}

@@ -29,12 +29,15 @@ def fresh_venv_with(directory: Path, *distributions: str) -> Path:
     uv = shutil.which("uv")
     if uv is None:
         pytest.skip("uv is not on PATH")
-    subprocess.run([uv, "venv", "--quiet", "--python", sys.executable, str(directory)],
-                   check=True)
+    subprocess.run([uv, "venv", "--quiet", "--python", sys.executable, str(directory)], check=True)
     python = directory / "bin" / "python"
     folders = [str(ROOT / name) for name in distributions]
-    installed = subprocess.run([uv, "pip", "install", "--quiet", "--python", str(python),
-                                *folders], capture_output=True, text=True, timeout=600)
+    installed = subprocess.run(
+        [uv, "pip", "install", "--quiet", "--python", str(python), *folders],
+        capture_output=True,
+        text=True,
+        timeout=600,
+    )
     assert installed.returncode == 0, installed.stderr
     return python
 
@@ -44,17 +47,25 @@ def test_plugin_installs_alone_and_registers_its_types(tmp_path: Path, distribut
     python = fresh_venv_with(tmp_path / "venv", "clockwork-core", "clockwork-cli", distribution)
     clockwork = tmp_path / "venv" / "bin" / "clockwork"
 
-    listed = subprocess.run([str(clockwork), "plugins", "--json"], capture_output=True,
-                            text=True, timeout=120)
+    listed = subprocess.run(
+        [str(clockwork), "plugins", "--json"], capture_output=True, text=True, timeout=120
+    )
 
     assert listed.returncode == 0, listed.stderr
     plugins = {entry["name"]: entry for entry in json.loads(listed.stdout)}
     assert list(plugins) == ["clockwork-core", distribution]
     assert plugins[distribution]["resources"] == [PLUGINS[distribution][1]]
     others = [module for name, (module, _) in PLUGINS.items() if name != distribution]
-    absent = subprocess.run([str(python), "-c", f"import importlib.util as u; print("
-                             f"[m for m in {others!r} if u.find_spec(m)])"],
-                            capture_output=True, text=True, check=True)
+    absent = subprocess.run(
+        [
+            str(python),
+            "-c",
+            f"import importlib.util as u; print([m for m in {others!r} if u.find_spec(m)])",
+        ],
+        capture_output=True,
+        text=True,
+        check=True,
+    )
     assert absent.stdout.strip() == "[]"  # really alone: no other plugin installed
 
 
@@ -63,13 +74,18 @@ def test_a_project_using_an_uninstalled_plugin_names_it(tmp_path: Path) -> None:
     clockwork = tmp_path / "venv" / "bin" / "clockwork"
     shutil.copy(ROOT / "examples" / "webapp" / "main.py", tmp_path / "main.py")
 
-    result = subprocess.run([str(clockwork), "plan", str(tmp_path / "main.py")],
-                            capture_output=True, text=True, timeout=120)
+    result = subprocess.run(
+        [str(clockwork), "plan", str(tmp_path / "main.py")],
+        capture_output=True,
+        text=True,
+        timeout=120,
+    )
 
     assert result.returncode == 2
-    assert ("ContainerRunningAssert, DockerResource, LogContainsAssert come from "
-            "clockwork-docker, which is not installed (pip install clockwork-docker)"
-            ) in result.stderr
+    assert (
+        "ContainerRunningAssert, DockerResource, LogContainsAssert come from "
+        "clockwork-docker, which is not installed (pip install clockwork-docker)"
+    ) in result.stderr
     assert "Traceback" not in result.stderr
 
 
@@ -105,14 +121,27 @@ def test_a_plugin_left_out_of_cw_plugins_takes_its_types_away() -> None:
     clockwork = Path(sys.executable).parent / "clockwork"
     environment = {"PATH": str(Path(sys.executable).parent), "CW_PLUGINS": "clockwork-files"}
 
-    listed = subprocess.run([str(clockwork), "plugins", "--json"], capture_output=True,
-                            text=True, env=environment, timeout=120)
-    planned = subprocess.run([str(clockwork), "plan", str(ROOT / "examples/webapp/main.py")],
-                             capture_output=True, text=True, env=environment, timeout=120)
+    listed = subprocess.run(
+        [str(clockwork), "plugins", "--json"],
+        capture_output=True,
+        text=True,
+        env=environment,
+        timeout=120,
+    )
+    planned = subprocess.run(
+        [str(clockwork), "plan", str(ROOT / "examples/webapp/main.py")],
+        capture_output=True,
+        text=True,
+        env=environment,
+        timeout=120,
+    )
 
     assert [entry["name"] for entry in json.loads(listed.stdout)] == [
-        "clockwork-core", "clockwork-files"]
+        "clockwork-core",
+        "clockwork-files",
+    ]
     assert planned.returncode == 2
     assert planned.stderr == (
         "error: resource type DockerResource comes from clockwork-docker, which is not "
-        "enabled (it is installed but not loaded: check CW_PLUGINS and the warnings above)\n")
+        "enabled (it is installed but not loaded: check CW_PLUGINS and the warnings above)\n"
+    )

@@ -62,7 +62,8 @@ LAZY = {
 def _plugin_params(pending: set[str], reason: str) -> list:
     return [
         pytest.param(name, marks=pytest.mark.xfail(strict=True, reason=reason))
-        if name in pending else name
+        if name in pending
+        else name
         for name in PLUGINS
     ]
 
@@ -72,15 +73,20 @@ def specs_module(package: str) -> str:
 
 
 def parsed_modules(folder: Path) -> dict[str, ast.Module]:
-    return {path.stem: ast.parse(path.read_text(encoding="utf-8"), str(path))
-            for path in sorted(folder.glob("*.py"))}
+    return {
+        path.stem: ast.parse(path.read_text(encoding="utf-8"), str(path))
+        for path in sorted(folder.glob("*.py"))
+    }
 
 
 def lazy_table(init: ast.Module) -> dict[str, str]:
     """The `{name: ".module"}` literal passed to lazy_exports in a package's __init__."""
     for node in ast.walk(init):
-        if (isinstance(node, ast.Call) and isinstance(node.func, ast.Name)
-                and node.func.id == "lazy_exports"):
+        if (
+            isinstance(node, ast.Call)
+            and isinstance(node.func, ast.Name)
+            and node.func.id == "lazy_exports"
+        ):
             return ast.literal_eval(node.args[1])
     raise AssertionError("no lazy_exports(...) call in __init__")
 
@@ -94,17 +100,20 @@ def type_checking_imports(init: ast.Module) -> dict[str, str]:
             for statement in node.body:
                 assert isinstance(statement, ast.ImportFrom) and statement.level == 1, (
                     f"only `from .module import Name as Name` under TYPE_CHECKING: "
-                    f"{ast.unparse(statement)}")
+                    f"{ast.unparse(statement)}"
+                )
                 for alias in statement.names:
                     assert alias.asname == alias.name, (
                         f"re-export {alias.name} as itself (`import {alias.name} as "
-                        f"{alias.name}`) so type checkers see it as exported")
+                        f"{alias.name}`) so type checkers see it as exported"
+                    )
                     found[alias.name] = f".{statement.module}"
     return found
 
 
-def sibling_imports(tree: ast.Module, package: str, siblings: set[str],
-                    exports: dict[str, str]) -> list[tuple[str, int, bool]]:
+def sibling_imports(
+    tree: ast.Module, package: str, siblings: set[str], exports: dict[str, str]
+) -> list[tuple[str, int, bool]]:
     """(sibling module, line, lazy) for each import of a module of the same package;
     lazy: inside a function body. `from package import Name` goes to the module that
     defines Name (the lazy exports)."""
@@ -124,8 +133,7 @@ def sibling_imports(tree: ast.Module, package: str, siblings: set[str],
         if module:
             return [module.split(".")[0]]
         names = [alias.name for alias in node.names]
-        return [name if name in siblings else exports.get(name, "").lstrip(".")
-                for name in names]
+        return [name if name in siblings else exports.get(name, "").lstrip(".") for name in names]
 
     def visit(node: ast.AST, lazy: bool) -> None:
         for module in targets(node):
@@ -155,8 +163,11 @@ def import_graph(package: str) -> dict[str, list[tuple[str, int, bool]]]:
     modules = parsed_modules(PLUGINS[package])
     exports = lazy_table(modules["__init__"])
     siblings = set(modules) - {"__init__"}
-    return {name: sibling_imports(tree, package, siblings, exports)
-            for name, tree in modules.items() if name != "__init__"}
+    return {
+        name: sibling_imports(tree, package, siblings, exports)
+        for name, tree in modules.items()
+        if name != "__init__"
+    }
 
 
 # ----- the files ------------------------------------------------------------------------
@@ -169,11 +180,14 @@ def test_plugin_has_the_standard_modules(package: str) -> None:
     assert required <= present, f"{package} lacks {sorted(required - present)}"
     compile_modules = [name for name in COMPILE_MODULES if name in present]
     assert len(compile_modules) == 1, (
-        f"{package} needs exactly one of program.py / provider.py, has {compile_modules}")
+        f"{package} needs exactly one of program.py / provider.py, has {compile_modules}"
+    )
 
 
-@pytest.mark.parametrize("package", _plugin_params(
-    set(SPECS_MODULE), "clockwork-git keeps its shared parsing in validation.py"))
+@pytest.mark.parametrize(
+    "package",
+    _plugin_params(set(SPECS_MODULE), "clockwork-git keeps its shared parsing in validation.py"),
+)
 def test_shared_parsing_lives_in_specs(package: str) -> None:
     assert (PLUGINS[package] / "specs.py").is_file()
 
@@ -184,10 +198,12 @@ def test_shared_parsing_lives_in_specs(package: str) -> None:
 @pytest.mark.parametrize("package", list(PLUGINS))
 def test_module_level_imports_have_no_circle(package: str) -> None:
     graph = import_graph(package)
-    sorter = graphlib.TopologicalSorter({
-        module: {target for target, _, lazy in imports if not lazy}
-        for module, imports in graph.items()
-    })
+    sorter = graphlib.TopologicalSorter(
+        {
+            module: {target for target, _, lazy in imports if not lazy}
+            for module, imports in graph.items()
+        }
+    )
     try:
         sorter.prepare()
     except graphlib.CycleError as error:
@@ -228,15 +244,22 @@ def test_the_checks_see_a_circle_and_a_wrong_direction() -> None:
     )
     siblings = {"specs", "program", "resource", "assertions"}
     found = sibling_imports(tree, "clockwork_x", siblings, {"Model": ".resource"})
-    assert found == [("specs", 2, False), ("program", 3, False), ("resource", 4, False),
-                     ("assertions", 6, False), ("program", 8, True)]
+    assert found == [
+        ("specs", 2, False),
+        ("program", 3, False),
+        ("resource", 4, False),
+        ("assertions", 6, False),
+        ("program", 8, True),
+    ]
 
 
 # ----- the package faces ----------------------------------------------------------------
 
 
-@pytest.mark.parametrize("package", [
-    CORE[0], *_plugin_params(NOT_YET_TYPED, "clockwork-git's __init__ is not typed yet")])
+@pytest.mark.parametrize(
+    "package",
+    [CORE[0], *_plugin_params(NOT_YET_TYPED, "clockwork-git's __init__ is not typed yet")],
+)
 def test_lazy_exports_are_visible_to_type_checkers(package: str) -> None:
     folder = CORE[1] if package == CORE[0] else PLUGINS[package]
     init = ast.parse((folder / "__init__.py").read_text(encoding="utf-8"))
@@ -266,8 +289,9 @@ for name in packages:
         result["missing"].append(name)
 print(json.dumps(result))
 """
-    done = subprocess.run([sys.executable, "-c", probe], capture_output=True, text=True,
-                          timeout=120, check=False)
+    done = subprocess.run(
+        [sys.executable, "-c", probe], capture_output=True, text=True, timeout=120, check=False
+    )
     assert done.returncode == 0, done.stderr
     result = json.loads(done.stdout)
     assert result["loaded"] == []  # importing the packages loaded none of their modules

@@ -61,22 +61,25 @@ def clockwork(*args: str, code: int = 0) -> Result:
     return result
 
 
-def test_plan_evaluates_the_chosen_compilers_program(tmp_path: Path,
-                                                     no_pulumi_cli: Path) -> None:
-    (tmp_path / "main.py").write_text(textwrap.dedent("""
+def test_plan_evaluates_the_chosen_compilers_program(tmp_path: Path, no_pulumi_cli: Path) -> None:
+    (tmp_path / "main.py").write_text(
+        textwrap.dedent("""
         from clockwork_files import FileResource
         f = FileResource(name="a.txt", description="d", content="a")
-    """))
+    """)
+    )
     plan = json.loads(clockwork("plan", str(tmp_path / "main.py"), "--json").stdout)
     assert [r["name"] for r in plan["pulumi_resources"]] == ["a.txt"]
 
 
 @pytest.mark.pulumi_cli
 def test_apply_deploys_the_chosen_compilers_program(tmp_path: Path) -> None:
-    (tmp_path / "main.py").write_text(textwrap.dedent("""
+    (tmp_path / "main.py").write_text(
+        textwrap.dedent("""
         from clockwork_files import FileResource
         f = FileResource(name="a.txt", description="d", content="a")
-    """))
+    """)
+    )
     applied = json.loads(clockwork("apply", str(tmp_path / "main.py"), "--yes", "--json").stdout)
     assert applied["outputs"]["compiled_by"] == "stamping"
     assert (tmp_path / "a.txt").read_text() == "a"
@@ -84,8 +87,9 @@ def test_apply_deploys_the_chosen_compilers_program(tmp_path: Path) -> None:
     assert not (tmp_path / "a.txt").exists()
 
 
-def test_an_unknown_compiler_is_a_usage_error(tmp_path: Path, no_pulumi_cli: Path,
-                                              clean_env: pytest.MonkeyPatch) -> None:
+def test_an_unknown_compiler_is_a_usage_error(
+    tmp_path: Path, no_pulumi_cli: Path, clean_env: pytest.MonkeyPatch
+) -> None:
     clean_env.setenv("CW_COMPILER", "nope")
     (tmp_path / "main.py").write_text("")
     result = clockwork("plan", str(tmp_path / "main.py"), code=2)

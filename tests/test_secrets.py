@@ -38,8 +38,10 @@ class RecordingCompleter:
     async def complete(self, request: CompletionRequest) -> CompletionOutcome:
         RecordingCompleter.prompts.append(request.prompt)
         answers = {"image": "traefik/whoami:v1.10", "content": "notes\n"}
-        return CompletionOutcome({k: v for k, v in answers.items()
-                                  if k in request.output_type.model_fields}, model_calls=1)
+        return CompletionOutcome(
+            {k: v for k, v in answers.items() if k in request.output_type.model_fields},
+            model_calls=1,
+        )
 
 
 class RecordingCompleterPlugin:
@@ -83,7 +85,8 @@ CONTAINERS = f"""
 
 
 def test_docker_env_values_are_masked_everywhere_clockwork_prints(
-        tmp_path: Path, no_pulumi_cli: Path) -> None:
+    tmp_path: Path, no_pulumi_cli: Path
+) -> None:
     project = project_with(tmp_path, CONTAINERS)
     main = str(project / "main.py")
     for command in (["plan"], ["plan", "--json"], ["show"], ["show", "--json"]):
@@ -95,7 +98,8 @@ def test_docker_env_values_are_masked_everywhere_clockwork_prints(
 
 
 def test_the_model_reads_secret_looking_values_as_secret(
-        tmp_path: Path, no_pulumi_cli: Path) -> None:
+    tmp_path: Path, no_pulumi_cli: Path
+) -> None:
     project = project_with(tmp_path, CONTAINERS)
     clockwork("show", str(project / "main.py"))
     (prompt,) = RecordingCompleter.prompts  # api's image was open
@@ -146,8 +150,7 @@ SECRET_FIELD = f"""
 
 
 @pytest.mark.pulumi_cli
-def test_a_secret_field_is_secret_in_the_state_in_output_and_to_the_model(
-        tmp_path: Path) -> None:
+def test_a_secret_field_is_secret_in_the_state_in_output_and_to_the_model(tmp_path: Path) -> None:
     from clockwork_files.resource import FileResource  # noqa: F401 (the plugin is loaded)
 
     project = project_with(tmp_path, SECRET_FIELD)
@@ -159,11 +162,11 @@ def test_a_secret_field_is_secret_in_the_state_in_output_and_to_the_model(
     assert PASSWORD not in applied.output
     for command in (["plan", "--json"], ["show", "--json"], ["plan"]):
         assert PASSWORD not in clockwork(*command, main).output, command
-    state = "".join(p.read_text(errors="replace")
-                    for p in (project / ".clockwork").rglob("*") if p.is_file())
+    state = "".join(
+        p.read_text(errors="replace") for p in (project / ".clockwork").rglob("*") if p.is_file()
+    )
     assert PASSWORD not in state
-    assert RecordingCompleter.prompts and not any(PASSWORD in p for p in
-                                                  RecordingCompleter.prompts)
+    assert RecordingCompleter.prompts and not any(PASSWORD in p for p in RecordingCompleter.prompts)
     clockwork("destroy", main, "--yes")
 
 
@@ -180,7 +183,8 @@ def test_a_secret_field_is_never_left_for_the_model_to_fill() -> None:
 
 
 def test_the_passphrase_is_set_only_when_configured(
-        tmp_path: Path, clean_env: pytest.MonkeyPatch) -> None:
+    tmp_path: Path, clean_env: pytest.MonkeyPatch
+) -> None:
     none = Settings(_env_file=None)  # type: ignore[call-arg]
     assert StackTarget.for_project(tmp_path, none).env["PULUMI_CONFIG_PASSPHRASE"] == ""
     assert StackTarget.for_project(tmp_path, none).secrets_unprotected
@@ -195,7 +199,8 @@ def test_the_passphrase_is_set_only_when_configured(
 
 @pytest.mark.pulumi_cli
 def test_a_passphrase_file_protects_the_state_and_no_warning_is_given(
-        tmp_path: Path, clean_env: pytest.MonkeyPatch) -> None:
+    tmp_path: Path, clean_env: pytest.MonkeyPatch
+) -> None:
     passphrase_file = tmp_path / "passphrase"
     passphrase_file.write_text("from-a-file")
     clean_env.setenv("PULUMI_CONFIG_PASSPHRASE_FILE", str(passphrase_file))
@@ -222,7 +227,9 @@ def test_an_unprotected_state_with_secrets_is_warned_about_once(tmp_path: Path) 
     main = str(project / "main.py")
     applied = clockwork("apply", main, "--yes")
     warning = [line for line in applied.stderr.splitlines() if "unprotected" in line]
-    assert warning == ["warning: secrets go into the state unprotected: set "
-                       "CW_PULUMI_CONFIG_PASSPHRASE (or PULUMI_CONFIG_PASSPHRASE_FILE) to "
-                       "encrypt them"]
+    assert warning == [
+        "warning: secrets go into the state unprotected: set "
+        "CW_PULUMI_CONFIG_PASSPHRASE (or PULUMI_CONFIG_PASSPHRASE_FILE) to "
+        "encrypt them"
+    ]
     clockwork("destroy", main, "--yes")

@@ -70,8 +70,12 @@ def make_plugin_venv(directory: Path, plugins: list[Path]) -> Path:
     subprocess.run([sys.executable, "-m", "venv", "--without-pip", str(directory)], check=True)
     python = directory / "bin" / "python"
     see_workspace_packages(python)
-    subprocess.run([uv, "pip", "install", "--python", str(python), "--no-deps",
-                    *map(str, plugins)], check=True, capture_output=True, text=True)
+    subprocess.run(
+        [uv, "pip", "install", "--python", str(python), "--no-deps", *map(str, plugins)],
+        check=True,
+        capture_output=True,
+        text=True,
+    )
     return python
 
 
@@ -83,7 +87,9 @@ def see_workspace_packages(python: Path) -> None:
     """
     own_site_packages = subprocess.run(
         [str(python), "-c", "import sysconfig; print(sysconfig.get_paths()['purelib'])"],
-        check=True, capture_output=True, text=True,
+        check=True,
+        capture_output=True,
+        text=True,
     ).stdout.strip()
     workspace_site_packages = sysconfig.get_paths()["purelib"]
     pth = Path(own_site_packages) / "clockwork_workspace.pth"
@@ -111,8 +117,9 @@ def run(python: Path, *args: str, **env: str) -> subprocess.CompletedProcess[str
     """Run `python *args` with the Clockwork variables set only as given."""
     environment = {k: v for k, v in os.environ.items() if not k.startswith("CW_")}
     environment.update(env)
-    return subprocess.run([str(python), *args], capture_output=True, text=True,
-                          env=environment, timeout=180)
+    return subprocess.run(
+        [str(python), *args], capture_output=True, text=True, env=environment, timeout=180
+    )
 
 
 def clockwork(python: Path, *args: str, **env: str) -> subprocess.CompletedProcess[str]:
@@ -135,8 +142,12 @@ def test_sample_plugin_is_listed_with_what_it_registers(sample_python: Path) -> 
     assert listed[SAMPLE] == {
         "name": SAMPLE,
         "version": "0.3.0",
-        "hooks": ["register_assertions", "register_commands", "register_prompt_templates",
-                  "register_resources"],
+        "hooks": [
+            "register_assertions",
+            "register_commands",
+            "register_prompt_templates",
+            "register_resources",
+        ],
         "resources": ["SampleResource"],
         "assertions": ["ThingColorAssert"],
         "completers": [],
@@ -173,8 +184,9 @@ def test_main_py_using_the_sample_resource_loads(sample_python: Path, main_py: P
     assert json.loads(result.stdout) == [["SampleResource", "thing", {"size": 3, "color": "red"}]]
 
 
-def test_sample_resource_compiles_to_its_pulumi_resource(sample_python: Path,
-                                                         main_py: Path) -> None:
+def test_sample_resource_compiles_to_its_pulumi_resource(
+    sample_python: Path, main_py: Path
+) -> None:
     result = run(sample_python, "-c", COMPILE_PROJECT, str(main_py))
 
     assert result.returncode == 0, result.stderr
@@ -198,8 +210,9 @@ def test_empty_cw_plugins_loads_only_core(sample_python: Path) -> None:
     assert list(listed_plugins(result)) == ["clockwork-core"]
 
 
-def test_main_py_needing_a_plugin_left_out_fails_naming_it(sample_python: Path,
-                                                           main_py: Path) -> None:
+def test_main_py_needing_a_plugin_left_out_fails_naming_it(
+    sample_python: Path, main_py: Path
+) -> None:
     result = run(sample_python, "-c", LOAD_PROJECT, str(main_py), CW_PLUGINS="")
 
     assert result.returncode == 2
@@ -229,15 +242,15 @@ def test_broken_plugin_among_all_installed_is_warned_about_once(broken_python: P
     assert SAMPLE in listed_plugins(result)
     lines = result.stderr.splitlines()
     assert [line for line in lines if BROKEN in line] == [
-        f"warning: plugin {BROKEN} failed to load: RuntimeError: "
-        f"{BROKEN} is broken on purpose"
+        f"warning: plugin {BROKEN} failed to load: RuntimeError: {BROKEN} is broken on purpose"
     ]
     assert all(line.startswith("warning: ") for line in lines), result.stderr
 
 
 def test_strict_plugins_make_a_broken_plugin_an_error(broken_python: Path) -> None:
-    result = clockwork(broken_python, "plugins", "--json",
-                       CW_PLUGINS=f"{SAMPLE},{BROKEN}", CW_STRICT_PLUGINS="1")
+    result = clockwork(
+        broken_python, "plugins", "--json", CW_PLUGINS=f"{SAMPLE},{BROKEN}", CW_STRICT_PLUGINS="1"
+    )
 
     assert result.returncode == 1
     assert result.stdout == ""
@@ -248,8 +261,7 @@ def test_strict_plugins_make_a_broken_plugin_an_error(broken_python: Path) -> No
 
 
 def test_strict_plugins_ignore_a_broken_plugin_left_out(broken_python: Path) -> None:
-    result = clockwork(broken_python, "plugins", "--json",
-                       CW_PLUGINS=SAMPLE, CW_STRICT_PLUGINS="1")
+    result = clockwork(broken_python, "plugins", "--json", CW_PLUGINS=SAMPLE, CW_STRICT_PLUGINS="1")
 
     assert list(listed_plugins(result)) == ["clockwork-core", SAMPLE]
     assert result.stderr == ""
@@ -268,8 +280,9 @@ def test_main_py_loads_despite_a_broken_plugin(broken_python: Path, main_py: Pat
 
 def test_the_sample_plugins_own_tests_pass_with_clockwork_testing(sample_python: Path) -> None:
     """What a plugin author runs, in an environment where the plugin is installed."""
-    result = run(sample_python, "-m", "pytest", "-q", "-p", "no:cacheprovider",
-                 str(SAMPLE_PLUGIN / "tests"))
+    result = run(
+        sample_python, "-m", "pytest", "-q", "-p", "no:cacheprovider", str(SAMPLE_PLUGIN / "tests")
+    )
 
     assert result.returncode == 0, result.stdout + result.stderr
     assert "4 passed" in result.stdout

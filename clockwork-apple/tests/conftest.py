@@ -76,8 +76,10 @@ class FakeContainerCli:
     def envs(self) -> list[dict[str, str]]:
         """For every call, the value its environment held for each `--env NAME`."""
         records = sorted((self.bin_dir / "envs").iterdir())
-        return [dict(pair.split("=", 1) for pair in record.read_bytes().decode().split("\0")[:-1])
-                for record in records]
+        return [
+            dict(pair.split("=", 1) for pair in record.read_bytes().decode().split("\0")[:-1])
+            for record in records
+        ]
 
     def lists(self, text: str) -> None:
         """What `container list ...` prints from now on."""
@@ -87,20 +89,27 @@ class FakeContainerCli:
         (self.bin_dir / "exit_code").write_text(str(exit_code))
         (self.bin_dir / "stderr").write_text(stderr)
 
-    def run(self, script: str, shell: str = "bash", env: dict[str, str] | None = None
-            ) -> subprocess.CompletedProcess[str]:
+    def run(
+        self, script: str, shell: str = "bash", env: dict[str, str] | None = None
+    ) -> subprocess.CompletedProcess[str]:
         return run_shell(script, shell=shell, path=self.path, env=env)
 
 
-def run_shell(script: str, *, shell: str, path: str, env: dict[str, str] | None = None
-              ) -> subprocess.CompletedProcess[str]:
+def run_shell(
+    script: str, *, shell: str, path: str, env: dict[str, str] | None = None
+) -> subprocess.CompletedProcess[str]:
     """Run `script` with `shell -c` under the given PATH, as pulumi-command does: with
     its own environment plus `env` (the Command's `environment` input) on top."""
     executable = shutil.which(shell)
     assert executable is not None, f"{shell} is needed for these tests"
-    return subprocess.run([executable, "-c", script],
-                          env={**os.environ, **(env or {}), "PATH": path},
-                          capture_output=True, text=True, timeout=30, check=False)
+    return subprocess.run(
+        [executable, "-c", script],
+        env={**os.environ, **(env or {}), "PATH": path},
+        capture_output=True,
+        text=True,
+        timeout=30,
+        check=False,
+    )
 
 
 @pytest.fixture
@@ -126,5 +135,4 @@ def path_without_container(tmp_path: Path) -> str:
 @pytest.fixture
 def run_without_container(path_without_container: str) -> Callable[..., CompletedProcess]:
     """Runs a script with `shell -c` on a PATH that has no `container`."""
-    return lambda script, shell="bash": run_shell(script, shell=shell,
-                                                  path=path_without_container)
+    return lambda script, shell="bash": run_shell(script, shell=shell, path=path_without_container)

@@ -18,11 +18,16 @@ from clockwork_apple.specs import MISSING_CLI_MESSAGE
 
 def listing(**statuses: str) -> str:
     """JSON as `container list --all --format json` prints it, one entry per container."""
-    return json.dumps([
-        {"status": status, "configuration": {"id": name, "image": {"reference": "nginx"}},
-         "networks": []}
-        for name, status in statuses.items()
-    ])
+    return json.dumps(
+        [
+            {
+                "status": status,
+                "configuration": {"id": name, "image": {"reference": "nginx"}},
+                "networks": [],
+            }
+            for name, status in statuses.items()
+        ]
+    )
 
 
 @pytest.fixture
@@ -31,7 +36,8 @@ def web() -> AppleContainerResource:
 
 
 def test_without_the_cli_the_assertion_fails_with_one_clear_line(
-        monkeypatch, path_without_container, web):
+    monkeypatch, path_without_container, web
+):
     monkeypatch.setenv("PATH", path_without_container)
     with pytest.raises(AssertionFailed) as caught:
         AppleContainerRunningAssert().check(web)

@@ -31,8 +31,9 @@ SHELLS = ["bash", "sh"]  # pulumi-command runs `/bin/sh -c` (dash here); bash fo
 
 
 def container(**fields) -> AppleContainerResource:
-    return AppleContainerResource(**{"name": "web", "image": "nginx:1.27", "must_run": False,
-                                     **fields})
+    return AppleContainerResource(
+        **{"name": "web", "image": "nginx:1.27", "must_run": False, **fields}
+    )
 
 
 # ----- argument building, field by field ------------------------------------------------------
@@ -40,13 +41,18 @@ def container(**fields) -> AppleContainerResource:
 
 def test_minimal_run_command():
     assert run_command(container()) == [
-        "container", "run", "--detach", "--name", "web", "nginx:1.27"]
+        "container",
+        "run",
+        "--detach",
+        "--name",
+        "web",
+        "nginx:1.27",
+    ]
 
 
 def test_ports_are_published_in_order():
     args = run_command(container(ports=["8080:80", "127.0.0.1:8443:443/tcp"]))
-    assert args[5:] == ["--publish", "8080:80", "--publish", "127.0.0.1:8443:443/tcp",
-                        "nginx:1.27"]
+    assert args[5:] == ["--publish", "8080:80", "--publish", "127.0.0.1:8443:443/tcp", "nginx:1.27"]
 
 
 def test_no_ports_when_left_none_or_empty():
@@ -55,15 +61,27 @@ def test_no_ports_when_left_none_or_empty():
 
 
 def test_volumes_absolute_relative_home_and_named(tmp_path: Path):
-    web = container(volumes=["/srv/www:/www:ro", "./conf:/etc/app", "../up:/up:rw",
-                             "~/cache:/cache", "data:/var/lib/data:ro"])
+    web = container(
+        volumes=[
+            "/srv/www:/www:ro",
+            "./conf:/etc/app",
+            "../up:/up:rw",
+            "~/cache:/cache",
+            "data:/var/lib/data:ro",
+        ]
+    )
     web.bind_to_project(tmp_path / "project")
     assert run_command(web)[5:-1] == [
-        "--volume", "/srv/www:/www:ro",
-        "--volume", f"{(tmp_path / 'project' / 'conf').resolve()}:/etc/app",
-        "--volume", f"{tmp_path.resolve() / 'up'}:/up",
-        "--volume", f"{Path.home() / 'cache'}:/cache",
-        "--volume", "data:/var/lib/data:ro",
+        "--volume",
+        "/srv/www:/www:ro",
+        "--volume",
+        f"{(tmp_path / 'project' / 'conf').resolve()}:/etc/app",
+        "--volume",
+        f"{tmp_path.resolve() / 'up'}:/up",
+        "--volume",
+        f"{Path.home() / 'cache'}:/cache",
+        "--volume",
+        "data:/var/lib/data:ro",
     ]
 
 
@@ -106,11 +124,31 @@ def test_command_follows_the_image():
 
 
 def test_every_field_in_cli_order():
-    web = container(ports=["8080:80"], volumes=["/a:/b"], env_vars={"K": "v"},
-                    networks=["n1"], command=["run", "--fast"])
+    web = container(
+        ports=["8080:80"],
+        volumes=["/a:/b"],
+        env_vars={"K": "v"},
+        networks=["n1"],
+        command=["run", "--fast"],
+    )
     assert run_command(web) == [
-        "container", "run", "--detach", "--name", "web", "--publish", "8080:80",
-        "--volume", "/a:/b", "--env", "K", "--network", "n1", "nginx:1.27", "run", "--fast"]
+        "container",
+        "run",
+        "--detach",
+        "--name",
+        "web",
+        "--publish",
+        "8080:80",
+        "--volume",
+        "/a:/b",
+        "--env",
+        "K",
+        "--network",
+        "n1",
+        "nginx:1.27",
+        "run",
+        "--fast",
+    ]
 
 
 def test_delete_command():
@@ -119,7 +157,8 @@ def test_delete_command():
 
 def test_shell_line_quotes_only_what_needs_it():
     assert shell_line(["container", "run", "a b", "it's", "$(x)", ""]) == (
-        "container run 'a b' 'it'\"'\"'s' '$(x)' ''")
+        "container run 'a b' 'it'\"'\"'s' '$(x)' ''"
+    )
 
 
 # ----- quoting, run for real ------------------------------------------------------------------
@@ -141,15 +180,31 @@ def hostile_values(marker: Path) -> dict:
             "VAR": "$HOME ${PATH} $$",
             "BACKSLASH": "C:\\path\\",
         },
-        "command": ["sh", "-c", f"echo $HOME; {touch}", f"$({touch})", f"`{touch}`", "a b",
-                    "'", '"', "", "--rm", "-d", "&&", "|", ">", f"{marker}"],
+        "command": [
+            "sh",
+            "-c",
+            f"echo $HOME; {touch}",
+            f"$({touch})",
+            f"`{touch}`",
+            "a b",
+            "'",
+            '"',
+            "",
+            "--rm",
+            "-d",
+            "&&",
+            "|",
+            ">",
+            f"{marker}",
+        ],
         "volumes": [f"/tmp/dir with space/$({touch})/`{touch}`;x:/data:ro"],
     }
 
 
 @pytest.mark.parametrize("shell", SHELLS)
 def test_hostile_values_reach_the_cli_unchanged_and_run_nothing(
-        fake_container, tmp_path: Path, shell: str):
+    fake_container, tmp_path: Path, shell: str
+):
     marker = tmp_path / "pwned"
     values = hostile_values(marker)
     web = container(**values)
@@ -160,12 +215,29 @@ def test_hostile_values_reach_the_cli_unchanged_and_run_nothing(
     assert not marker.exists(), "a value was run as shell code"
     touch = f"touch {marker}"
     expected = [
-        "run", "--detach", "--name", "web",
-        "--volume", f"/tmp/dir with space/$({touch})/`{touch}`;x:/data:ro",
+        "run",
+        "--detach",
+        "--name",
+        "web",
+        "--volume",
+        f"/tmp/dir with space/$({touch})/`{touch}`;x:/data:ro",
         *[arg for key in values["env_vars"] for arg in ("--env", key)],
         "nginx:1.27",
-        "sh", "-c", f"echo $HOME; {touch}", f"$({touch})", f"`{touch}`", "a b", "'", '"', "",
-        "--rm", "-d", "&&", "|", ">", str(marker),
+        "sh",
+        "-c",
+        f"echo $HOME; {touch}",
+        f"$({touch})",
+        f"`{touch}`",
+        "a b",
+        "'",
+        '"',
+        "",
+        "--rm",
+        "-d",
+        "&&",
+        "|",
+        ">",
+        str(marker),
     ]
     assert fake_container.calls() == [expected]
     # The values reach `container` through its environment, unchanged.
@@ -183,15 +255,25 @@ def test_env_values_reach_the_cli_through_its_environment_only(fake_container, s
 
     assert done.returncode == 0, done.stderr
     run, listing = fake_container.calls()
-    assert run == ["run", "--detach", "--name", "web", "--env", "DB_PASSWORD", "--env", "MODE",
-                   "nginx:1.27"]
+    assert run == [
+        "run",
+        "--detach",
+        "--name",
+        "web",
+        "--env",
+        "DB_PASSWORD",
+        "--env",
+        "MODE",
+        "nginx:1.27",
+    ]
     assert not any(secret in arg or "prod" in arg for call in (run, listing) for arg in call)
     assert fake_container.envs()[0] == {"DB_PASSWORD": secret, "MODE": "prod"}
 
 
 @pytest.mark.parametrize("shell", SHELLS)
 def test_a_container_path_does_not_change_where_the_scripts_find_their_tools(
-        fake_container, shell: str):
+    fake_container, shell: str
+):
     """Only `container run` gets the container's PATH; the scripts keep their own."""
     container_path = "/opt/app/bin:/usr/bin:/bin"  # the fake's folder is not on it
     web = container(env_vars={"PATH": container_path, "HOME": "/srv/app"}, must_run=True)
@@ -200,8 +282,10 @@ def test_a_container_path_does_not_change_where_the_scripts_find_their_tools(
     done = fake_container.run(create_script(web), shell=shell, env=environment(web))
 
     assert done.returncode == 0, done.stderr
-    assert [call[:2] for call in fake_container.calls()] == [["run", "--detach"],
-                                                            ["list", "--quiet"]]
+    assert [call[:2] for call in fake_container.calls()] == [
+        ["run", "--detach"],
+        ["list", "--quiet"],
+    ]
     assert fake_container.envs()[0] == {"PATH": container_path, "HOME": "/srv/app"}
     fake_container.lists("web\n")
     deleted = fake_container.run(delete_script("web"), shell=shell, env=environment(web))
@@ -210,10 +294,13 @@ def test_a_container_path_does_not_change_where_the_scripts_find_their_tools(
 
 
 @pytest.mark.parametrize("shell", SHELLS)
-@pytest.mark.parametrize("env_vars", [
-    {"CLOCKWORK_APPLE_ENV_A": "outer", "A": "inner"},
-    {"A": "inner", "CLOCKWORK_APPLE_ENV_A": "outer"},
-])
+@pytest.mark.parametrize(
+    "env_vars",
+    [
+        {"CLOCKWORK_APPLE_ENV_A": "outer", "A": "inner"},
+        {"A": "inner", "CLOCKWORK_APPLE_ENV_A": "outer"},
+    ],
+)
 def test_a_name_like_a_carrier_reads_no_other_value(fake_container, shell: str, env_vars):
     web = container(env_vars=env_vars)
     done = fake_container.run(create_script(web), shell=shell, env=environment(web))
@@ -258,8 +345,22 @@ def test_a_failing_run_shows_no_value_in_its_error(fake_container):
 @pytest.mark.parametrize("shell", SHELLS)
 def test_shell_line_round_trips_any_argument(fake_container, tmp_path: Path, shell: str):
     marker = tmp_path / "pwned"
-    args = ["container", "x y", f"$(touch {marker})", f"`touch {marker}`", f";touch {marker}",
-            "'\"'\"'", "\\", "\t", "~", "*", "{a,b}", "!", "#", "a\nb"]
+    args = [
+        "container",
+        "x y",
+        f"$(touch {marker})",
+        f"`touch {marker}`",
+        f";touch {marker}",
+        "'\"'\"'",
+        "\\",
+        "\t",
+        "~",
+        "*",
+        "{a,b}",
+        "!",
+        "#",
+        "a\nb",
+    ]
     done = fake_container.run(shell_line(args), shell=shell)
     assert done.returncode == 0, done.stderr
     assert fake_container.calls() == [args[1:]]
@@ -287,7 +388,8 @@ def test_delete_without_the_cli_fails_with_one_clear_line(run_without_container,
 def test_the_message_names_the_cli_and_where_to_get_it():
     assert MISSING_CLI_MESSAGE == (
         "clockwork-apple: Apple's `container` CLI is not on PATH (it runs on macOS 26+ only; "
-        "install it from github.com/apple/container)")
+        "install it from github.com/apple/container)"
+    )
 
 
 # ----- create: failures and must_run ----------------------------------------------------------
@@ -305,8 +407,10 @@ def test_must_run_passes_when_the_container_is_listed_as_running(fake_container)
     fake_container.lists("db\nweb\n")
     done = fake_container.run(create_script(container(must_run=True)), shell="sh")
     assert done.returncode == 0, done.stderr
-    assert [call[:2] for call in fake_container.calls()] == [["run", "--detach"],
-                                                            ["list", "--quiet"]]
+    assert [call[:2] for call in fake_container.calls()] == [
+        ["run", "--detach"],
+        ["list", "--quiet"],
+    ]
 
 
 def test_must_run_removes_a_container_that_stopped_and_fails(fake_container):
@@ -332,8 +436,7 @@ def test_delete_removes_an_existing_container(fake_container, shell):
     fake_container.lists("other\nweb\n")
     done = fake_container.run(delete_script("web"), shell=shell)
     assert done.returncode == 0, done.stderr
-    assert fake_container.calls() == [["list", "--all", "--quiet"],
-                                      ["delete", "--force", "web"]]
+    assert fake_container.calls() == [["list", "--all", "--quiet"], ["delete", "--force", "web"]]
 
 
 def test_delete_of_a_container_already_gone_succeeds(fake_container):

@@ -32,8 +32,9 @@ def _apple_plugin():
 
 def test_compiles_to_a_local_command_inside_its_parent_after_its_peers():
     db = AppleContainerResource(name="db", image="postgres:16", env_vars={"POSTGRES_DB": "app"})
-    web = AppleContainerResource(name="web", image="nginx:1.27", ports=["8080:80"],
-                                 command=["nginx", "-g", "daemon off;"]).connect(db)
+    web = AppleContainerResource(
+        name="web", image="nginx:1.27", ports=["8080:80"], command=["nginx", "-g", "daemon off;"]
+    ).connect(db)
     site = BlankResource(name="site").add(db, web)
 
     registered = compile_under_mocks([site])
@@ -42,8 +43,12 @@ def test_compiles_to_a_local_command_inside_its_parent_after_its_peers():
     assert command.type == COMMAND_TYPE
     assert command.inputs["create"] == create_script(web)
     assert command.inputs["delete"] == delete_script("web")
-    assert command.inputs["triggers"] == [run_command(web), True, create_script(web),
-                                          delete_script("web")]
+    assert command.inputs["triggers"] == [
+        run_command(web),
+        True,
+        create_script(web),
+        delete_script("web"),
+    ]
     assert command.inputs["interpreter"] == ["/bin/sh", "-c"]
     assert "environment" not in command.inputs  # no variables, no environment input
     assert registered.name_of(command.parent) == "site"
@@ -61,11 +66,18 @@ def test_the_create_line_is_the_run_command():
     assert create.startswith("if ! command -v container")
 
 
-@pytest.mark.parametrize("change", [
-    {"image": "nginx:1.28"}, {"ports": ["8081:80"]}, {"volumes": ["/srv:/srv"]},
-    {"env_vars": {"A": "1"}}, {"command": ["sleep", "1"]}, {"networks": ["backend"]},
-    {"must_run": False},
-])
+@pytest.mark.parametrize(
+    "change",
+    [
+        {"image": "nginx:1.28"},
+        {"ports": ["8081:80"]},
+        {"volumes": ["/srv:/srv"]},
+        {"env_vars": {"A": "1"}},
+        {"command": ["sleep", "1"]},
+        {"networks": ["backend"]},
+        {"must_run": False},
+    ],
+)
 def test_any_change_to_the_container_changes_its_triggers(change):
     """Without an `update` command, pulumi-command replaces on a trigger change."""
     base = {"name": "web", "image": "nginx:1.27", "ports": ["8080:80"]}
@@ -89,15 +101,20 @@ def test_env_values_stay_out_of_create_delete_and_triggers():
     for name in ("create", "delete", "triggers"):
         assert SECRET not in repr(command.inputs[name]), name
     assert command.inputs["triggers"] == [
-        run_command(web), True, create_script(web), delete_script("web"),
-        environment_digest({"DB_PASSWORD": SECRET, "MODE": "prod"})]
+        run_command(web),
+        True,
+        create_script(web),
+        delete_script("web"),
+        environment_digest({"DB_PASSWORD": SECRET, "MODE": "prod"}),
+    ]
 
 
 def test_env_values_are_a_secret_environment_input():
     _, command = compiled_with_env(DB_PASSWORD=SECRET, MODE="prod")
     assert command.inputs["environment"] == {
         SECRET_SIGNATURE: SECRET_MARK,
-        "value": {"CLOCKWORK_APPLE_ENV_DB_PASSWORD": SECRET, "CLOCKWORK_APPLE_ENV_MODE": "prod"}}
+        "value": {"CLOCKWORK_APPLE_ENV_DB_PASSWORD": SECRET, "CLOCKWORK_APPLE_ENV_MODE": "prod"},
+    }
     # Everywhere else the value is absent: only the secret holds it.
     others = {k: v for k, v in command.inputs.items() if k != "environment"}
     assert SECRET not in repr(others)
@@ -123,18 +140,21 @@ def test_registered_through_its_entry_point():
         registry = host.registry
         assert registry.resources["AppleContainerResource"].value is AppleContainerResource
         assert registry.resources["AppleContainerResource"].distribution == "clockwork-apple"
-        assert (registry.assertions["AppleContainerRunningAssert"].value
-                is AppleContainerRunningAssert)
+        assert (
+            registry.assertions["AppleContainerRunningAssert"].value is AppleContainerRunningAssert
+        )
 
 
 def test_loading_the_plugin_imports_no_pulumi():
-    code = ("import sys, clockwork_apple.plugin; "
-            "print([m for m in sys.modules if m.split('.')[0] in "
-            "('pulumi', 'pulumi_command', 'pulumi_docker')])")
-    done = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True,
-                          check=True, timeout=60)
+    code = (
+        "import sys, clockwork_apple.plugin; "
+        "print([m for m in sys.modules if m.split('.')[0] in "
+        "('pulumi', 'pulumi_command', 'pulumi_docker')])"
+    )
+    done = subprocess.run(
+        [sys.executable, "-c", code], capture_output=True, text=True, check=True, timeout=60
+    )
     assert done.stdout.strip() == "[]"
-
 
 
 def test_the_scripts_text_is_in_the_triggers_so_any_change_to_it_replaces():

@@ -45,12 +45,20 @@ def test_valid_values_are_kept():
 def test_defaults():
     web = build()
     assert (web.ports, web.volumes, web.env_vars, web.networks, web.command, web.must_run) == (
-        None, [], {}, [], None, True)
+        None,
+        [],
+        {},
+        [],
+        None,
+        True,
+    )
 
 
 def test_ports_are_written_canonically():
     assert build(ports=["08080:080", "127.0.0.1:09000:90/udp"]).ports == [
-        "8080:80", "127.0.0.1:9000:90/udp"]
+        "8080:80",
+        "127.0.0.1:9000:90/udp",
+    ]
 
 
 def test_an_ip_with_leading_zeros_is_refused_as_ambiguous():
@@ -60,7 +68,10 @@ def test_an_ip_with_leading_zeros_is_refused_as_ambiguous():
 def test_the_ai_may_fill_name_image_and_ports_only():
     assert AppleContainerResource.completable_fields() == ("name", "image", "ports")
     assert AppleContainerResource(description="a web server").fields_to_complete() == [
-        "name", "image", "ports"]
+        "name",
+        "image",
+        "ports",
+    ]
     assert build(ports=[]).fields_to_complete() == []
 
 
@@ -72,17 +83,32 @@ def test_bad_names(name):
     refused("name", name=name)
 
 
-@pytest.mark.parametrize("image", ["", "-v", "nginx latest", "nginx;rm -rf /", "$(id)",
-                                   "nginx`id`", "nginx\n"])
+@pytest.mark.parametrize(
+    "image", ["", "-v", "nginx latest", "nginx;rm -rf /", "$(id)", "nginx`id`", "nginx\n"]
+)
 def test_bad_images(image):
     refused("image", image=image)
 
 
-@pytest.mark.parametrize("spec", [
-    "80", "8080:80:90:100", "http:80", "8080:80/sctp", "0:80", "8080:65536", " 8080:80",
-    "8080:80 ", "999.1.1.1:8080:80", "localhost:8080:80", "8080:80; touch /tmp/x",
-    "8080:$(id)", "٨٠:80", "[::1]:8080:80",
-])
+@pytest.mark.parametrize(
+    "spec",
+    [
+        "80",
+        "8080:80:90:100",
+        "http:80",
+        "8080:80/sctp",
+        "0:80",
+        "8080:65536",
+        " 8080:80",
+        "8080:80 ",
+        "999.1.1.1:8080:80",
+        "localhost:8080:80",
+        "8080:80; touch /tmp/x",
+        "8080:$(id)",
+        "٨٠:80",
+        "[::1]:8080:80",
+    ],
+)
 def test_bad_ports(spec):
     message = refused("ports", ports=["8080:80", spec] if spec != "8080:80" else [spec])
     assert repr(spec) in message or "IPv4" in message
@@ -94,30 +120,53 @@ def test_two_ports_on_the_same_host_port_are_refused():
     build(ports=["8080:80", "8080:80/udp", "127.0.0.1:8081:80", "127.0.0.2:8081:80"])
 
 
-@pytest.mark.parametrize("spec", [
-    "/data", "/a:/b:/c:ro", "/a:b", ":/b", "/a:", "/a:/b:rx", "relative:/b:ro,z",
-    "bad name:/b", "-v:/b", "/a\n:/b", "/a:/b\x00",
-])
+@pytest.mark.parametrize(
+    "spec",
+    [
+        "/data",
+        "/a:/b:/c:ro",
+        "/a:b",
+        ":/b",
+        "/a:",
+        "/a:/b:rx",
+        "relative:/b:ro,z",
+        "bad name:/b",
+        "-v:/b",
+        "/a\n:/b",
+        "/a:/b\x00",
+    ],
+)
 def test_bad_volumes(spec):
     refused("volumes", volumes=[spec])
 
 
 def test_two_volumes_on_one_target_are_refused():
-    message = str(pytest.raises(ResourceValidationError, build,
-                                volumes=["/a:/data", "/b:/data:ro"]).value)
+    message = str(
+        pytest.raises(ResourceValidationError, build, volumes=["/a:/data", "/b:/data:ro"]).value
+    )
     assert "'web'" in message and "/data" in message
 
 
-@pytest.mark.parametrize("env", [
-    {"1X": "a"}, {"A B": "a"}, {"A=B": "a"}, {"": "a"}, {"A;B": "a"}, {"A": ""},
-    {"A": "x\x00y"}, {"$(id)": "a"},
-])
+@pytest.mark.parametrize(
+    "env",
+    [
+        {"1X": "a"},
+        {"A B": "a"},
+        {"A=B": "a"},
+        {"": "a"},
+        {"A;B": "a"},
+        {"A": ""},
+        {"A": "x\x00y"},
+        {"$(id)": "a"},
+    ],
+)
 def test_bad_env_vars(env):
     refused("env_vars", env_vars=env)
 
 
-@pytest.mark.parametrize("network", ["a", "default,mac=02:42:ac:11:00:02", "-x", "net work",
-                                     "n;id"])
+@pytest.mark.parametrize(
+    "network", ["a", "default,mac=02:42:ac:11:00:02", "-x", "net work", "n;id"]
+)
 def test_bad_networks(network):
     refused("networks", networks=[network])
 

@@ -39,8 +39,14 @@ def read_until(fd: int, wanted: str, limit_s: float = 120) -> str:
 def run_on_a_terminal(project: Path, answer: str) -> tuple[int, str]:
     controller, terminal = pty.openpty()
     env = {k: v for k, v in os.environ.items() if not k.startswith("CW_") or k == "CW_HOME"}
-    process = subprocess.Popen([str(CLOCKWORK_SCRIPT), "apply", "main.py"], cwd=project,
-                               stdin=terminal, stdout=terminal, stderr=terminal, env=env)
+    process = subprocess.Popen(
+        [str(CLOCKWORK_SCRIPT), "apply", "main.py"],
+        cwd=project,
+        stdin=terminal,
+        stdout=terminal,
+        stderr=terminal,
+        env=env,
+    )
     os.close(terminal)
     try:
         shown = read_until(controller, "Deploy these changes?")
@@ -58,11 +64,13 @@ def run_on_a_terminal(project: Path, answer: str) -> tuple[int, str]:
 def project(tmp_path: Path) -> Path:
     folder = tmp_path / "project"
     folder.mkdir()
-    (folder / "main.py").write_text(textwrap.dedent("""
+    (folder / "main.py").write_text(
+        textwrap.dedent("""
         from clockwork_files import FileResource
 
         notes = FileResource(name="notes.txt", description="d", content="hello\\n")
-    """))
+    """)
+    )
     return folder
 
 

@@ -124,8 +124,14 @@ def test_plugins_json_lists_core_first_then_each_plugin(runner: CliRunner) -> No
     assert widgets == {
         "name": "clockwork-widgets",
         "version": "",  # registered inline: no installed distribution to ask
-        "hooks": ["register_assertions", "register_commands", "register_compilers",
-                  "register_completers", "register_prompt_templates", "register_resources"],
+        "hooks": [
+            "register_assertions",
+            "register_commands",
+            "register_compilers",
+            "register_completers",
+            "register_prompt_templates",
+            "register_resources",
+        ],
         "resources": ["Widget"],
         "assertions": ["WidgetIsSmall"],
         "completers": ["echo"],
@@ -141,8 +147,16 @@ def test_plugins_table_names_each_plugin_and_what_it_registers(runner: CliRunner
         result = invoke(runner, "plugins")
 
     assert result.exit_code == 0, result.output
-    for text in ("clockwork-core", "BlankResource", "clockwork-widgets", "Widget",
-                 "WidgetIsSmall", "echo", "listing", "register_commands"):
+    for text in (
+        "clockwork-core",
+        "BlankResource",
+        "clockwork-widgets",
+        "Widget",
+        "WidgetIsSmall",
+        "echo",
+        "listing",
+        "register_commands",
+    ):
         assert text in result.stdout
     assert result.stdout.index("clockwork-core") < result.stdout.index("clockwork-widgets")
 
@@ -158,7 +172,8 @@ def test_plugin_failing_to_register_is_one_warning_line(runner: CliRunner) -> No
 
     assert result.exit_code == 0
     assert [entry["name"] for entry in json.loads(result.stdout)] == [
-        "clockwork-core", "clockwork-failing"
+        "clockwork-core",
+        "clockwork-failing",
     ]
     assert result.stderr == (
         "warning: plugin clockwork-failing failed in register_resources: "
@@ -168,6 +183,7 @@ def test_plugin_failing_to_register_is_one_warning_line(runner: CliRunner) -> No
 
 def test_two_plugins_claiming_one_type_name_is_an_error(runner: CliRunner) -> None:
     with plugin_host(WidgetPlugin(), distribution="clockwork-widgets") as host:
+
         class OtherWidgets:
             @hookimpl
             def register_resources(self, register):
@@ -188,8 +204,7 @@ def test_two_plugins_claiming_one_type_name_is_an_error(runner: CliRunner) -> No
 
 
 @pytest.mark.parametrize("command", ["apply", "plan", "destroy", "assert"])
-def test_project_commands_take_main_py_as_their_argument(runner: CliRunner,
-                                                         command: str) -> None:
+def test_project_commands_take_main_py_as_their_argument(runner: CliRunner, command: str) -> None:
     with plugin_host():
         result = invoke(runner, command, "--help")
 
@@ -209,7 +224,7 @@ def test_plugins_says_which_plugin_failed_and_how(runner: CliRunner) -> None:
         listed = invoke(runner, "plugins", "--json")
 
     assert table.exit_code == 0, table.output
-    failing = table.stdout[table.stdout.index("clockwork-failing"):]
+    failing = table.stdout[table.stdout.index("clockwork-failing") :]
     assert failing == (
         "clockwork-failing -\n"
         "  failed in register_resources: ValueError: no widgets today\n"
@@ -229,9 +244,13 @@ def test_plugins_lists_every_kind_with_its_label_in_table_order(runner: CliRunne
         listed = invoke(runner, "plugins", "--json")
 
     widgets = json.loads(listed.stdout)[1]
-    assert list(widgets) == ["name", "version", "hooks",
-                             *(kind.name for kind in REGISTRATION_KINDS)]
-    block = table.stdout[table.stdout.index("clockwork-widgets"):].splitlines()
+    assert list(widgets) == [
+        "name",
+        "version",
+        "hooks",
+        *(kind.name for kind in REGISTRATION_KINDS),
+    ]
+    block = table.stdout[table.stdout.index("clockwork-widgets") :].splitlines()
     assert block[1:6] == [
         "  resources: Widget",
         "  assertions: WidgetIsSmall",
@@ -248,6 +267,7 @@ def test_a_kind_declared_in_hookspecs_is_listed_by_plugins(runner: CliRunner) ->
 
     before = list(REGISTRATION_KINDS)
     try:
+
         @registration_hook("dashboards", label="dash boards")
         def register_dashboards(register):
             """Register dashboards."""
@@ -274,10 +294,12 @@ def test_a_kind_declared_in_hookspecs_is_listed_by_plugins(runner: CliRunner) ->
     assert core["dashboards"] == []
 
 
-def test_a_project_dotenv_that_is_not_utf8_is_one_error_line(runner: CliRunner,
-                                                             tmp_path, clean_env) -> None:
+def test_a_project_dotenv_that_is_not_utf8_is_one_error_line(
+    runner: CliRunner, tmp_path, clean_env
+) -> None:
     (tmp_path / "main.py").write_text(
-        "from clockwork import BlankResource\nbox = BlankResource(name='box')\n")
+        "from clockwork import BlankResource\nbox = BlankResource(name='box')\n"
+    )
     (tmp_path / ".env").write_bytes(b"CW_MODEL=caf\xe9\n")
 
     with plugin_host():

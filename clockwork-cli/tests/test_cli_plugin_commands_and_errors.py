@@ -125,8 +125,9 @@ def test_plugin_failing_to_add_commands_is_a_warning(runner: CliRunner) -> None:
     )
 
 
-def test_strict_mode_makes_a_failing_plugin_an_error(runner: CliRunner,
-                                                      strict_host: PluginHost) -> None:
+def test_strict_mode_makes_a_failing_plugin_an_error(
+    runner: CliRunner, strict_host: PluginHost
+) -> None:
     strict_host.register(CommandlessPlugin(), distribution="clockwork-commandless")
 
     result = invoke(runner, "version")
@@ -141,12 +142,16 @@ def test_strict_mode_makes_a_failing_plugin_an_error(runner: CliRunner,
 # ----- errors -----------------------------------------------------------------------------
 
 
-@pytest.mark.parametrize(("command", "exit_code", "message"), [
-    ("bad-project", 2, "main.py:3: Widget 'w' has no size"),
-    ("failed-check", 1, "2 of 3 assertions failed"),
-])
-def test_clockwork_error_is_one_line_with_its_exit_code(runner: CliRunner, command: str,
-                                                         exit_code: int, message: str) -> None:
+@pytest.mark.parametrize(
+    ("command", "exit_code", "message"),
+    [
+        ("bad-project", 2, "main.py:3: Widget 'w' has no size"),
+        ("failed-check", 1, "2 of 3 assertions failed"),
+    ],
+)
+def test_clockwork_error_is_one_line_with_its_exit_code(
+    runner: CliRunner, command: str, exit_code: int, message: str
+) -> None:
     with plugin_host(FailingCommandsPlugin()):
         result = invoke(runner, command)
 
@@ -221,7 +226,8 @@ def project(folder, dotenv: str | None = None):
 
 
 def test_cw_plugins_in_the_dotenv_of_main_py_s_folder_applies(
-        runner: CliRunner, environment_host: pytest.MonkeyPatch, tmp_path) -> None:
+    runner: CliRunner, environment_host: pytest.MonkeyPatch, tmp_path
+) -> None:
     main_py = project(tmp_path / "project", "CW_PLUGINS=clockwork-core\n")
     environment_host.chdir(tmp_path)  # not the project folder
 
@@ -235,7 +241,8 @@ def test_cw_plugins_in_the_dotenv_of_main_py_s_folder_applies(
 
 
 def test_without_that_dotenv_the_same_project_loads(
-        runner: CliRunner, environment_host: pytest.MonkeyPatch, tmp_path) -> None:
+    runner: CliRunner, environment_host: pytest.MonkeyPatch, tmp_path
+) -> None:
     main_py = project(tmp_path / "project")
     (tmp_path / ".env").write_text("CW_PLUGINS=clockwork-core\n")  # the current folder's
     environment_host.chdir(tmp_path)
@@ -247,37 +254,47 @@ def test_without_that_dotenv_the_same_project_loads(
 
 
 def test_strict_and_unknown_plugins_from_a_project_dotenv_fail_before_anything_runs(
-        runner: CliRunner, environment_host: pytest.MonkeyPatch, tmp_path) -> None:
-    main_py = project(tmp_path / "project",
-                      "CW_PLUGINS=clockwork-files,clockwork-nonexistent\nCW_STRICT_PLUGINS=on\n")
+    runner: CliRunner, environment_host: pytest.MonkeyPatch, tmp_path
+) -> None:
+    main_py = project(
+        tmp_path / "project",
+        "CW_PLUGINS=clockwork-files,clockwork-nonexistent\nCW_STRICT_PLUGINS=on\n",
+    )
 
     result = invoke(runner, "plan", str(main_py), "--json")
 
     assert result.exit_code == 2
     assert result.stdout == ""
     assert result.stderr.startswith(
-        "error: CW_PLUGINS names clockwork-nonexistent, which is not installed (installed: ")
+        "error: CW_PLUGINS names clockwork-nonexistent, which is not installed (installed: "
+    )
     assert result.stderr.endswith(") (CW_STRICT_PLUGINS=1)\n")
     assert "clockwork-files" in result.stderr
     assert len(result.stderr.splitlines()) == 1
 
 
 def test_an_unknown_name_in_cw_plugins_is_one_warning(
-        runner: CliRunner, environment_host: pytest.MonkeyPatch) -> None:
+    runner: CliRunner, environment_host: pytest.MonkeyPatch
+) -> None:
     environment_host.setenv("CW_PLUGINS", "clockwork-files,nonexistent")
 
     result = invoke(runner, "plugins", "--json")
 
     assert result.exit_code == 0, result.output
     assert [entry["name"] for entry in json.loads(result.stdout)] == [
-        "clockwork-core", "clockwork-files"]
+        "clockwork-core",
+        "clockwork-files",
+    ]
     (warning,) = result.stderr.splitlines()
-    assert warning.startswith("warning: CW_PLUGINS names nonexistent, which is not installed "
-                              "(installed: clockwork-apple, clockwork-core, ")
+    assert warning.startswith(
+        "warning: CW_PLUGINS names nonexistent, which is not installed "
+        "(installed: clockwork-apple, clockwork-core, "
+    )
 
 
 def test_an_invalid_cw_strict_plugins_is_a_usage_error(
-        runner: CliRunner, environment_host: pytest.MonkeyPatch) -> None:
+    runner: CliRunner, environment_host: pytest.MonkeyPatch
+) -> None:
     environment_host.setenv("CW_STRICT_PLUGINS", "sometimes")
 
     result = invoke(runner, "version")
@@ -290,7 +307,8 @@ def test_an_invalid_cw_strict_plugins_is_a_usage_error(
 
 
 def test_a_dotenv_that_is_not_utf8_is_one_error_line_at_start_up(
-        runner: CliRunner, environment_host: pytest.MonkeyPatch, tmp_path) -> None:
+    runner: CliRunner, environment_host: pytest.MonkeyPatch, tmp_path
+) -> None:
     (tmp_path / ".env").write_bytes(b"CW_PLUGINS=\xff\n")
     environment_host.chdir(tmp_path)
 
@@ -304,7 +322,8 @@ def test_a_dotenv_that_is_not_utf8_is_one_error_line_at_start_up(
 
 
 def test_plugins_lists_the_same_from_its_manifest(
-        runner: CliRunner, environment_host: pytest.MonkeyPatch, tmp_path) -> None:
+    runner: CliRunner, environment_host: pytest.MonkeyPatch, tmp_path
+) -> None:
     first = invoke(runner, "plugins", "--json")
     set_plugin_host(None)  # the next invocation: a new host, as a new process has
     second = invoke(runner, "plugins", "--json")

@@ -36,8 +36,13 @@ print(json.dumps(sorted(packages | modules)))
 def run_plugins(home: Path, *args: str) -> tuple[str, list[str]]:
     environment = {k: v for k, v in os.environ.items() if not k.startswith("CW_")}
     environment["CW_HOME"] = str(home)
-    result = subprocess.run([sys.executable, "-c", PROBE, "plugins", *args],
-                            capture_output=True, text=True, env=environment, timeout=120)
+    result = subprocess.run(
+        [sys.executable, "-c", PROBE, "plugins", *args],
+        capture_output=True,
+        text=True,
+        env=environment,
+        timeout=120,
+    )
     assert result.returncode == 0, result.stderr
     *output, imported = result.stdout.splitlines()
     return "\n".join(output), json.loads(imported)

@@ -61,7 +61,8 @@ class CannedCompleter:
     async def complete(self, request: CompletionRequest) -> CompletionOutcome:
         CannedCompleter.calls.append(request.resource.name)
         return CompletionOutcome(
-            {name: AI_VALUES[name] for name in request.output_type.model_fields}, model_calls=1)
+            {name: AI_VALUES[name] for name in request.output_type.model_fields}, model_calls=1
+        )
 
 
 class CannedCompleterPlugin:
@@ -89,8 +90,11 @@ def clockwork(*args: str) -> Result:
 
 def files_in(folder: Path) -> list[str]:
     """Everything in `folder` but Clockwork's own `.clockwork/` folder."""
-    return sorted(str(p.relative_to(folder)) for p in folder.rglob("*")
-                  if ".clockwork" not in p.relative_to(folder).parts)
+    return sorted(
+        str(p.relative_to(folder))
+        for p in folder.rglob("*")
+        if ".clockwork" not in p.relative_to(folder).parts
+    )
 
 
 @pytest.fixture
@@ -119,7 +123,8 @@ def assert_one_error_line(result: Result, text: str) -> None:
 
 
 def test_plan_shows_resources_what_they_register_and_that_the_preview_was_skipped(
-        example: Path) -> None:
+    example: Path,
+) -> None:
     result = clockwork("plan", str(example))
 
     assert result.exit_code == 0, result.output
@@ -137,8 +142,7 @@ def test_plan_shows_resources_what_they_register_and_that_the_preview_was_skippe
     assert "[AI]" not in out  # nothing was completed
 
 
-def test_plan_json_has_resources_pulumi_resources_with_parents_and_the_skip(
-        example: Path) -> None:
+def test_plan_json_has_resources_pulumi_resources_with_parents_and_the_skip(example: Path) -> None:
     result = clockwork("plan", str(example), "--json")
 
     assert result.exit_code == 0, result.output
@@ -165,8 +169,7 @@ def test_plan_json_has_resources_pulumi_resources_with_parents_and_the_skip(
     assert registered["site.conf"]["parent"] == registered["site"]["urn"]
     assert registered["site.conf"]["dependencies"] == [registered["README.md"]["urn"]]
     assert plan["preview"] is None
-    assert plan["preview_skipped"] == (
-        f"preview against the stack's state skipped: {MISSING_CLI}")
+    assert plan["preview_skipped"] == (f"preview against the stack's state skipped: {MISSING_CLI}")
     assert plan["completion"] is None  # fully specified: the completer is never started
     assert CannedCompleter.created == 0
 
@@ -203,8 +206,12 @@ def test_plan_json_lists_the_ai_filled_fields(ai_project: Path) -> None:
     (notes,) = json.loads(result.stdout)["resources"]
     assert notes["ai_filled"] == ["content", "directory", "mode"]
     assert notes["fields"] == {
-        "name": "notes.txt", "description": "Notes for the team", "directory": "docs",
-        "content": "remember the milk\n", "mode": "0640", "path": None,
+        "name": "notes.txt",
+        "description": "Notes for the team",
+        "directory": "docs",
+        "content": "remember the milk\n",
+        "mode": "0640",
+        "path": None,
     }
     assert json.loads(result.stdout)["completion"]["model_calls"] == 1
 
@@ -233,7 +240,8 @@ def test_no_cache_asks_the_model_again(ai_project: Path) -> None:
 
 @pytest.mark.parametrize("extra", [[], ["--json"]])
 def test_apply_without_the_pulumi_cli_is_one_error_line_before_any_model_call(
-        ai_project: Path, extra: list[str]) -> None:
+    ai_project: Path, extra: list[str]
+) -> None:
     result = clockwork("apply", str(ai_project), "--yes", *extra)
 
     assert result.exit_code == 1
@@ -270,17 +278,19 @@ def applied(example: Path) -> Path:
     """A project as apply leaves it: the manifest lists out/deep, which apply created
     (empty, as if its file had already gone). Returns the created folder."""
     project = example.parent
-    report = FileResource(name="report.txt", description="r", directory="out/deep",
-                          content="x")
+    report = FileResource(name="report.txt", description="r", directory="out/deep", content="x")
     report.bind_to_project(project)
-    assert record_dirs_to_create(project, [report]) == [str(project / "out"),
-                                                         str(project / "out" / "deep")]
+    assert record_dirs_to_create(project, [report]) == [
+        str(project / "out"),
+        str(project / "out" / "deep"),
+    ]
     (project / "out" / "deep").mkdir(parents=True)
     return project / "out" / "deep"
 
 
 def test_destroy_dry_run_json_lists_the_folders_and_why_the_stack_is_not(
-        example: Path, applied: Path) -> None:
+    example: Path, applied: Path
+) -> None:
     result = clockwork("destroy", str(example), "--dry-run", "--json")
 
     assert result.exit_code == 0, result.output
@@ -319,7 +329,8 @@ def test_destroy_dry_run_needs_no_loadable_main_py(example: Path, applied: Path)
 
 
 def test_destroy_without_the_pulumi_cli_fails_and_keeps_the_folders(
-        example: Path, applied: Path) -> None:
+    example: Path, applied: Path
+) -> None:
     result = clockwork("destroy", str(example), "--yes")
 
     assert result.exit_code == 1
@@ -330,8 +341,7 @@ def test_destroy_without_the_pulumi_cli_fails_and_keeps_the_folders(
 
 
 @pytest.mark.parametrize("extra", [[], ["--json"], ["--keep-files"]])
-def test_destroy_off_a_terminal_needs_yes(example: Path, applied: Path,
-                                          extra: list[str]) -> None:
+def test_destroy_off_a_terminal_needs_yes(example: Path, applied: Path, extra: list[str]) -> None:
     result = clockwork("destroy", str(example), *extra)
 
     assert result.exit_code == 2
@@ -379,8 +389,13 @@ def test_assert_json_when_all_pass(example: Path) -> None:
 
     assert result.exit_code == 0, result.output
     report = json.loads(result.stdout)
-    assert (report["success"], report["passed"], report["failed"], report["total"],
-            report["interrupted"]) == (True, 3, 0, 3, False)
+    assert (
+        report["success"],
+        report["passed"],
+        report["failed"],
+        report["total"],
+        report["interrupted"],
+    ) == (True, 3, 0, 3, False)
     assert [(d["resource"], d["assertion"], d["status"]) for d in report["details"]] == [
         ("README.md", "FileExistsAssert()", "passed"),
         ("README.md", "FileContentMatchesAssert(pattern='^# Clockwork demo')", "passed"),
@@ -413,14 +428,16 @@ def test_assert_json_lists_the_failure(example: Path) -> None:
     report = json.loads(result.stdout)
     assert (report["success"], report["passed"], report["failed"]) == (False, 2, 1)
     failed = [d for d in report["details"] if not d["passed"]]
-    assert failed == [{
-        "resource": "site.conf",
-        "assertion": "FileContentMatchesAssert(pattern='port = 8080')",
-        "passed": False,
-        "message": f"{conf} does not match /port = 8080/",
-        "duration_seconds": failed[0]["duration_seconds"],
-        "status": "failed",
-    }]
+    assert failed == [
+        {
+            "resource": "site.conf",
+            "assertion": "FileContentMatchesAssert(pattern='port = 8080')",
+            "passed": False,
+            "message": f"{conf} does not match /port = 8080/",
+            "duration_seconds": failed[0]["duration_seconds"],
+            "status": "failed",
+        }
+    ]
 
 
 def test_assert_needs_no_pulumi_cli_and_deploys_nothing(example: Path) -> None:
@@ -469,9 +486,17 @@ def test_ctrl_c_cancels_the_assertions_with_exit_130(tmp_path: Path) -> None:
     started = tmp_path / "started"
     (tmp_path / "main.py").write_text(HANGING_MAIN_PY.format(started=str(started)))
     process = subprocess.Popen(
-        [sys.executable, "-c", RESET_SIGINT_AND_EXEC, str(CLOCKWORK_SCRIPT), "assert",
-         str(tmp_path / "main.py")],
-        stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True,
+        [
+            sys.executable,
+            "-c",
+            RESET_SIGINT_AND_EXEC,
+            str(CLOCKWORK_SCRIPT),
+            "assert",
+            str(tmp_path / "main.py"),
+        ],
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        text=True,
     )
     try:
         deadline = time.monotonic() + 60
@@ -512,8 +537,9 @@ def fake_pulumi_on_path(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path
     return pulumi
 
 
-def test_setup_json_finds_a_pulumi_cli_on_path(fake_pulumi_on_path: Path,
-                                               no_pulumi_cli: Path) -> None:
+def test_setup_json_finds_a_pulumi_cli_on_path(
+    fake_pulumi_on_path: Path, no_pulumi_cli: Path
+) -> None:
     result = clockwork("setup", "--json")
 
     assert result.exit_code == 0, result.output
@@ -536,8 +562,10 @@ def test_setup_check_lists_what_is_missing_and_changes_nothing(no_pulumi_cli: Pa
     result = clockwork("setup", "--check")
 
     assert result.exit_code == 1
-    assert result.stdout.splitlines() == ["✗ pulumi CLI: missing",
-                                          "✗ python dynamic-provider launcher: missing"]
+    assert result.stdout.splitlines() == [
+        "✗ pulumi CLI: missing",
+        "✗ python dynamic-provider launcher: missing",
+    ]
     assert list(no_pulumi_cli.iterdir()) == []
 
 
@@ -555,8 +583,9 @@ def test_setup_with_no_route_says_the_cause_and_the_fix_and_fails(no_pulumi_cli:
 
 
 @pytest.mark.parametrize("command", [["plan"], ["plan", "--json"], ["assert"]])
-def test_a_syntax_error_in_main_py_is_exit_2_with_file_and_line(tmp_path: Path,
-                                                                command: list[str]) -> None:
+def test_a_syntax_error_in_main_py_is_exit_2_with_file_and_line(
+    tmp_path: Path, command: list[str]
+) -> None:
     main = tmp_path / "main.py"
     main.write_text("from clockwork_files import FileResource\n\nnotes = FileResource(\n")
 
@@ -570,8 +599,9 @@ def test_a_syntax_error_in_main_py_is_exit_2_with_file_and_line(tmp_path: Path,
 
 
 @pytest.mark.parametrize("command", [["plan"], ["assert"], ["apply", "--yes"]])
-def test_a_missing_main_py_is_exit_2(tmp_path: Path, command: list[str],
-                                     fake_pulumi_on_path: Path) -> None:
+def test_a_missing_main_py_is_exit_2(
+    tmp_path: Path, command: list[str], fake_pulumi_on_path: Path
+) -> None:
     """With a `pulumi` on PATH, apply gets as far as loading main.py (and no further)."""
     result = clockwork(*command, str(tmp_path / "main.py"))
 
@@ -590,11 +620,13 @@ def test_a_missing_project_folder_is_exit_2(tmp_path: Path, command: list[str]) 
     assert result.stderr == f"error: {tmp_path / 'nowhere'}: no such project folder\n"
 
 
-@pytest.mark.parametrize("command", [["plan"], ["plan", "--json"], ["assert"],
-                                     ["destroy", "--dry-run"], ["apply", "--yes"]])
-def test_an_invalid_setting_is_exit_2_naming_the_variable(example: Path, command: list[str],
-                                                          clean_env: pytest.MonkeyPatch,
-                                                          fresh_settings: None) -> None:
+@pytest.mark.parametrize(
+    "command",
+    [["plan"], ["plan", "--json"], ["assert"], ["destroy", "--dry-run"], ["apply", "--yes"]],
+)
+def test_an_invalid_setting_is_exit_2_naming_the_variable(
+    example: Path, command: list[str], clean_env: pytest.MonkeyPatch, fresh_settings: None
+) -> None:
     (example.parent / ".env").write_text("CW_OUTPUT_MODE=telepathy\n")
 
     result = clockwork(*command, str(example))
@@ -607,14 +639,16 @@ def test_an_invalid_setting_is_exit_2_naming_the_variable(example: Path, command
 
 
 def test_setup_for_a_project_names_only_the_engine_plugins_its_resources_need(
-        tmp_path: Path, fake_pulumi_on_path: Path) -> None:
+    tmp_path: Path, fake_pulumi_on_path: Path
+) -> None:
     import clockwork_apple.plugin
 
     apple = tmp_path / "apple"
     apple.mkdir()
     (apple / "main.py").write_text(
         "from clockwork_apple import AppleContainerResource\n"
-        "web = AppleContainerResource(name='web', image='nginx:1.27')\n")
+        "web = AppleContainerResource(name='web', image='nginx:1.27')\n"
+    )
     with plugin_host(clockwork_files.plugin, distribution="clockwork-files") as host:
         host.register(clockwork_apple.plugin, distribution="clockwork-apple")
         for_files = clockwork("setup", "--check", str(EXAMPLE))

@@ -42,8 +42,12 @@ def urn(name: str, type_: str = FILE_TYPE, parent: str | None = COMPOSITE) -> st
 
 
 def metadata(op: str, name: str, type_: str = FILE_TYPE) -> dict[str, Any]:
-    return {"op": op, "urn": urn(name, type_), "type": type_,
-            "provider": f"{STACK}pulumi:providers:pulumi-python::default"}
+    return {
+        "op": op,
+        "urn": urn(name, type_),
+        "type": type_,
+        "provider": f"{STACK}pulumi:providers:pulumi-python::default",
+    }
 
 
 def event(sequence: int = 1, **payload: Any) -> EngineEvent:
@@ -71,8 +75,14 @@ def diagnostic(message: str, severity: str = "error", name: str | None = None) -
 
 
 PRELUDE = event(preludeEvent={"config": {}})
-SUMMARY = event(summaryEvent={"maybeCorrupt": False, "durationSeconds": 2,
-                              "resourceChanges": {"create": 1}, "PolicyPacks": {}})
+SUMMARY = event(
+    summaryEvent={
+        "maybeCorrupt": False,
+        "durationSeconds": 2,
+        "resourceChanges": {"create": 1},
+        "PolicyPacks": {},
+    }
+)
 STDOUT = event(stdoutEvent={"message": "Updating (dev):", "color": "never"})
 CANCEL = event(cancelEvent={})
 
@@ -80,8 +90,9 @@ CANCEL = event(cancelEvent={})
 def plain_console(width: int = 80) -> tuple[Console, io.StringIO]:
     """What stderr looks like when it is not a terminal (a CI log, a pipe)."""
     buffer = io.StringIO()
-    console = Console(file=buffer, force_terminal=False, width=width, highlight=False,
-                      emoji=False, markup=False)
+    console = Console(
+        file=buffer, force_terminal=False, width=width, highlight=False, emoji=False, markup=False
+    )
     assert not console.is_terminal
     return console, buffer
 
@@ -89,15 +100,18 @@ def plain_console(width: int = 80) -> tuple[Console, io.StringIO]:
 # ----- step_from_event --------------------------------------------------------------------
 
 
-@pytest.mark.parametrize(("made", "op", "status"), [
-    (pre("create", "README.md"), "create", "running"),
-    (outputs("create", "README.md"), "create", "done"),
-    (outputs("update", "README.md"), "update", "done"),
-    (pre("delete", "README.md"), "delete", "running"),
-    (outputs("replace", "README.md"), "replace", "done"),
-    (outputs("same", "README.md"), "same", "done"),
-    (op_failed("create", "README.md"), "create", "failed"),
-])
+@pytest.mark.parametrize(
+    ("made", "op", "status"),
+    [
+        (pre("create", "README.md"), "create", "running"),
+        (outputs("create", "README.md"), "create", "done"),
+        (outputs("update", "README.md"), "update", "done"),
+        (pre("delete", "README.md"), "delete", "running"),
+        (outputs("replace", "README.md"), "replace", "done"),
+        (outputs("same", "README.md"), "same", "done"),
+        (op_failed("create", "README.md"), "create", "failed"),
+    ],
+)
 def test_step_events_become_steps(made: EngineEvent, op: str, status: str) -> None:
     assert step_from_event(made) == Step(urn("README.md"), "README.md", FILE_TYPE, op, status)
 
@@ -105,8 +119,9 @@ def test_step_events_become_steps(made: EngineEvent, op: str, status: str) -> No
 def test_an_error_diagnostic_about_a_resource_is_a_failed_step_with_its_message() -> None:
     step = step_from_event(diagnostic("  error: /srv/x already exists\n", name="README.md"))
 
-    assert step == Step(urn("README.md"), "README.md", FILE_TYPE, "", "failed",
-                        "error: /srv/x already exists")
+    assert step == Step(
+        urn("README.md"), "README.md", FILE_TYPE, "", "failed", "error: /srv/x already exists"
+    )
 
 
 def test_a_composite_s_urn_gives_its_own_type() -> None:
@@ -119,12 +134,19 @@ def test_a_composite_s_urn_gives_its_own_type() -> None:
     assert step is not None and (step.name, step.type) == ("site", COMPOSITE)
 
 
-@pytest.mark.parametrize("made", [
-    PRELUDE, SUMMARY, STDOUT, CANCEL,
-    diagnostic("warning: deprecated", severity="warning", name="README.md"),
-    diagnostic("some output", severity="info#err", name="README.md"),
-    diagnostic("error: the program failed"),  # about no resource
-], ids=["prelude", "summary", "stdout", "cancel", "warning", "info-err", "no-urn"])
+@pytest.mark.parametrize(
+    "made",
+    [
+        PRELUDE,
+        SUMMARY,
+        STDOUT,
+        CANCEL,
+        diagnostic("warning: deprecated", severity="warning", name="README.md"),
+        diagnostic("some output", severity="info#err", name="README.md"),
+        diagnostic("error: the program failed"),  # about no resource
+    ],
+    ids=["prelude", "summary", "stdout", "cancel", "warning", "info-err", "no-urn"],
+)
 def test_events_about_no_resource_step_are_none(made: EngineEvent) -> None:
     assert step_from_event(made) is None
 
@@ -142,13 +164,22 @@ def test_engine_view_prints_a_line_per_finished_step_and_skips_same_ones() -> No
 
     with EngineView("clockwork apply (dev)", console) as view:
         assert view.live is None  # no live table off a terminal
-        feed(view, PRELUDE, STDOUT,
-             pre("same", "site", COMPOSITE), outputs("same", "site", COMPOSITE),
-             pre("create", "README.md"), outputs("create", "README.md"),
-             pre("update", "site.conf"), outputs("update", "site.conf"),
-             pre("delete", "old.txt"), outputs("delete", "old.txt"),
-             pre("replace", "moved.txt"), outputs("replace", "moved.txt"),
-             SUMMARY)
+        feed(
+            view,
+            PRELUDE,
+            STDOUT,
+            pre("same", "site", COMPOSITE),
+            outputs("same", "site", COMPOSITE),
+            pre("create", "README.md"),
+            outputs("create", "README.md"),
+            pre("update", "site.conf"),
+            outputs("update", "site.conf"),
+            pre("delete", "old.txt"),
+            outputs("delete", "old.txt"),
+            pre("replace", "moved.txt"),
+            outputs("replace", "moved.txt"),
+            SUMMARY,
+        )
 
     assert buffer.getvalue().splitlines() == [
         f"+ {FILE_TYPE} README.md done",
@@ -164,10 +195,16 @@ def test_engine_view_failed_step_carries_the_diagnostic_once() -> None:
     console, buffer = plain_console()
 
     with EngineView("clockwork apply (dev)", console) as view:
-        feed(view, pre("create", "README.md"),
-             diagnostic("error: /srv/README.md already exists and Clockwork did not "
-                        "create it\n", name="README.md"),
-             op_failed("create", "README.md"), SUMMARY)
+        feed(
+            view,
+            pre("create", "README.md"),
+            diagnostic(
+                "error: /srv/README.md already exists and Clockwork did not create it\n",
+                name="README.md",
+            ),
+            op_failed("create", "README.md"),
+            SUMMARY,
+        )
 
     assert buffer.getvalue().splitlines() == [
         f"+ {FILE_TYPE} README.md failed: error: /srv/README.md already exists and "
@@ -208,16 +245,27 @@ def test_engine_view_keeps_a_long_line_on_one_line() -> None:
 
 def test_engine_view_on_a_terminal_draws_a_table_with_the_failure() -> None:
     buffer = io.StringIO()
-    console = Console(file=buffer, force_terminal=True, width=200, highlight=False,
-                      emoji=False, markup=False, color_system=None)
+    console = Console(
+        file=buffer,
+        force_terminal=True,
+        width=200,
+        highlight=False,
+        emoji=False,
+        markup=False,
+        color_system=None,
+    )
 
     with EngineView("clockwork apply (dev)", console) as view:
         assert view.live is None  # nothing drawn until the engine starts: a prompt may come
         assert buffer.getvalue() == ""
-        feed(view, pre("create", "README.md"), outputs("create", "README.md"),
-             pre("create", "site.conf"),
-             diagnostic("error: disk full\n", name="site.conf"),
-             op_failed("create", "site.conf"))
+        feed(
+            view,
+            pre("create", "README.md"),
+            outputs("create", "README.md"),
+            pre("create", "site.conf"),
+            diagnostic("error: disk full\n", name="site.conf"),
+            op_failed("create", "site.conf"),
+        )
         assert view.live is not None
 
     drawn = buffer.getvalue()
@@ -282,24 +330,28 @@ def test_print_plan_of_a_real_plan(example: Path, capsys: pytest.CaptureFixture[
     assert out.startswith("BlankResource 'site'\n  name         \"site\"\n")
     assert "FileResource 'site.conf'  (in site)\n" in out
     assert "  connects to: README.md\n" in out
-    assert '  path' not in out  # None fields are left out
+    assert "  path" not in out  # None fields are left out
     assert (
         "Pulumi resources the program registers (3):\n"
         "  + clockwork:composite:BlankResource  site\n"
         f"  + {FILE_TYPE}  README.md  in site\n"
         f"  + {FILE_TYPE}  site.conf  in site\n"
     ) in out
-    assert out.endswith("preview against the stack's state skipped: the Pulumi CLI is not "
-                        "installed: run `clockwork setup` or install Pulumi "
-                        "(https://www.pulumi.com/docs/install/)\n")
+    assert out.endswith(
+        "preview against the stack's state skipped: the Pulumi CLI is not "
+        "installed: run `clockwork setup` or install Pulumi "
+        "(https://www.pulumi.com/docs/install/)\n"
+    )
 
 
 def test_print_plan_marks_ai_fields(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
-    (tmp_path / "main.py").write_text(textwrap.dedent("""\
+    (tmp_path / "main.py").write_text(
+        textwrap.dedent("""\
         from clockwork_files import FileResource
 
         hello = FileResource(name="hello.txt", description="A greeting")
-    """))
+    """)
+    )
 
     plan = pipeline.plan(tmp_path / "main.py", pipeline.RunOptions(use_cache=False)).to_dict()
     print_plan(plan)
@@ -316,8 +368,9 @@ def test_print_plan_marks_ai_fields(tmp_path: Path, capsys: pytest.CaptureFixtur
     ]
 
 
-def test_print_assert_report_of_a_real_check(example: Path,
-                                             capsys: pytest.CaptureFixture[str]) -> None:
+def test_print_assert_report_of_a_real_check(
+    example: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
     (example.parent / "site").mkdir()
     (example.parent / "site" / "README.md").write_text("# Clockwork demo\n")
 
@@ -332,19 +385,30 @@ def test_print_assert_report_of_a_real_check(example: Path,
 
 
 def test_print_assert_report_of_nothing_to_check(capsys: pytest.CaptureFixture[str]) -> None:
-    print_assert_report({"details": [], "passed": 0, "failed": 0, "total": 0,
-                         "interrupted": False})
+    print_assert_report({"details": [], "passed": 0, "failed": 0, "total": 0, "interrupted": False})
 
     assert capsys.readouterr().out == "0 passed, 0 failed, 0 total\n"
 
 
 def test_print_assert_report_says_when_interrupted(capsys: pytest.CaptureFixture[str]) -> None:
-    print_assert_report({
-        "details": [{"resource": "api", "assertion": "HealthCheck()", "passed": False,
-                     "message": "cancelled (interrupted)", "duration_seconds": 0.0,
-                     "status": "cancelled"}],
-        "passed": 0, "failed": 1, "total": 1, "interrupted": True,
-    })
+    print_assert_report(
+        {
+            "details": [
+                {
+                    "resource": "api",
+                    "assertion": "HealthCheck()",
+                    "passed": False,
+                    "message": "cancelled (interrupted)",
+                    "duration_seconds": 0.0,
+                    "status": "cancelled",
+                }
+            ],
+            "passed": 0,
+            "failed": 1,
+            "total": 1,
+            "interrupted": True,
+        }
+    )
 
     out = capsys.readouterr().out
     assert "cancelled (interrupted)" in out
@@ -355,12 +419,35 @@ def test_print_assert_report_says_when_interrupted(capsys: pytest.CaptureFixture
 
 
 def test_reports_go_to_stdout_only(capsys: pytest.CaptureFixture[str]) -> None:
-    print_resources([{"type": "FileResource", "name": "a.txt", "parent": None,
-                      "fields": {"name": "a.txt"}, "ai_filled": [], "connects_to": []}])
+    print_resources(
+        [
+            {
+                "type": "FileResource",
+                "name": "a.txt",
+                "parent": None,
+                "fields": {"name": "a.txt"},
+                "ai_filled": [],
+                "connects_to": [],
+            }
+        ]
+    )
     print_engine_report({"summary": "1 to create", "steps": []}, "preview")
-    print_assert_report({"details": [{"resource": "a.txt", "assertion": "FileExistsAssert()",
-                                      "passed": True, "message": "exists"}],
-                         "passed": 1, "failed": 0, "total": 1, "interrupted": False})
+    print_assert_report(
+        {
+            "details": [
+                {
+                    "resource": "a.txt",
+                    "assertion": "FileExistsAssert()",
+                    "passed": True,
+                    "message": "exists",
+                }
+            ],
+            "passed": 1,
+            "failed": 0,
+            "total": 1,
+            "interrupted": False,
+        }
+    )
 
     out, err = capsys.readouterr()
     assert err == ""

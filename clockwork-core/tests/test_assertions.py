@@ -208,9 +208,13 @@ def test_resources_carry_assertions_and_keep_their_types():
     class Web(Resource):
         pass
 
-    web = Web(name="web", assertions=[
-        PortAccessibleAssert(port=80), HealthcheckAssert(url="http://web/"),
-    ])
+    web = Web(
+        name="web",
+        assertions=[
+            PortAccessibleAssert(port=80),
+            HealthcheckAssert(url="http://web/"),
+        ],
+    )
     assert [type(a) for a in web.assertions] == [PortAccessibleAssert, HealthcheckAssert]
     dumped = web.model_dump(mode="json")["assertions"]
     assert dumped[1]["url"] == "http://web/"

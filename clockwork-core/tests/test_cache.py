@@ -50,13 +50,23 @@ def settings(clean_env: pytest.MonkeyPatch, tmp_path: Path) -> Settings:
     return Settings(api_key="sk-test", cache_dir=tmp_path / "cache", _env_file=None)
 
 
-def complete(tmp_path: Path, settings: Settings, resources: list[Service], *,
-             use_cache: bool = True,
-             registry: Registry | None = None) -> tuple[CompletionReport, ScriptedModel]:
+def complete(
+    tmp_path: Path,
+    settings: Settings,
+    resources: list[Service],
+    *,
+    use_cache: bool = True,
+    registry: Registry | None = None,
+) -> tuple[CompletionReport, ScriptedModel]:
     model = ScriptedModel(ANSWERS)
     project = project_of(tmp_path, *resources)
-    report = complete_project(project, settings, completer=scripted_completer(settings, model),
-                              use_cache=use_cache, registry=registry)
+    report = complete_project(
+        project,
+        settings,
+        completer=scripted_completer(settings, model),
+        use_cache=use_cache,
+        registry=registry,
+    )
     return report, model
 
 
@@ -108,8 +118,14 @@ def test_a_fully_cached_project_needs_no_api_key(tmp_path, settings):
     assert report.model_calls == 0 and report.cache_hits == 3
 
 
-@pytest.mark.parametrize("change", [{"model": "another/model"}, {"output_mode": "native"},
-                                    {"base_url": "http://localhost:11434/v1"}])
+@pytest.mark.parametrize(
+    "change",
+    [
+        {"model": "another/model"},
+        {"output_mode": "native"},
+        {"base_url": "http://localhost:11434/v1"},
+    ],
+)
 def test_the_model_and_output_mode_are_part_of_the_key(tmp_path, settings, change):
     complete(tmp_path, settings, declare())
 
@@ -127,10 +143,10 @@ def registry_with_default_template(version: str) -> Registry:
 def test_a_new_prompt_template_version_misses_the_cache(tmp_path, settings):
     complete(tmp_path, settings, declare(), registry=registry_with_default_template("v1"))
 
-    _, same = complete(tmp_path, settings, declare(),
-                       registry=registry_with_default_template("v1"))
-    _, reworded = complete(tmp_path, settings, declare(),
-                           registry=registry_with_default_template("v2"))
+    _, same = complete(tmp_path, settings, declare(), registry=registry_with_default_template("v1"))
+    _, reworded = complete(
+        tmp_path, settings, declare(), registry=registry_with_default_template("v2")
+    )
 
     assert len(same.calls) == 0
     assert len(reworded.calls) == 3
@@ -200,8 +216,9 @@ for index in range(150):
 
 
 def test_two_processes_writing_at_once_lose_nothing(tmp_path):
-    writers = [subprocess.Popen([sys.executable, "-c", WRITER, str(tmp_path), str(n)])
-               for n in range(2)]
+    writers = [
+        subprocess.Popen([sys.executable, "-c", WRITER, str(tmp_path), str(n)]) for n in range(2)
+    ]
 
     assert [process.wait(timeout=120) for process in writers] == [0, 0]
     stats = CompletionCache(tmp_path).stats()

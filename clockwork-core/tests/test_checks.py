@@ -65,23 +65,33 @@ def by_assertion(outcomes: list[CheckOutcome]) -> dict[str, CheckOutcome]:
 
 
 def test_passed_failed_and_error_outcomes() -> None:
-    site = BlankResource(name="site", assertions=[
-        Passes(detail="all good"), Passes(), Fails(reason="port 80 is closed"), Crashes(),
-        SeesResource(),
-    ])
+    site = BlankResource(
+        name="site",
+        assertions=[
+            Passes(detail="all good"),
+            Passes(),
+            Fails(reason="port 80 is closed"),
+            Crashes(),
+            SeesResource(),
+        ],
+    )
     seen: list[CheckOutcome] = []
     report = run_assertions([site], progress=seen.append)
 
     outcomes = by_assertion(report.details)
-    assert (outcomes["Passes(detail='all good')"].status,
-            outcomes["Passes(detail='all good')"].message) == ("passed", "all good")
+    assert (
+        outcomes["Passes(detail='all good')"].status,
+        outcomes["Passes(detail='all good')"].message,
+    ) == ("passed", "all good")
     assert (outcomes["Passes()"].status, outcomes["Passes()"].message) == ("passed", "ok")
     failed = outcomes["Fails(reason='port 80 is closed')"]
-    assert (failed.passed, failed.status, failed.message) == (
-        False, "failed", "port 80 is closed")
+    assert (failed.passed, failed.status, failed.message) == (False, "failed", "port 80 is closed")
     crashed = outcomes["Crashes()"]
     assert (crashed.passed, crashed.status, crashed.message) == (
-        False, "error", "ValueError: bad input")
+        False,
+        "error",
+        "ValueError: bad input",
+    )
     assert outcomes["SeesResource()"].message == "checked site"
     assert {outcome.resource for outcome in report.details} == {"site"}
 
@@ -92,8 +102,12 @@ def test_passed_failed_and_error_outcomes() -> None:
 
 
 def test_all_passing_is_success() -> None:
-    report = run_assertions([BlankResource(name="a", assertions=[Passes()]),
-                             BlankResource(name="b", assertions=[Passes(detail="fine")])])
+    report = run_assertions(
+        [
+            BlankResource(name="a", assertions=[Passes()]),
+            BlankResource(name="b", assertions=[Passes(detail="fine")]),
+        ]
+    )
     assert report.success and (report.passed, report.failed, report.total) == (2, 0, 2)
 
 
@@ -115,22 +129,28 @@ def test_no_assertions_is_an_empty_success() -> None:
 
 
 def test_report_to_dict() -> None:
-    report = run_assertions([BlankResource(name="site", assertions=[
-        Passes(detail="ok"), Fails(reason="nope")])])
+    report = run_assertions(
+        [BlankResource(name="site", assertions=[Passes(detail="ok"), Fails(reason="nope")])]
+    )
     data = json.loads(json.dumps(report.to_dict()))
     assert {"success", "passed", "failed", "total", "details"} <= set(data)
     assert (data["success"], data["passed"], data["failed"], data["total"]) == (False, 1, 1, 2)
     assert data["interrupted"] is False
     assert data["details"][1] == {
-        "resource": "site", "assertion": "Fails(reason='nope')", "passed": False,
-        "message": "nope", "duration_seconds": data["details"][1]["duration_seconds"],
+        "resource": "site",
+        "assertion": "Fails(reason='nope')",
+        "passed": False,
+        "message": "nope",
+        "duration_seconds": data["details"][1]["duration_seconds"],
         "status": "failed",
     }
 
 
 def test_a_hanging_check_times_out_while_the_others_pass() -> None:
-    site = BlankResource(name="site", assertions=[
-        Hangs(timeout_seconds=0.3), Passes(detail="one"), Passes(detail="two")])
+    site = BlankResource(
+        name="site",
+        assertions=[Hangs(timeout_seconds=0.3), Passes(detail="one"), Passes(detail="two")],
+    )
     started = time.monotonic()
     # One slot: the others can only run once the hanging check has given up.
     report = run_assertions([site], concurrency=1)
@@ -192,8 +212,8 @@ def test_concurrency_of_one_runs_checks_one_at_a_time() -> None:
             return "counted"
 
     report = run_assertions(
-        [BlankResource(name="site", assertions=[Counts(number=n) for n in range(6)])],
-        concurrency=1)
+        [BlankResource(name="site", assertions=[Counts(number=n) for n in range(6)])], concurrency=1
+    )
     assert report.success and report.total == 6
     assert peak == 1
 
@@ -238,8 +258,9 @@ def read_line(process: subprocess.Popen[str], deadline: float) -> str:
 def test_ctrl_c_stops_promptly_with_a_report(tmp_path: Path) -> None:
     script = tmp_path / "check_then_interrupt.py"
     script.write_text(CTRL_C_SCRIPT)
-    process = subprocess.Popen([sys.executable, str(script)], stdout=subprocess.PIPE,
-                               stderr=subprocess.PIPE, text=True)
+    process = subprocess.Popen(
+        [sys.executable, str(script)], stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True
+    )
     try:
         assert read_line(process, time.monotonic() + 60).strip() == "started"
         time.sleep(0.2)  # let the main thread settle into waiting

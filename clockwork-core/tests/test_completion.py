@@ -83,8 +83,11 @@ class Group(Resource):
 
 
 DB_VALUES = {"image": "postgres:16", "port": 5432, "env": {"POSTGRES_DB": "shop"}}
-API_VALUES = {"image": "shop/api:1.0", "port": 8000,
-              "env": {"DATABASE_URL": "postgresql://db:5432/shop"}}
+API_VALUES = {
+    "image": "shop/api:1.0",
+    "port": 8000,
+    "env": {"DATABASE_URL": "postgresql://db:5432/shop"},
+}
 
 
 @pytest.fixture
@@ -94,8 +97,9 @@ def settings(clean_env: pytest.MonkeyPatch, tmp_path: Path) -> Settings:
 
 def run(tmp_path: Path, settings: Settings, model: ScriptedModel, *roots: Resource, **options):
     project = project_of(tmp_path, *roots)
-    return complete_project(project, settings, completer=scripted_completer(settings, model),
-                            use_cache=False, **options)
+    return complete_project(
+        project, settings, completer=scripted_completer(settings, model), use_cache=False, **options
+    )
 
 
 # ----- what the model is asked ------------------------------------------------------------
@@ -118,8 +122,7 @@ def test_prompt_has_description_user_fields_and_connections_but_never_the_key(tm
     assert API_KEY not in everything
 
 
-def test_the_model_is_asked_for_only_the_missing_fields_with_their_constraints(tmp_path,
-                                                                               settings):
+def test_the_model_is_asked_for_only_the_missing_fields_with_their_constraints(tmp_path, settings):
     api = Service(name="api", port=8000)
     model = ScriptedModel({"api": API_VALUES})
 
@@ -147,8 +150,14 @@ def test_output_model_keeps_types_constraints_and_descriptions():
 
 def test_user_fields_are_never_overwritten_even_when_the_model_returns_them(tmp_path, settings):
     api = Service(name="api", description="API", port=8000)
-    greedy = {"image": "shop/api:1.0", "env": {}, "port": 1, "name": "hijacked",
-              "description": "changed", "replicas": 9}
+    greedy = {
+        "image": "shop/api:1.0",
+        "env": {},
+        "port": 1,
+        "name": "hijacked",
+        "description": "changed",
+        "replicas": 9,
+    }
     model = ScriptedModel({"api": greedy})
 
     report = run(tmp_path, settings, model, api)
@@ -194,8 +203,14 @@ def test_invalid_output_goes_back_to_the_model_until_it_is_valid(tmp_path, setti
 
 def test_schema_violations_are_retried_too(tmp_path, settings):
     web = Service(name="web")
-    model = ScriptedModel({"web": [{"image": "nginx:1", "port": 0, "env": {}},
-                                   {"image": "nginx:1", "port": 80, "env": {}}]})
+    model = ScriptedModel(
+        {
+            "web": [
+                {"image": "nginx:1", "port": 0, "env": {}},
+                {"image": "nginx:1", "port": 80, "env": {}},
+            ]
+        }
+    )
 
     run(tmp_path, settings, model, web)
 
@@ -244,8 +259,7 @@ def test_what_depends_on_a_failed_resource_is_not_attempted(tmp_path, settings):
     assert "api" not in str(caught.value)
 
 
-def test_every_failed_resource_is_named_the_first_in_project_order_in_full(tmp_path,
-                                                                         settings):
+def test_every_failed_resource_is_named_the_first_in_project_order_in_full(tmp_path, settings):
     model = ScriptedModel(lambda name, attempt: {"image": "no-tag", "port": 1, "env": {}})
     settings = settings.model_copy(update={"completion_max_retries": 0})
 
@@ -280,8 +294,7 @@ def test_every_output_mode_completes(tmp_path, settings, mode):
 # ----- order and concurrency --------------------------------------------------------------
 
 
-def test_a_resource_is_completed_after_what_it_connects_to_and_sees_its_values(tmp_path,
-                                                                              settings):
+def test_a_resource_is_completed_after_what_it_connects_to_and_sees_its_values(tmp_path, settings):
     api = Service(name="api", description="The shop's API")  # declared first on purpose
     db = Service(name="db", description="Postgres")
     api.connect(db)
@@ -306,8 +319,15 @@ def test_two_phase_completion_of_a_three_level_composite(tmp_path, settings):
         Service(name="web", description="Front end"),
     )
     service = {"image": "shop/app:1", "port": 9000, "env": {}}
-    model = ScriptedModel({"shop": {"region": "eu-west"}, "backend": {"tier": "core"},
-                           "api": service, "worker": service, "web": service})
+    model = ScriptedModel(
+        {
+            "shop": {"region": "eu-west"},
+            "backend": {"tier": "core"},
+            "api": service,
+            "worker": service,
+            "web": service,
+        }
+    )
 
     run(tmp_path, settings, model, shop)
 
@@ -329,8 +349,7 @@ def test_two_phase_completion_of_a_three_level_composite(tmp_path, settings):
 
 def test_independent_resources_complete_concurrently_within_the_limit(tmp_path, settings):
     services = [Service(name=f"s{i}") for i in range(6)]
-    model = ScriptedModel(lambda name, attempt: {"image": "a:1", "port": 80, "env": {}},
-                          delay=0.05)
+    model = ScriptedModel(lambda name, attempt: {"image": "a:1", "port": 80, "env": {}}, delay=0.05)
     settings = settings.model_copy(update={"completion_concurrency": 3})
 
     run(tmp_path, settings, model, *services)
@@ -340,8 +359,7 @@ def test_independent_resources_complete_concurrently_within_the_limit(tmp_path, 
 
 def test_a_concurrency_of_one_completes_one_at_a_time(tmp_path, settings):
     services = [Service(name=f"s{i}") for i in range(3)]
-    model = ScriptedModel(lambda name, attempt: {"image": "a:1", "port": 80, "env": {}},
-                          delay=0.01)
+    model = ScriptedModel(lambda name, attempt: {"image": "a:1", "port": 80, "env": {}}, delay=0.01)
     settings = settings.model_copy(update={"completion_concurrency": 1})
 
     run(tmp_path, settings, model, *services)
@@ -380,8 +398,14 @@ def test_progress_is_reported_for_each_resource(tmp_path, settings):
     model = ScriptedModel({"web": {"image": "nginx:1.27", "port": 80, "env": {}}})
     seen: list[tuple[str | None, str]] = []
 
-    run(tmp_path, settings, model, db, web,
-        progress=lambda resource, status: seen.append((resource.name, status)))
+    run(
+        tmp_path,
+        settings,
+        model,
+        db,
+        web,
+        progress=lambda resource, status: seen.append((resource.name, status)),
+    )
 
     assert seen == [("db", "skipped"), ("web", "started"), ("web", "completed")]
 
@@ -409,8 +433,13 @@ class FixedValuesCompleter:
         FixedValuesCompleter.created += 1
 
     async def complete(self, request: CompletionRequest) -> CompletionOutcome:
-        fixed = {"image": "fixed/image:1", "port": 1234, "env": {}, "path": "fixed",
-                 "name": "ignored"}
+        fixed = {
+            "image": "fixed/image:1",
+            "port": 1234,
+            "env": {},
+            "path": "fixed",
+            "name": "ignored",
+        }
         return CompletionOutcome({name: fixed[name] for name in request.output_type.model_fields})
 
 
@@ -493,8 +522,12 @@ def catalog_using_model(seen: list[list[str]]) -> FunctionModel:
     def respond(messages, info: AgentInfo) -> ModelResponse:
         offered = [tool.name for tool in info.function_tools]
         seen.append(offered)
-        returns = [part for message in messages for part in getattr(message, "parts", ())
-                   if isinstance(part, ToolReturnPart)]
+        returns = [
+            part
+            for message in messages
+            for part in getattr(message, "parts", ())
+            if isinstance(part, ToolReturnPart)
+        ]
         if "service_catalog" in offered and not returns:
             return ModelResponse(parts=[ToolCallPart("service_catalog", {"kind": "postgres"})])
         image = returns[0].content if returns else "postgres:16"
@@ -510,8 +543,7 @@ def test_an_enabled_completion_tool_is_offered_to_the_model(tmp_path, settings):
     completer = PydanticAICompleter(settings, model=catalog_using_model(seen))
 
     with plugin_host(CatalogToolPlugin()):
-        complete_project(project_of(tmp_path, db), settings, completer=completer,
-                         use_cache=False)
+        complete_project(project_of(tmp_path, db), settings, completer=completer, use_cache=False)
 
     assert seen[0] == ["service_catalog"]
     assert db.image == "postgres:16.4"  # the value came back through the tool
@@ -523,8 +555,7 @@ def test_completion_tools_are_off_by_default(tmp_path, settings):
     completer = PydanticAICompleter(settings, model=catalog_using_model(seen))
 
     with plugin_host(CatalogToolPlugin()):
-        complete_project(project_of(tmp_path, db), settings, completer=completer,
-                         use_cache=False)
+        complete_project(project_of(tmp_path, db), settings, completer=completer, use_cache=False)
 
     assert seen == [[]]
     assert db.image == "postgres:16"
@@ -541,15 +572,21 @@ def test_an_unknown_completion_tool_is_a_usage_error(tmp_path, settings):
 class ServiceTemplatePlugin:
     @hookimpl
     def register_prompt_templates(self, register):
-        register("Service", PromptTemplate(version="service-1",
-                                           guidance="Only use images from registry.example."))
+        register(
+            "Service",
+            PromptTemplate(version="service-1", guidance="Only use images from registry.example."),
+        )
 
 
 def test_a_plugin_template_overrides_the_default_for_its_type_only(tmp_path, settings):
     web = Service(name="web")
     folder = Folder(name="data")
-    model = ScriptedModel({"web": {"image": "registry.example/web:1", "port": 80, "env": {}},
-                           "data": {"path": "data"}})
+    model = ScriptedModel(
+        {
+            "web": {"image": "registry.example/web:1", "port": 80, "env": {}},
+            "data": {"path": "data"},
+        }
+    )
 
     with plugin_host(ServiceTemplatePlugin()):
         run(tmp_path, settings, model, web, folder)
@@ -572,8 +609,7 @@ def test_a_plain_text_template_is_guidance_for_its_type(tmp_path, settings):
     with plugin_host(TextTemplatePlugin()):
         run(tmp_path, settings, model, web)
 
-    assert "Name web's image after the team; keep {unknown} as is." in (
-        model.calls[0].instructions)
+    assert "Name web's image after the team; keep {unknown} as is." in (model.calls[0].instructions)
 
 
 def test_first_prompt_reads_the_user_prompt():

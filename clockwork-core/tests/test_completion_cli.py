@@ -61,8 +61,9 @@ def clockwork(*args: str) -> tuple[int, str, str]:
 
 
 def show_json(project: Path, *options: str) -> dict:
-    code, out, err = clockwork("show", str(project / "main.py"), "--completer", "team",
-                               "--json", *options)
+    code, out, err = clockwork(
+        "show", str(project / "main.py"), "--completer", "team", "--json", *options
+    )
     assert code == 0, err
     return json.loads(out)
 
@@ -78,8 +79,9 @@ def test_show_json_gives_fields_and_what_the_ai_filled(project):
 
 
 def test_show_marks_ai_filled_fields(project):
-    code, out, _ = clockwork("show", str(project / "main.py"), "--completer", "team",
-                             "--model", "acme")
+    code, out, _ = clockwork(
+        "show", str(project / "main.py"), "--completer", "team", "--model", "acme"
+    )
 
     assert code == 0
     db_block, web_block = out.split("Service 'web'")
@@ -178,8 +180,13 @@ def test_start_up_and_a_fully_specified_project_never_import_pydantic_ai(tmp_pat
         print(report.model_calls, "pydantic_ai" in sys.modules)
     """)
 
-    result = subprocess.run([sys.executable, "-c", script], capture_output=True, text=True,
-                            check=True, env={"PATH": "/usr/bin:/bin"})
+    result = subprocess.run(
+        [sys.executable, "-c", script],
+        capture_output=True,
+        text=True,
+        check=True,
+        env={"PATH": "/usr/bin:/bin"},
+    )
 
     assert result.stdout.split() == ["0", "False"]
 
@@ -192,8 +199,10 @@ def test_an_invalid_setting_is_one_error_line(project, clean_env, fresh_settings
 
     assert code == 2
     assert out == ""
-    assert err == (f"error: invalid setting (environment or {project / '.env'}): "
-                   "CW_COMPLETION_CONCURRENCY: Input should be greater than or equal to 1\n")
+    assert err == (
+        f"error: invalid setting (environment or {project / '.env'}): "
+        "CW_COMPLETION_CONCURRENCY: Input should be greater than or equal to 1\n"
+    )
 
 
 # ----- cache commands: a corrupt cache, a mistyped PROJECT --------------------------------
@@ -224,8 +233,7 @@ def test_cache_clear_json_of_a_corrupt_cache(project):
     code, out, _ = clockwork("cache", "clear", str(project), "--json")
 
     assert code == 0
-    assert json.loads(out) == {"path": str(path), "removed": 0,
-                               "corrupt": "file is not a database"}
+    assert json.loads(out) == {"path": str(path), "removed": 0, "corrupt": "file is not a database"}
 
 
 def test_cache_clear_json_of_a_sound_cache(project):
@@ -234,9 +242,11 @@ def test_cache_clear_json_of_a_sound_cache(project):
     code, out, _ = clockwork("cache", "clear", str(project), "--json")
 
     assert code == 0
-    assert json.loads(out) == {"path": str(project / ".clockwork" / "cache" /
-                                           "completions.sqlite3"),
-                               "removed": 1, "corrupt": None}
+    assert json.loads(out) == {
+        "path": str(project / ".clockwork" / "cache" / "completions.sqlite3"),
+        "removed": 1,
+        "corrupt": None,
+    }
 
 
 def test_cache_stats_of_a_corrupt_cache_is_one_error_line(project):
@@ -245,8 +255,10 @@ def test_cache_stats_of_a_corrupt_cache_is_one_error_line(project):
     code, out, err = clockwork("cache", "stats", str(project))
 
     assert (code, out) == (2, "")
-    assert err == (f"error: the completion cache {path} is corrupt (file is not a database): "
-                   "`clockwork cache clear` removes it (or run with --no-cache)\n")
+    assert err == (
+        f"error: the completion cache {path} is corrupt (file is not a database): "
+        "`clockwork cache clear` removes it (or run with --no-cache)\n"
+    )
     assert path.exists()  # stats only looks
 
 
@@ -261,8 +273,7 @@ def test_a_mistyped_project_is_a_usage_error_naming_it(project, command):
 
 
 @pytest.mark.parametrize("command", ["stats", "clear"])
-def test_a_folder_that_is_no_project_is_a_usage_error(tmp_path, clean_env, command,
-                                                     monkeypatch):
+def test_a_folder_that_is_no_project_is_a_usage_error(tmp_path, clean_env, command, monkeypatch):
     folder = tmp_path / "photos"
     folder.mkdir()
     (folder / "notes.txt").write_text("hello\n")
@@ -271,8 +282,9 @@ def test_a_folder_that_is_no_project_is_a_usage_error(tmp_path, clean_env, comma
     for target in ([str(folder)], []):  # named, or the current folder by default
         code, out, err = clockwork("cache", command, *target)
         assert (code, out) == (2, "")
-        assert err == (f"error: {folder}: not a Clockwork project folder "
-                       "(no main.py, no .clockwork)\n")
+        assert err == (
+            f"error: {folder}: not a Clockwork project folder (no main.py, no .clockwork)\n"
+        )
     code, _, err = clockwork("cache", command, str(folder / "notes.txt"))
     assert code == 2
     assert err == f"error: {folder / 'notes.txt'}: not a project folder or main.py\n"

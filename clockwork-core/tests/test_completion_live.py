@@ -46,9 +46,15 @@ def allow_model_requests(monkeypatch: pytest.MonkeyPatch) -> None:
 
 def live_settings(tmp_path) -> Settings:
     chosen = {"model": LIVE_MODEL} if LIVE_MODEL else {}
-    return Settings(base_url=LIVE_BASE_URL, api_key=LIVE_API_KEY, output_mode="native",
-                    cache_dir=tmp_path / "cache", completion_timeout=300, _env_file=None,
-                    **chosen)
+    return Settings(
+        base_url=LIVE_BASE_URL,
+        api_key=LIVE_API_KEY,
+        output_mode="native",
+        cache_dir=tmp_path / "cache",
+        completion_timeout=300,
+        _env_file=None,
+        **chosen,
+    )
 
 
 def declare() -> Service:

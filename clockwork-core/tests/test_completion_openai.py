@@ -45,15 +45,26 @@ class StandInServer:
         message: dict[str, Any] = {"role": "assistant", "content": json.dumps(ANSWER)}
         finish = "stop"
         if "fill_fields" in tools:
-            message = {"role": "assistant", "content": None, "tool_calls": [{
-                "id": "call_1", "type": "function",
-                "function": {"name": "fill_fields", "arguments": json.dumps(ANSWER)},
-            }]}
+            message = {
+                "role": "assistant",
+                "content": None,
+                "tool_calls": [
+                    {
+                        "id": "call_1",
+                        "type": "function",
+                        "function": {"name": "fill_fields", "arguments": json.dumps(ANSWER)},
+                    }
+                ],
+            }
             finish = "tool_calls"
-        return {"id": "chatcmpl-1", "object": "chat.completion", "created": 0,
-                "model": request["model"],
-                "choices": [{"index": 0, "message": message, "finish_reason": finish}],
-                "usage": {"prompt_tokens": 10, "completion_tokens": 5, "total_tokens": 15}}
+        return {
+            "id": "chatcmpl-1",
+            "object": "chat.completion",
+            "created": 0,
+            "model": request["model"],
+            "choices": [{"index": 0, "message": message, "finish_reason": finish}],
+            "usage": {"prompt_tokens": 10, "completion_tokens": 5, "total_tokens": 15},
+        }
 
 
 def handler_for(server: StandInServer) -> type[BaseHTTPRequestHandler]:
@@ -90,8 +101,14 @@ def server(monkeypatch: pytest.MonkeyPatch) -> Iterator[tuple[StandInServer, str
 
 
 def settings_for(base_url: str, tmp_path, **changes: Any) -> Settings:
-    return Settings(base_url=base_url, api_key=API_KEY, model="small-model",
-                    cache_dir=tmp_path / "cache", _env_file=None, **changes)
+    return Settings(
+        base_url=base_url,
+        api_key=API_KEY,
+        model="small-model",
+        cache_dir=tmp_path / "cache",
+        _env_file=None,
+        **changes,
+    )
 
 
 @pytest.mark.parametrize("mode", ["tool", "native", "prompted"])
@@ -100,8 +117,9 @@ def test_each_output_mode_completes_over_http(server, tmp_path, clean_env, mode)
     cache = Service(name="cache", description="Redis in front of the shop's database")
 
     with plugin_host():
-        report = complete_project(project_of(tmp_path, cache),
-                                  settings_for(base_url, tmp_path, output_mode=mode))
+        report = complete_project(
+            project_of(tmp_path, cache), settings_for(base_url, tmp_path, output_mode=mode)
+        )
 
     assert (cache.image, cache.port) == ("redis:7", 6379)
     assert report.model_calls == 1
@@ -123,14 +141,14 @@ def test_each_output_mode_completes_over_http(server, tmp_path, clean_env, mode)
         assert "compatible with this schema" in sent
 
 
-def test_a_server_error_names_the_resource_and_never_shows_the_key(server, tmp_path,
-                                                                   clean_env):
+def test_a_server_error_names_the_resource_and_never_shows_the_key(server, tmp_path, clean_env):
     stand_in, base_url = server
     stand_in.status = 401
 
     with plugin_host(), pytest.raises(CompletionError) as caught:
-        complete_project(project_of(tmp_path, Service(name="cache")),
-                         settings_for(base_url, tmp_path))
+        complete_project(
+            project_of(tmp_path, Service(name="cache")), settings_for(base_url, tmp_path)
+        )
 
     message = str(caught.value)
     assert "Service 'cache'" in message and "image, port" in message
@@ -142,8 +160,7 @@ def test_an_unreachable_server_is_a_clear_error(tmp_path, clean_env, monkeypatch
     monkeypatch.setattr(pydantic_ai.models, "ALLOW_MODEL_REQUESTS", True)
     with ThreadingHTTPServer(("127.0.0.1", 0), BaseHTTPRequestHandler) as probe:
         free_port = probe.server_address[1]  # closed again: nothing listens there
-    settings = settings_for(f"http://127.0.0.1:{free_port}/v1", tmp_path,
-                            completion_timeout=20)
+    settings = settings_for(f"http://127.0.0.1:{free_port}/v1", tmp_path, completion_timeout=20)
 
     with plugin_host(), pytest.raises(CompletionError) as caught:
         complete_project(project_of(tmp_path, Service(name="cache")), settings)

@@ -26,13 +26,16 @@ def module_level_imports(module: str) -> set[str]:
     return found
 
 
-@pytest.mark.parametrize("module, forbidden", [
-    ("completer", {"loader", "plugins", "completion", "pipeline"}),
-    ("filling", {"loader", "plugins", "completion", "completer", "pipeline"}),
-    ("completion", {"loader", "plugins", "pipeline"}),
-    ("pydantic_ai_completer", {"completion", "loader", "plugins", "pipeline"}),
-    ("prompts", {"loader", "plugins", "completion"}),
-])
+@pytest.mark.parametrize(
+    "module, forbidden",
+    [
+        ("completer", {"loader", "plugins", "completion", "pipeline"}),
+        ("filling", {"loader", "plugins", "completion", "completer", "pipeline"}),
+        ("completion", {"loader", "plugins", "pipeline"}),
+        ("pydantic_ai_completer", {"completion", "loader", "plugins", "pipeline"}),
+        ("prompts", {"loader", "plugins", "completion"}),
+    ],
+)
 def test_completion_modules_import_downwards_only(module: str, forbidden: set[str]) -> None:
     assert module_level_imports(module) & forbidden == set()
 
@@ -40,8 +43,14 @@ def test_completion_modules_import_downwards_only(module: str, forbidden: set[st
 def test_a_backend_finds_the_whole_contract_in_one_module() -> None:
     import clockwork.completer as contract
 
-    for name in ("CompletionRequest", "CompletionOutcome", "Completer", "OutputRejected",
-                 "CompletionFailed", "values_of"):
+    for name in (
+        "CompletionRequest",
+        "CompletionOutcome",
+        "Completer",
+        "OutputRejected",
+        "CompletionFailed",
+        "values_of",
+    ):
         assert name in contract.__all__ and hasattr(contract, name)
 
 

@@ -70,7 +70,8 @@ def test_a_stub_that_is_not_executable_is_not_a_cli(no_pulumi_cli: Path) -> None
 
 
 def test_the_cli_on_path_is_used_as_the_exact_file_found(
-        no_pulumi_cli: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    no_pulumi_cli: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
     # An asdf or mise shim: no <root>/bin/pulumi layout around it.
     shim = fake_cli(tmp_path / "shims" / "pulumi", "echo v3.274.1")
     monkeypatch.setenv("PATH", str(shim.parent))
@@ -79,20 +80,25 @@ def test_the_cli_on_path_is_used_as_the_exact_file_found(
 
 
 def test_clockworks_own_engine_comes_before_path(
-        no_pulumi_cli: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    no_pulumi_cli: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
     on_path = fake_cli(tmp_path / "bin" / "pulumi")
     monkeypatch.setenv("PATH", str(on_path.parent))
     own = fake_cli(EngineHome.default().cli)
     assert find_pulumi_cli() == own
 
 
-@pytest.mark.parametrize("answer, problem", [
-    ("echo v3.100.0", "version 3.100.0; Clockwork needs 3.181.0 or newer"),
-    ("echo not-a-version", "is not a working Pulumi CLI"),
-    ("exit 3", "is not a working Pulumi CLI"),
-])
+@pytest.mark.parametrize(
+    "answer, problem",
+    [
+        ("echo v3.100.0", "version 3.100.0; Clockwork needs 3.181.0 or newer"),
+        ("echo not-a-version", "is not a working Pulumi CLI"),
+        ("exit 3", "is not a working Pulumi CLI"),
+    ],
+)
 def test_an_old_or_broken_cli_is_one_line_saying_what_is_needed(
-        no_pulumi_cli: Path, tmp_path: Path, answer: str, problem: str) -> None:
+    no_pulumi_cli: Path, tmp_path: Path, answer: str, problem: str
+) -> None:
     cli = fake_cli(tmp_path / answer.replace(" ", "_") / "pulumi", answer)
     with pytest.raises(EngineMissingError) as caught:
         cli_version(cli)
@@ -159,8 +165,10 @@ def test_state_folder_of_a_project_with_odd_characters(
     assert local_state_folder(url) == project.resolve() / ".clockwork" / "state"
 
 
-@pytest.mark.parametrize("url", ["s3://bucket", "https://api.pulumi.com",
-                                 "azblob://container/state", "file:///srv/state"])
+@pytest.mark.parametrize(
+    "url",
+    ["s3://bucket", "https://api.pulumi.com", "azblob://container/state", "file:///srv/state"],
+)
 def test_backend_url_setting_passes_through(
     tmp_path: Path, clean_env: pytest.MonkeyPatch, url: str
 ) -> None:
@@ -264,11 +272,15 @@ class PreviewOnlyDestroyStack:
         from pulumi.automation import events
 
         assert preview_only  # a dry run must never destroy for real
-        summary = events.SummaryEvent(maybe_corrupt=False, duration_seconds=0,
-                                      resource_changes={"delete": 2}, policy_packs={})
-        for event in (events.EngineEvent(sequence=1, timestamp=0,
-                                         prelude_event=events.PreludeEvent(config={})),
-                      events.EngineEvent(sequence=2, timestamp=0, summary_event=summary)):
+        summary = events.SummaryEvent(
+            maybe_corrupt=False, duration_seconds=0, resource_changes={"delete": 2}, policy_packs={}
+        )
+        for event in (
+            events.EngineEvent(
+                sequence=1, timestamp=0, prelude_event=events.PreludeEvent(config={})
+            ),
+            events.EngineEvent(sequence=2, timestamp=0, summary_event=summary),
+        ):
             if on_event is not None:
                 on_event(event)
         last_update = type("UpdateSummary", (), {"resource_changes": {"create": 2}})()
@@ -296,14 +308,16 @@ def test_apply_then_destroy_with_the_real_engine(
 
     project = tmp_path / "project"
     project.mkdir()
-    (project / "main.py").write_text(textwrap.dedent("""
+    (project / "main.py").write_text(
+        textwrap.dedent("""
         from clockwork_files import FileResource
 
         hello = FileResource(
             name="hello.txt", directory="out/deep", description="a greeting",
             content="hello from clockwork\\n", mode="640",
         )
-    """))
+    """)
+    )
     written = project / "out" / "deep" / "hello.txt"
     with plugin_host(clockwork_files.plugin, distribution="clockwork-files"):
         applied = pipeline.apply(project / "main.py")
@@ -355,7 +369,8 @@ def test_a_stack_locked_by_another_run_is_a_clear_error(
 
 
 def test_the_engine_runs_dynamic_providers_with_this_interpreter(
-        tmp_path: Path, clean_env: pytest.MonkeyPatch) -> None:
+    tmp_path: Path, clean_env: pytest.MonkeyPatch
+) -> None:
     import sys
 
     env = StackTarget.for_project(tmp_path, settings()).env
@@ -366,7 +381,8 @@ def test_the_engine_runs_dynamic_providers_with_this_interpreter(
 
 @pytest.mark.pulumi_cli
 def test_providers_run_with_clockworks_python_whatever_python3_is_on_path(
-        tmp_path: Path, clean_env: pytest.MonkeyPatch) -> None:
+    tmp_path: Path, clean_env: pytest.MonkeyPatch
+) -> None:
     from clockwork import pipeline
 
     wrong = tmp_path / "wrong-bin" / "python3"
@@ -381,7 +397,8 @@ def test_providers_run_with_clockworks_python_whatever_python3_is_on_path(
     project.mkdir()
     (project / "main.py").write_text(
         "from clockwork_files import FileResource\n"
-        "f = FileResource(name='a.txt', description='d', content='x')\n")
+        "f = FileResource(name='a.txt', description='d', content='x')\n"
+    )
     with plugin_host(clockwork_files.plugin, distribution="clockwork-files"):
         pipeline.apply(project / "main.py")
         assert (project / "a.txt").read_text() == "x"

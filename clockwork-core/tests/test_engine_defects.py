@@ -66,9 +66,11 @@ def test_a_failed_resource_shows_resource_operation_and_reason(tmp_path: Path) -
     lines = result.stderr.splitlines()
     log = project / ".clockwork" / "logs" / "engine.log"
     assert f"error: pulumi up failed (full output: {log})" in lines
-    assert ("  taken.txt (pulumi-python:dynamic/clockwork:File) create: FileExistsError: "
-            f"{project / 'taken.txt'} already exists and Clockwork did not create it; move it "
-            "away or choose another path") in lines
+    assert (
+        "  taken.txt (pulumi-python:dynamic/clockwork:File) create: FileExistsError: "
+        f"{project / 'taken.txt'} already exists and Clockwork did not create it; move it "
+        "away or choose another path"
+    ) in lines
     assert not any("Traceback" in line or "stderr:" in line for line in lines)
     assert "Traceback (most recent call last)" in log.read_text()  # the full text is kept
     assert (project / "taken.txt").read_text() == "the user's\n"
@@ -76,10 +78,13 @@ def test_a_failed_resource_shows_resource_operation_and_reason(tmp_path: Path) -
 
 @pytest.mark.pulumi_cli
 def test_an_error_in_to_pulumi_stops_apply_before_the_engine_creates_anything(
-        tmp_path: Path) -> None:
+    tmp_path: Path,
+) -> None:
     """Before: apply did not evaluate the program first, so `first` was created by the
     engine and then the program failed inside it."""
-    project = project_with(tmp_path, """
+    project = project_with(
+        tmp_path,
+        """
         from clockwork import Resource
         from clockwork_files import FileResource
 
@@ -89,7 +94,8 @@ def test_an_error_in_to_pulumi_stops_apply_before_the_engine_creates_anything(
 
         first = FileResource(name="first.txt", description="d", content="1\\n")
         broken = Broken(name="broken", description="d").connect(first)
-    """)
+    """,
+    )
     with pytest.raises(ClockworkError) as caught:
         pipeline.apply(project / "main.py")
     assert "this resource cannot compile" in str(caught.value)
@@ -99,14 +105,18 @@ def test_an_error_in_to_pulumi_stops_apply_before_the_engine_creates_anything(
 
 @pytest.mark.pulumi_cli
 def test_state_stays_in_the_project_whatever_pulumi_backend_url_says(
-        tmp_path: Path, clean_env: pytest.MonkeyPatch) -> None:
+    tmp_path: Path, clean_env: pytest.MonkeyPatch
+) -> None:
     """Before: a PULUMI_BACKEND_URL in the shell won over the project's backend."""
     elsewhere = tmp_path / "elsewhere"
     elsewhere.mkdir()
     clean_env.setenv("PULUMI_BACKEND_URL", elsewhere.as_uri())
-    project = project_with(tmp_path, 'from clockwork_files import FileResource\n'
-                                     'f = FileResource(name="a.txt", description="d", '
-                                     'content="a")\n')
+    project = project_with(
+        tmp_path,
+        "from clockwork_files import FileResource\n"
+        'f = FileResource(name="a.txt", description="d", '
+        'content="a")\n',
+    )
     pipeline.apply(project / "main.py")
     assert list(elsewhere.iterdir()) == []
     assert any((project / ".clockwork" / "state").rglob("*.json"))
@@ -116,15 +126,19 @@ def test_state_stays_in_the_project_whatever_pulumi_backend_url_says(
 
 @pytest.mark.pulumi_cli
 def test_a_relative_file_backend_is_the_projects_and_runs_leave_no_temp_dirs(
-        tmp_path: Path, clean_env: pytest.MonkeyPatch) -> None:
+    tmp_path: Path, clean_env: pytest.MonkeyPatch
+) -> None:
     """Before: a relative file:// URL resolved against a new temp dir on every run, and
     every run left a temp work dir (workspace file, passphrase salt) behind."""
     temp = tmp_path / "tmp"
     temp.mkdir()
     clean_env.setattr(tempfile, "tempdir", str(temp))
-    project = project_with(tmp_path, 'from clockwork_files import FileResource\n'
-                                     'f = FileResource(name="a.txt", description="d", '
-                                     'content="a")\n')
+    project = project_with(
+        tmp_path,
+        "from clockwork_files import FileResource\n"
+        'f = FileResource(name="a.txt", description="d", '
+        'content="a")\n',
+    )
     (project / ".env").write_text("CW_BACKEND_URL=file://state-here\n")
     pipeline.apply(project / "main.py")
     again = pipeline.apply(project / "main.py")
@@ -137,7 +151,8 @@ def test_a_relative_file_backend_is_the_projects_and_runs_leave_no_temp_dirs(
 
 @pytest.mark.pulumi_cli
 def test_a_pulumi_reached_through_a_version_manager_shim_deploys(
-        tmp_path: Path, clean_env: pytest.MonkeyPatch) -> None:
+    tmp_path: Path, clean_env: pytest.MonkeyPatch
+) -> None:
     """Before: Clockwork assumed `<root>/bin/pulumi` and crashed on asdf/mise shims."""
     real = find_pulumi_cli()
     assert real is not None
@@ -150,9 +165,12 @@ def test_a_pulumi_reached_through_a_version_manager_shim_deploys(
     clean_env.setenv("CW_HOME", str(tmp_path / "no-clockwork-engine-here"))
     clean_env.setenv("PATH", f"{shims}{os.pathsep}{os.environ['PATH']}")
     assert find_pulumi_cli() == shims / "pulumi"
-    project = project_with(tmp_path, 'from clockwork_files import FileResource\n'
-                                     'f = FileResource(name="a.txt", description="d", '
-                                     'content="a")\n')
+    project = project_with(
+        tmp_path,
+        "from clockwork_files import FileResource\n"
+        'f = FileResource(name="a.txt", description="d", '
+        'content="a")\n',
+    )
     pipeline.apply(project / "main.py")
     assert (project / "a.txt").read_text() == "a"
     pipeline.destroy(project / "main.py")
@@ -173,7 +191,8 @@ def test_files_created_in_parallel_share_a_new_folder(tmp_path: Path) -> None:
     project = project_with(tmp_path, MANY_FILES_IN_ONE_NEW_FOLDER)
     pipeline.apply(project / "main.py")
     assert sorted(p.name for p in (project / "new" / "deeper").iterdir()) == sorted(
-        f"f{i}.txt" for i in range(16))
+        f"f{i}.txt" for i in range(16)
+    )
     pipeline.destroy(project / "main.py")
     assert not (project / "new").exists()
 
@@ -200,15 +219,19 @@ def race_to_make_parents(target: Path, racers: int = 4) -> tuple[list[list[str]]
 
 
 def test_make_parents_under_contention_never_fails_and_each_folder_has_one_maker(
-        tmp_path: Path) -> None:
+    tmp_path: Path,
+) -> None:
     for round_ in range(50):
         target = tmp_path / f"r{round_}" / "a" / "b" / "file"
         made, errors = race_to_make_parents(target)
         assert errors == []
         claimed = sorted(folder for folders in made for folder in folders)
         assert claimed == sorted({*claimed})  # no folder claimed twice
-        assert set(claimed) == {str(target.parent.parent.parent), str(target.parent.parent),
-                                str(target.parent)}
+        assert set(claimed) == {
+            str(target.parent.parent.parent),
+            str(target.parent.parent),
+            str(target.parent),
+        }
         for folders in made:
             remove_empty_folders(folders)
 
@@ -244,9 +267,11 @@ OWN_RESOURCE = """
 
 @pytest.mark.pulumi_cli
 def test_a_dynamic_provider_beside_main_py_runs_in_the_engines_provider_process(
-        tmp_path: Path) -> None:
-    project = project_with(tmp_path, OWN_RESOURCE.format(
-        provider_import="from providers import Marker"))
+    tmp_path: Path,
+) -> None:
+    project = project_with(
+        tmp_path, OWN_RESOURCE.format(provider_import="from providers import Marker")
+    )
     (project / "providers.py").write_text(textwrap.dedent(PROVIDER_MODULE))
     pipeline.apply(project / "main.py")
     assert (project / "marker.txt").read_text() == "made by a provider of the project's own\n"
@@ -255,11 +280,13 @@ def test_a_dynamic_provider_beside_main_py_runs_in_the_engines_provider_process(
 
 
 def test_a_dynamic_provider_defined_in_main_py_is_refused_before_deploying(
-        tmp_path: Path, no_pulumi_cli: Path) -> None:
+    tmp_path: Path, no_pulumi_cli: Path
+) -> None:
     """Before: it was pickled by reference to a module the provider process cannot
     import, and failed inside the engine."""
     source = textwrap.dedent(PROVIDER_MODULE) + textwrap.dedent(
-        OWN_RESOURCE.format(provider_import=""))
+        OWN_RESOURCE.format(provider_import="")
+    )
     project = project_with(tmp_path, source)
     with pytest.raises(ProjectError) as caught:
         pipeline.plan(project / "main.py")
@@ -269,12 +296,16 @@ def test_a_dynamic_provider_defined_in_main_py_is_refused_before_deploying(
 
 @pytest.mark.pulumi_cli
 def test_the_live_view_says_planned_for_a_dry_run_and_replace_for_a_replacement(
-        tmp_path: Path) -> None:
+    tmp_path: Path,
+) -> None:
     """Before: a destroy dry run printed `done` for deletes that never happened, and a
     replacement showed the engine's raw create-replacement / delete-replaced."""
-    project = project_with(tmp_path, 'from clockwork_files import FileResource\n'
-                                     'f = FileResource(name="a.txt", description="d", '
-                                     'content="a")\n')
+    project = project_with(
+        tmp_path,
+        "from clockwork_files import FileResource\n"
+        'f = FileResource(name="a.txt", description="d", '
+        'content="a")\n',
+    )
     main = str(project / "main.py")
     assert clockwork("apply", main, "--yes").exit_code == 0
 
@@ -284,8 +315,9 @@ def test_the_live_view_says_planned_for_a_dry_run_and_replace_for_a_replacement(
     assert " done" not in dry.stderr
     assert (project / "a.txt").exists()
 
-    (project / "main.py").write_text((project / "main.py").read_text().replace(
-        'name="a.txt"', 'name="a.txt", directory="moved"'))
+    (project / "main.py").write_text(
+        (project / "main.py").read_text().replace('name="a.txt"', 'name="a.txt", directory="moved"')
+    )
     moved = clockwork("apply", main, "--yes")
     assert moved.exit_code == 0, moved.output
     assert "+- pulumi-python:dynamic/clockwork:File a.txt done" in moved.stderr.splitlines()
@@ -295,7 +327,8 @@ def test_the_live_view_says_planned_for_a_dry_run_and_replace_for_a_replacement(
 
 
 def test_destroy_with_a_cli_too_old_for_inline_programs_says_what_is_needed(
-        tmp_path: Path, no_pulumi_cli: Path) -> None:
+    tmp_path: Path, no_pulumi_cli: Path
+) -> None:
     """Before: the Automation API's InvalidVersionError came out as a traceback."""
     old = EngineHome.default().cli
     old.parent.mkdir(parents=True)
@@ -306,17 +339,24 @@ def test_destroy_with_a_cli_too_old_for_inline_programs_says_what_is_needed(
     assert result.exit_code == 1
     assert result.stderr.splitlines() == [
         f"error: the Pulumi CLI at {old} is version 3.150.0; Clockwork needs 3.181.0 or newer: "
-        "run `clockwork setup` or install Pulumi (https://www.pulumi.com/docs/install/)"]
+        "run `clockwork setup` or install Pulumi (https://www.pulumi.com/docs/install/)"
+    ]
 
 
 def test_an_engine_failure_without_diagnostics_shows_the_clis_last_words() -> None:
-    error = EngineFailure("pulumi up failed", [], None,
-                          "\n code: 255\n stdout: \n stderr: error: could not load plugin x\n")
+    error = EngineFailure(
+        "pulumi up failed",
+        [],
+        None,
+        "\n code: 255\n stdout: \n stderr: error: could not load plugin x\n",
+    )
     assert str(error) == "pulumi up failed: could not load plugin x"
 
 
-ONE_FILE = ('from clockwork_files import FileResource\n'
-            'f = FileResource(name="a.txt", description="d", content="a")\n')
+ONE_FILE = (
+    "from clockwork_files import FileResource\n"
+    'f = FileResource(name="a.txt", description="d", content="a")\n'
+)
 
 
 @pytest.mark.pulumi_cli
@@ -361,8 +401,7 @@ def test_a_copied_project_gets_a_stack_of_its_own(tmp_path: Path) -> None:
 
 
 @pytest.mark.pulumi_cli
-def test_a_partial_failure_names_what_was_done_and_apply_again_converges(
-        tmp_path: Path) -> None:
+def test_a_partial_failure_names_what_was_done_and_apply_again_converges(tmp_path: Path) -> None:
     project = project_with(tmp_path, TWO_FILES)
     blocker = project / "taken.txt"
     blocker.write_text("the user's\n")

@@ -42,7 +42,8 @@ def test_a_plugins_engine_plugin_is_needed_and_missing_until_installed(tmp_path:
         assert needed_engine_plugins(host) == [WIDGET]
         types = ["widget:index/thing:Thing", "pulumi-python:dynamic:Resource"]
         assert missing_engine_plugins(types, host, home) == [
-            "the Pulumi resource plugin widget 1.2.3 (clockwork-widgets) is not installed"]
+            "the Pulumi resource plugin widget 1.2.3 (clockwork-widgets) is not installed"
+        ]
         assert missing_engine_plugins(["other:index:Thing"], host, home) == []
 
         binary = home.plugin_dir(WIDGET) / "pulumi-resource-widget"
@@ -74,14 +75,18 @@ def test_the_apple_plugin_knows_how_to_build_its_command_provider() -> None:
 def test_parts_report_cli_launcher_and_plugins(tmp_path: Path) -> None:
     home = EngineHome(tmp_path / "engine")
     assert [(p.name, p.installed) for p in engine_parts(home, [WIDGET], None)] == [
-        ("pulumi CLI", False), ("python dynamic-provider launcher", False),
-        ("resource plugin widget", False)]
+        ("pulumi CLI", False),
+        ("python dynamic-provider launcher", False),
+        ("resource plugin widget", False),
+    ]
     home.bin.mkdir(parents=True)
     home.cli.write_text("")
     (home.bin / "pulumi-resource-pulumi-python").write_text("")
     parts = engine_parts(home, [], home.cli)
     assert [(p.name, p.installed) for p in parts] == [
-        ("pulumi CLI", True), ("python dynamic-provider launcher", True)]
+        ("pulumi CLI", True),
+        ("python dynamic-provider launcher", True),
+    ]
     assert json.dumps([p.to_dict() for p in parts])
 
 
@@ -92,16 +97,21 @@ def test_the_builder_module_repeats_the_upstream_replace_lines() -> None:
 
 
 def test_a_go_failure_is_the_line_that_names_the_module() -> None:
-    output = ("go: downloading x v1\n"
-              "go: example.com/m@v1.0.0: reading https://proxy/...: 403 Forbidden\n"
-              "\tserver response: This module version is not available.\n")
-    assert failure_line(output, 1) == "go: example.com/m@v1.0.0: reading https://proxy/...: " \
-                                      "403 Forbidden"
+    output = (
+        "go: downloading x v1\n"
+        "go: example.com/m@v1.0.0: reading https://proxy/...: 403 Forbidden\n"
+        "\tserver response: This module version is not available.\n"
+    )
+    assert (
+        failure_line(output, 1) == "go: example.com/m@v1.0.0: reading https://proxy/...: "
+        "403 Forbidden"
+    )
     assert failure_line("", 3) == "exit status 3"
 
 
 def test_a_plugin_that_can_neither_be_downloaded_nor_built_says_how_to_get_it(
-        tmp_path: Path) -> None:
+    tmp_path: Path,
+) -> None:
     installer = Installer(EngineHome(tmp_path / "engine"), allow_download=False)
     with pytest.raises(SetupError) as caught:
         installer.install_plugin(tmp_path / "pulumi", WIDGET)
@@ -112,13 +122,16 @@ def test_a_plugin_that_can_neither_be_downloaded_nor_built_says_how_to_get_it(
 def test_every_missing_part_is_reported_not_just_the_first(tmp_path: Path) -> None:
     other = EnginePlugin("other", "2.0.0")
     cli = tmp_path / "pulumi"
-    installer = install_engine([WIDGET, other], cli, home=EngineHome(tmp_path / "e"),
-                               allow_download=False)
+    installer = install_engine(
+        [WIDGET, other], cli, home=EngineHome(tmp_path / "e"), allow_download=False
+    )
     assert sorted(installer.failed) == ["resource plugin other", "resource plugin widget"]
 
 
-HELLO_MAIN = 'package main\n\nimport "fmt"\n\nvar Greeting = "unset"\n\n' \
-             'func main() { fmt.Println(Greeting) }\n'
+HELLO_MAIN = (
+    'package main\n\nimport "fmt"\n\nvar Greeting = "unset"\n\n'
+    "func main() { fmt.Println(Greeting) }\n"
+)
 
 
 def write_hello_module(workdir: Path, fetch: object) -> None:

@@ -30,7 +30,8 @@ def scanned_files() -> list[Path]:
     for folder in folders:
         if folder.is_dir():
             found.update(
-                p.resolve() for p in folder.rglob("*.py")
+                p.resolve()
+                for p in folder.rglob("*.py")
                 if p.name.startswith("test_") or p.name == "conftest.py"
             )
     found.discard(THIS_FILE)
@@ -40,8 +41,6 @@ def scanned_files() -> list[Path]:
 def implementing_files(hook_name: str, files: list[Path]) -> list[Path]:
     pattern = re.compile(rf"^\s*def\s+{re.escape(hook_name)}\s*\(", re.MULTILINE)
     return [path for path in files if pattern.search(path.read_text(encoding="utf-8"))]
-
-
 
 
 def test_the_hooks_are_found():

@@ -45,10 +45,13 @@ def test_directory_without_main_py_names_the_expected_path(tmp_path):
 
 
 def test_directory_loads_its_main_py(tmp_path):
-    write(tmp_path, """
+    write(
+        tmp_path,
+        """
         from clockwork import BlankResource
         app = BlankResource(name="app")
-    """)
+    """,
+    )
     project = load_project(tmp_path)
     assert project.main_path == (tmp_path / "main.py").resolve()
     assert project.directory == tmp_path.resolve()
@@ -56,29 +59,39 @@ def test_directory_loads_its_main_py(tmp_path):
 
 
 def test_file_path_and_string_path_work(tmp_path):
-    main = write(tmp_path, """
+    main = write(
+        tmp_path,
+        """
         from clockwork import BlankResource
         app = BlankResource(name="app")
-    """)
+    """,
+    )
     assert [r.name for r in load_project(main).resources] == ["app"]
     assert [r.name for r in load_project(str(main)).resources] == ["app"]
 
 
 def test_default_is_main_py_in_the_current_folder(tmp_path, monkeypatch):
-    write(tmp_path, """
+    write(
+        tmp_path,
+        """
         from clockwork import BlankResource
         here = BlankResource(name="here")
-    """)
+    """,
+    )
     monkeypatch.chdir(tmp_path)
     project = load_project()
     assert project.find("here").name == "here"
 
 
 def test_main_py_with_another_name(tmp_path):
-    path = write(tmp_path, """
+    path = write(
+        tmp_path,
+        """
         from clockwork import BlankResource
         infra = BlankResource(name="infra")
-    """, name="infra.py")
+    """,
+        name="infra.py",
+    )
     assert load_project(path).main_path.name == "infra.py"
 
 
@@ -86,11 +99,14 @@ def test_main_py_with_another_name(tmp_path):
 
 
 def test_syntax_error_names_file_and_line(tmp_path):
-    main = write(tmp_path, """
+    main = write(
+        tmp_path,
+        """
         from clockwork import BlankResource
 
         app = BlankResource(name="app"
-    """)
+    """,
+    )
     message = load_error(tmp_path)
     assert message.startswith(f"{main.resolve()}:3: syntax error")
     assert 'app = BlankResource(name="app"' in message
@@ -104,32 +120,41 @@ def test_syntax_error_in_an_imported_neighbour_names_that_file(tmp_path):
 
 
 def test_main_raising_names_file_line_and_exception_type(tmp_path):
-    main = write(tmp_path, """
+    main = write(
+        tmp_path,
+        """
         from clockwork import BlankResource
         app = BlankResource(name="app")
         settings = {}
         port = settings["port"]
-    """)
+    """,
+    )
     message = load_error(tmp_path)
     assert message == f"{main.resolve()}:4: KeyError: 'port'"
 
 
 def test_exception_in_a_function_points_at_the_deepest_line_in_main(tmp_path):
-    main = write(tmp_path, """
+    main = write(
+        tmp_path,
+        """
         def boom():
             raise RuntimeError("no luck")
 
         boom()
-    """)
+    """,
+    )
     assert load_error(tmp_path) == f"{main.resolve()}:2: RuntimeError: no luck"
 
 
 def test_clockwork_error_in_main_is_shown_without_its_type(tmp_path):
-    main = write(tmp_path, """
+    main = write(
+        tmp_path,
+        """
         from clockwork import BlankResource
         app = BlankResource(name="app")
         app.add(app)
-    """)
+    """,
+    )
     message = load_error(tmp_path)
     assert message.startswith(f"{main.resolve()}:3: BlankResource('app') cannot be added")
     assert "ProjectError" not in message
@@ -152,11 +177,14 @@ def test_system_exit_in_main_is_a_project_error_not_an_exit(tmp_path):
 
 
 def test_missing_plugin_import_names_the_type_and_distribution(tmp_path):
-    main = write(tmp_path, """
+    main = write(
+        tmp_path,
+        """
         from clockwork_nonexistent import FooResource
 
         foo = FooResource(name="foo")
-    """)
+    """,
+    )
     message = load_error(tmp_path)
     assert message.startswith(f"{main.resolve()}:1: ")
     assert (
@@ -186,14 +214,17 @@ def test_other_missing_modules_are_plain_errors(tmp_path):
 
 
 def test_invalid_field_type_shows_resource_name_and_line(tmp_path):
-    main = write(tmp_path, """
+    main = write(
+        tmp_path,
+        """
         from clockwork import Resource
 
         class Database(Resource):
             port: int | None = None
 
         db = Database(name="db", port="five")
-    """)
+    """,
+    )
     message = load_error(tmp_path)
     assert message.startswith(f"{main.resolve()}:6: invalid Database 'db'")
     assert "port" in message
@@ -204,32 +235,47 @@ def test_invalid_field_type_shows_resource_name_and_line(tmp_path):
 
 
 def test_resources_in_lists_tuples_and_dicts_are_collected(tmp_path):
-    write(tmp_path, """
+    write(
+        tmp_path,
+        """
         from clockwork import BlankResource
 
         single = BlankResource(name="single")
         workers = [BlankResource(name=f"worker{i}") for i in range(3)]
         pair = (BlankResource(name="left"), BlankResource(name="right"))
         by_env = {"dev": BlankResource(name="dev"), "prod": {"eu": BlankResource(name="eu")}}
-    """)
+    """,
+    )
     project = load_project(tmp_path)
     assert [r.name for r in project.resources] == [
-        "single", "worker0", "worker1", "worker2", "left", "right", "dev", "eu",
+        "single",
+        "worker0",
+        "worker1",
+        "worker2",
+        "left",
+        "right",
+        "dev",
+        "eu",
     ]
 
 
 def test_a_resource_bound_to_two_names_is_collected_once(tmp_path):
-    write(tmp_path, """
+    write(
+        tmp_path,
+        """
         from clockwork import BlankResource
         app = BlankResource(name="app")
         alias = app
         every = [app, alias]
-    """)
+    """,
+    )
     assert [r.name for r in load_project(tmp_path).resources] == ["app"]
 
 
 def test_children_reachable_only_through_a_composite_are_collected(tmp_path):
-    write(tmp_path, """
+    write(
+        tmp_path,
+        """
         from clockwork import BlankResource
 
         def build():
@@ -237,7 +283,8 @@ def test_children_reachable_only_through_a_composite_are_collected(tmp_path):
             return BlankResource(name="stack").add(inner)
 
         stack = build()
-    """)
+    """,
+    )
     project = load_project(tmp_path)
     assert [r.name for r in project.resources] == ["stack", "inner", "leaf"]
     assert [r.name for r in project.roots] == ["stack"]
@@ -245,37 +292,50 @@ def test_children_reachable_only_through_a_composite_are_collected(tmp_path):
 
 
 def test_connected_resources_reachable_only_through_a_connection_are_collected(tmp_path):
-    write(tmp_path, """
+    write(
+        tmp_path,
+        """
         from clockwork import BlankResource
         api = BlankResource(name="api").connect(BlankResource(name="db"))
-    """)
+    """,
+    )
     project = load_project(tmp_path)
     assert [r.name for r in project.resources] == ["db", "api"]
 
 
 def test_resources_come_in_deployment_order(tmp_path):
-    write(tmp_path, """
+    write(
+        tmp_path,
+        """
         from clockwork import BlankResource
         api = BlankResource(name="api")
         db = BlankResource(name="db")
         api.connect(db)
-    """)
+    """,
+    )
     assert [r.name for r in load_project(tmp_path).resources] == ["db", "api"]
 
 
 def test_main_can_import_a_module_in_its_folder(tmp_path):
-    write(tmp_path, """
+    write(
+        tmp_path,
+        """
         from clockwork import Resource
 
         class Service(Resource):
             port: int | None = None
 
         PORT = 8080
-    """, name="neighbour_defs_a.py")
-    write(tmp_path, """
+    """,
+        name="neighbour_defs_a.py",
+    )
+    write(
+        tmp_path,
+        """
         from neighbour_defs_a import PORT, Service
         web = Service(name="web", port=PORT)
-    """)
+    """,
+    )
     project = load_project(tmp_path)
     web = project.find("web")
     assert type(web).__name__ == "Service"
@@ -283,15 +343,22 @@ def test_main_can_import_a_module_in_its_folder(tmp_path):
 
 
 def test_main_can_import_a_package_in_its_folder(tmp_path):
-    write(tmp_path, """
+    write(
+        tmp_path,
+        """
         from clockwork import BlankResource
         shared = BlankResource(name="shared")
-    """, name="neighbour_pkg_b/__init__.py")
-    write(tmp_path, """
+    """,
+        name="neighbour_pkg_b/__init__.py",
+    )
+    write(
+        tmp_path,
+        """
         from neighbour_pkg_b import shared
         from clockwork import BlankResource
         app = BlankResource(name="app").add(shared)
-    """)
+    """,
+    )
     assert [r.name for r in load_project(tmp_path).resources] == ["app", "shared"]
 
 
@@ -303,15 +370,22 @@ def test_sys_path_is_restored_after_loading(tmp_path):
 
 
 def test_loading_twice_runs_main_and_its_neighbours_again(tmp_path):
-    write(tmp_path, """
+    write(
+        tmp_path,
+        """
         from clockwork import BlankResource
         db = BlankResource(name="db")
-    """, name="neighbour_shared_c.py")
-    write(tmp_path, """
+    """,
+        name="neighbour_shared_c.py",
+    )
+    write(
+        tmp_path,
+        """
         from neighbour_shared_c import db
         from clockwork import BlankResource
         app = BlankResource(name="app").add(db)
-    """)
+    """,
+    )
     first = load_project(tmp_path)
     second = load_project(tmp_path)  # the neighbour's db must be a fresh, parentless one
     assert [r.name for r in second.resources] == ["app", "db"]
@@ -322,20 +396,26 @@ def test_loading_twice_runs_main_and_its_neighbours_again(tmp_path):
 def test_two_projects_with_same_named_neighbours_each_get_their_own(tmp_path):
     for project, port in (("one", 1111), ("two", 2222)):
         write(tmp_path / project, f"PORT = {port}\n", name="neighbour_conf_d.py")
-        write(tmp_path / project, """
+        write(
+            tmp_path / project,
+            """
             from neighbour_conf_d import PORT
             from clockwork import BlankResource
             app = BlankResource(name=f"app{PORT}")
-        """)
+        """,
+        )
     assert [r.name for r in load_project(tmp_path / "one").resources] == ["app1111"]
     assert [r.name for r in load_project(tmp_path / "two").resources] == ["app2222"]
 
 
 def test_project_dir_is_set_on_every_resource(tmp_path):
-    write(tmp_path, """
+    write(
+        tmp_path,
+        """
         from clockwork import BlankResource
         app = BlankResource(name="app").add(BlankResource(name="child"))
-    """)
+    """,
+    )
     project = load_project(tmp_path)
     assert len(project.resources) == 2
     for resource in project.resources:
@@ -343,18 +423,27 @@ def test_project_dir_is_set_on_every_resource(tmp_path):
 
 
 def test_project_dir_reaches_grandchildren_and_resources_known_only_by_a_connection(tmp_path):
-    write(tmp_path, """
+    write(
+        tmp_path,
+        """
         from clockwork import BlankResource
         inner = BlankResource(name="inner").add(BlankResource(name="leaf"))
         app = BlankResource(name="app").add(inner)
         app.connect(BlankResource(name="peer").add(BlankResource(name="peer-child")))
         del inner
-    """)
+    """,
+    )
     project = load_project(tmp_path)
     assert sorted(r.name for r in project.resources) == [
-        "app", "inner", "leaf", "peer", "peer-child"]
+        "app",
+        "inner",
+        "leaf",
+        "peer",
+        "peer-child",
+    ]
     assert {r.name: r.project_dir for r in project.resources} == dict.fromkeys(
-        ["app", "inner", "leaf", "peer", "peer-child"], tmp_path.resolve())
+        ["app", "inner", "leaf", "peer", "peer-child"], tmp_path.resolve()
+    )
 
 
 def test_find_unknown_name_errors(tmp_path):
@@ -375,23 +464,29 @@ def test_empty_main_py_gives_an_empty_project(tmp_path):
 
 
 def test_duplicate_names_error(tmp_path):
-    write(tmp_path, """
+    write(
+        tmp_path,
+        """
         from clockwork import BlankResource
         first = BlankResource(name="web")
         second = BlankResource(name="web")
-    """)
+    """,
+    )
     message = load_error(tmp_path)
     assert "two resources are named 'web'" in message
 
 
 def test_cycle_error(tmp_path):
-    write(tmp_path, """
+    write(
+        tmp_path,
+        """
         from clockwork import BlankResource
         postgres = BlankResource(name="postgres")
         api = BlankResource(name="api")
         postgres.connect(api)
         api.connect(postgres)
-    """)
+    """,
+    )
     with pytest.raises(CycleError) as caught:
         load_project(tmp_path)
     assert caught.value.path == ["postgres", "api", "postgres"]
@@ -402,12 +497,15 @@ def test_cycle_error(tmp_path):
 
 
 def test_types_defined_in_the_project_need_no_plugin(tmp_path):
-    write(tmp_path, """
+    write(
+        tmp_path,
+        """
         from clockwork import Resource
         class Local(Resource):
             pass
         thing = Local(name="thing")
-    """)
+    """,
+    )
     project = load_project(tmp_path, registry=Registry())
     assert project.find("thing").name == "thing"
 
@@ -478,10 +576,13 @@ def test_what_main_py_and_its_imports_print_goes_to_stderr(tmp_path, capsys):
 
 
 def test_stdout_is_restored_when_main_py_fails(tmp_path, capsys):
-    write(tmp_path, """
+    write(
+        tmp_path,
+        """
         print("before the failure")
         raise RuntimeError("boom")
-    """)
+    """,
+    )
 
     load_error(tmp_path)
 

@@ -39,8 +39,9 @@ def files_plugin(no_pulumi_cli: Path) -> Iterator[None]:
 def file_chain(project: Path, length: int) -> list[FileResource]:
     files = []
     for i in range(length):
-        file = FileResource(name=f"f{i}.txt", directory="out", description=f"link {i}",
-                            content=f"{i}\n")
+        file = FileResource(
+            name=f"f{i}.txt", directory="out", description=f"link {i}", content=f"{i}\n"
+        )
         file._project_dir = project
         if files:
             file.connect(files[-1])
@@ -51,8 +52,7 @@ def file_chain(project: Path, length: int) -> list[FileResource]:
 # Seconds here; the timeouts only bound the failure: before the fix, Pulumi took minutes
 # formatting the RecursionErrors of every resource past the limit.
 @pytest.mark.timeout(120)
-def test_a_chain_of_2000_files_compiles_each_depending_on_the_one_before(tmp_path: Path
-                                                                         ) -> None:
+def test_a_chain_of_2000_files_compiles_each_depending_on_the_one_before(tmp_path: Path) -> None:
     registered = compile_under_mocks(file_chain(tmp_path, 2000))
 
     assert registered.names() == [f"f{i}.txt" for i in range(2000)]
@@ -67,7 +67,8 @@ def test_a_chain_of_2000_files_compiles_each_depending_on_the_one_before(tmp_pat
 def test_plan_evaluates_a_chain_longer_than_the_recursion_limit(tmp_path: Path) -> None:
     project = tmp_path / "project"
     project.mkdir()
-    (project / "main.py").write_text(textwrap.dedent("""
+    (project / "main.py").write_text(
+        textwrap.dedent("""
         from clockwork_files import FileResource
 
         files = []
@@ -77,7 +78,8 @@ def test_plan_evaluates_a_chain_longer_than_the_recursion_limit(tmp_path: Path) 
             if files:
                 file.connect(files[-1])
             files.append(file)
-    """))
+    """)
+    )
 
     result = pipeline.plan(project / "main.py")
 
@@ -143,8 +145,7 @@ class Node:
 
 def pulumis_check(from_resource: Any, to_resource: Any) -> bool:
     """Pulumi's own declare_dependency (resource_cycle_breaker), from its parts."""
-    if resource_cycle_breaker._reachable(from_resource=to_resource,
-                                         to_resource=from_resource):
+    if resource_cycle_breaker._reachable(from_resource=to_resource, to_resource=from_resource):
         return False
     resource_cycle_breaker._add_dep(from_resource, to_resource)
     return True
@@ -202,8 +203,12 @@ def test_a_chain_declared_in_order_never_searches() -> None:
     check = LinearCycleCheck(EDGES)
     searched: list[Any] = []
     original = check._region
-    check._region = lambda *args, **kwargs: searched.append(args) or original(  # type: ignore[method-assign]
-        *args, **kwargs)
+    check._region = lambda *args, **kwargs: (
+        searched.append(args)
+        or original(  # type: ignore[method-assign]
+            *args, **kwargs
+        )
+    )
     nodes = [Node(i) for i in range(50_000)]
 
     for earlier, later in zip(nodes, nodes[1:], strict=False):

@@ -79,10 +79,12 @@ def test_plan_compiles_in_process_and_skips_the_preview(tmp_path: Path) -> None:
     assert result.registered.name_of(registered["README.md"].parent) == "site"
     assert result.registered.name_of(registered["site.conf"].parent) == "site"
     assert [result.registered.name_of(u) for u in registered["site.conf"].dependencies] == [
-        "README.md"]
+        "README.md"
+    ]
     project = tmp_path / "project"
     assert registered["README.md"].inputs["path"] == str(
-        project.resolve() / "site" / "docs" / "README.md")
+        project.resolve() / "site" / "docs" / "README.md"
+    )
     assert registered["site.conf"].inputs["mode"] == "0600"
 
     assert result.preview is None
@@ -94,8 +96,10 @@ def test_plan_compiles_in_process_and_skips_the_preview(tmp_path: Path) -> None:
     assert data["main"] == str(main.resolve())
     assert [r["name"] for r in data["resources"]] == ["site", "README.md", "site.conf"]
     assert {(r["type"], r["name"]) for r in data["pulumi_resources"]} == {
-        (COMPOSITE_TYPE.format("BlankResource"), "site"), (FILE_TYPE, "README.md"),
-        (FILE_TYPE, "site.conf")}
+        (COMPOSITE_TYPE.format("BlankResource"), "site"),
+        (FILE_TYPE, "README.md"),
+        (FILE_TYPE, "site.conf"),
+    }
     assert data["preview"] is None and data["preview_skipped"] == result.preview_skipped
     config = next(r for r in data["resources"] if r["name"] == "site.conf")
     assert config["parent"] == "site" and config["connects_to"] == ["README.md"]
@@ -106,7 +110,9 @@ def test_plan_compiles_in_process_and_skips_the_preview(tmp_path: Path) -> None:
 
 
 def test_a_failing_to_pulumi_names_the_resource_and_deploys_nothing(tmp_path: Path) -> None:
-    main = write_project(tmp_path / "project", """
+    main = write_project(
+        tmp_path / "project",
+        """
         from clockwork import Resource
         from clockwork_files import FileResource
 
@@ -116,7 +122,8 @@ def test_a_failing_to_pulumi_names_the_resource_and_deploys_nothing(tmp_path: Pa
 
         first = FileResource(name="first.txt", description="d", content="x")
         bomb = Exploding(name="bomb")
-    """)
+    """,
+    )
     with pytest.raises(CompileError) as caught:
         pipeline.plan(main)
     message = str(caught.value)
@@ -127,7 +134,9 @@ def test_a_failing_to_pulumi_names_the_resource_and_deploys_nothing(tmp_path: Pa
 
 
 def test_plan_still_works_after_a_failed_compile(tmp_path: Path) -> None:
-    broken = write_project(tmp_path / "broken", """
+    broken = write_project(
+        tmp_path / "broken",
+        """
         from clockwork import Resource
 
         class Exploding(Resource):
@@ -135,7 +144,8 @@ def test_plan_still_works_after_a_failed_compile(tmp_path: Path) -> None:
                 raise RuntimeError("boom")
 
         bomb = Exploding(name="bomb")
-    """)
+    """,
+    )
     with pytest.raises(CompileError):
         pipeline.plan(broken)
     result = pipeline.plan(write_project(tmp_path / "fine", SITE))
@@ -167,8 +177,14 @@ def test_a_project_with_nothing_to_complete_never_imports_the_completer(
         }))
     """)
     env = {**os.environ, "CW_PLUGINS": "clockwork-files"}
-    done = subprocess.run([sys.executable, "-c", script, str(main)], env=env,
-                          capture_output=True, text=True, timeout=120, check=False)
+    done = subprocess.run(
+        [sys.executable, "-c", script, str(main)],
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=120,
+        check=False,
+    )
     assert done.returncode == 0, done.stderr
     found = json.loads(done.stdout.strip().splitlines()[-1])
     assert found["pydantic_ai"] is False
@@ -183,14 +199,17 @@ def test_a_project_with_nothing_to_complete_never_imports_the_completer(
 def test_apply_without_the_cli_fails_before_completion_or_any_write(tmp_path: Path) -> None:
     # The content is left to the AI: reaching completion would import the completer and
     # need a model; failing on the missing CLI first means neither happens.
-    main = write_project(tmp_path / "project", """
+    main = write_project(
+        tmp_path / "project",
+        """
         from clockwork_files import FileResource
 
         notes = FileResource(name="notes.md", directory="docs/new", description="notes")
         from pathlib import Path
 
         Path(__file__).with_name("main-was-run").touch()
-    """)
+    """,
+    )
     before = everything_under(tmp_path)
     with pytest.raises(EngineMissingError) as caught:
         pipeline.apply(main, confirm=lambda planned: pytest.fail("asked to confirm"))
@@ -282,12 +301,15 @@ def test_check_fails_when_a_file_is_missing_or_wrong(tmp_path: Path) -> None:
     assert (report.passed, report.failed, report.total) == (1, 2, 3)
     failed = {(d.resource, d.assertion): d for d in report.details if not d.passed}
     assert "does not exist" in failed[("site.conf", "FileExistsAssert()")].message
-    assert "does not match" in failed[
-        ("README.md", "FileContentMatchesAssert(pattern='^# Hello')")].message
+    assert (
+        "does not match"
+        in failed[("README.md", "FileContentMatchesAssert(pattern='^# Hello')")].message
+    )
 
 
 def test_destroy_of_a_mistyped_project_folder_never_falls_back_to_its_parent(
-        tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
     main, _ = deployed_site(tmp_path)
     monkeypatch.chdir(main.parent)
     before = everything_under(main.parent)

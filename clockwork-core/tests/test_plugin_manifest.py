@@ -27,8 +27,12 @@ from clockwork.plugins import (
 )
 from clockwork.testing import plugin_host
 
-MODULES = ("cwmanifest_plugin", "cwmanifest_plugin.plugin", "cwmanifest_plugin.things",
-           "cwmanifest_failing")
+MODULES = (
+    "cwmanifest_plugin",
+    "cwmanifest_plugin.plugin",
+    "cwmanifest_plugin.things",
+    "cwmanifest_failing",
+)
 
 PLUGIN = """
     from clockwork import hookimpl
@@ -99,11 +103,16 @@ def site(tmp_path, monkeypatch, clean_env):
     monkeypatch.syspath_prepend(str(root))
     clean_env.setenv("CWMANIFEST_LOG", str(tmp_path / "calls.log"))
     site = Site(root)
-    site.install("cwmanifest", "1.0.0", "cwmanifest_plugin.plugin", {
-        "cwmanifest_plugin/__init__.py": "",
-        "cwmanifest_plugin/plugin.py": PLUGIN,
-        "cwmanifest_plugin/things.py": THINGS,
-    })
+    site.install(
+        "cwmanifest",
+        "1.0.0",
+        "cwmanifest_plugin.plugin",
+        {
+            "cwmanifest_plugin/__init__.py": "",
+            "cwmanifest_plugin/plugin.py": PLUGIN,
+            "cwmanifest_plugin/things.py": THINGS,
+        },
+    )
     yield site
     forget_plugin_modules()
 
@@ -119,6 +128,7 @@ def calls(tmp_path):
 
     def read() -> list[str]:
         return log.read_text().splitlines() if log.exists() else []
+
     return read
 
 
@@ -131,8 +141,7 @@ def run(manifests: Path, allowed: set[str] | None = None) -> tuple[PluginHost, d
     return host, host.registered_names()
 
 
-def test_the_second_run_answers_from_the_manifest_without_running_hooks(site, calls,
-                                                                        tmp_path):
+def test_the_second_run_answers_from_the_manifest_without_running_hooks(site, calls, tmp_path):
     manifests = tmp_path / "manifests"
     first_host, first = run(manifests)
     assert calls() == ["register_resources", "register_completers"]
@@ -164,18 +173,23 @@ def test_a_changed_plugin_module_is_never_answered_from_the_manifest(site, calls
     site.settle()
     _, listing = run(manifests)
     _, again = run(manifests)
-    assert listing["cwmanifest"]["completers"] == again["cwmanifest"]["completers"] == [
-        "renamed-completer"]
+    assert (
+        listing["cwmanifest"]["completers"]
+        == again["cwmanifest"]["completers"]
+        == ["renamed-completer"]
+    )
     assert calls().count("register_completers") == 3  # the settled run wrote, the last read
 
 
-def test_a_changed_module_the_hooks_import_is_never_answered_from_the_manifest(site, calls,
-                                                                               tmp_path):
+def test_a_changed_module_the_hooks_import_is_never_answered_from_the_manifest(
+    site, calls, tmp_path
+):
     manifests = tmp_path / "manifests"
     run(manifests)
     things = site.root / "cwmanifest_plugin" / "things.py"
-    things.write_text(textwrap.dedent(THINGS) + "\n\nclass Widget(Resource):\n    pass\n\n"
-                      "Thing = Widget\n")
+    things.write_text(
+        textwrap.dedent(THINGS) + "\n\nclass Widget(Resource):\n    pass\n\nThing = Widget\n"
+    )
     site.settle()  # even with an old mtime: the size differs
 
     _, listing = run(manifests)
@@ -204,21 +218,27 @@ def test_another_set_of_plugins_is_another_manifest(site, calls, tmp_path):
 
 
 def test_a_failing_hook_writes_no_manifest_and_fails_again_next_time(site, calls, tmp_path):
-    site.install("cwmanifest-failing", "1.0.0", "cwmanifest_failing", {
-        "cwmanifest_failing.py": """
+    site.install(
+        "cwmanifest-failing",
+        "1.0.0",
+        "cwmanifest_failing",
+        {
+            "cwmanifest_failing.py": """
             from clockwork import hookimpl
 
             @hookimpl
             def register_resources(register):
                 raise RuntimeError("not today")
         """,
-    })
+        },
+    )
     manifests = tmp_path / "manifests"
     for _ in range(2):
         host, listing = run(manifests, allowed={"cwmanifest", "cwmanifest-failing"})
         assert listing["cwmanifest-failing"]["resources"] == []
         assert host.failures == {
-            "cwmanifest-failing": ["failed in register_resources: RuntimeError: not today"]}
+            "cwmanifest-failing": ["failed in register_resources: RuntimeError: not today"]
+        }
     assert not list(manifests.glob("*.json"))
     assert calls().count("register_resources") == 2
 

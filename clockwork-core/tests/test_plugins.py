@@ -84,8 +84,10 @@ def test_plugin_implementing_register_assertions():
         register(AlwaysPasses)
 
     host = PluginHost()
-    host.register(plugin_module("checks_plugin", register_assertions=register_assertions),
-                  distribution="checks")
+    host.register(
+        plugin_module("checks_plugin", register_assertions=register_assertions),
+        distribution="checks",
+    )
     assert host.registry.get("assertions", "AlwaysPasses") is AlwaysPasses
     assert host.registry.assertions["AlwaysPasses"].distribution == "checks"
 
@@ -102,8 +104,10 @@ def test_plugin_implementing_register_completers():
         register("echo", echo_factory)
 
     host = PluginHost()
-    host.register(plugin_module("echo_plugin", register_completers=register_completers),
-                  distribution="clockwork-echo")
+    host.register(
+        plugin_module("echo_plugin", register_completers=register_completers),
+        distribution="clockwork-echo",
+    )
     factory = host.registry.get("completers", "echo")
     assert factory is echo_factory
     assert made == []  # registering must not build the completer
@@ -152,8 +156,10 @@ def test_plugin_implementing_register_compilers():
         register("fake", lambda settings=None: FakeCompiler())
 
     host = PluginHost()
-    host.register(plugin_module("fake_compiler_plugin", register_compilers=register_compilers),
-                  distribution="fake-compilers")
+    host.register(
+        plugin_module("fake_compiler_plugin", register_compilers=register_compilers),
+        distribution="fake-compilers",
+    )
     compiler = host.registry.get("compilers", "fake")()
     assert isinstance(compiler, FakeCompiler)
     assert host.registry.compilers["fake"].distribution == "fake-compilers"
@@ -170,8 +176,9 @@ def test_plugin_implementing_register_commands():
 
     cli = click.Group("clockwork")
     host = PluginHost()
-    host.register(plugin_module("greet_plugin", register_commands=register_commands),
-                  distribution="greeter")
+    host.register(
+        plugin_module("greet_plugin", register_commands=register_commands), distribution="greeter"
+    )
     assert "greet" not in cli.commands
     host.add_commands(cli)
     assert "greet" in cli.commands
@@ -348,7 +355,8 @@ def test_pluggy_hook_monitoring_sees_one_call_per_plugin():
     traced = []
     undo = host.pm.add_hookcall_monitoring(
         before=lambda hook, impls, kwargs: traced.append(
-            (hook, [impl.plugin_name for impl in impls], sorted(kwargs))),
+            (hook, [impl.plugin_name for impl in impls], sorted(kwargs))
+        ),
         after=lambda outcome, hook, impls, kwargs: None,
     )
     try:
@@ -398,9 +406,12 @@ def test_the_registry_has_one_table_per_declared_kind_in_order():
 def test_every_hookspec_with_a_register_argument_is_a_declared_kind():
     from clockwork import hookspecs
 
-    with_register = {name for name, value in vars(hookspecs).items()
-                     if hasattr(value, "clockwork_spec")
-                     and "register" in value.__code__.co_varnames[:value.__code__.co_argcount]}
+    with_register = {
+        name
+        for name, value in vars(hookspecs).items()
+        if hasattr(value, "clockwork_spec")
+        and "register" in value.__code__.co_varnames[: value.__code__.co_argcount]
+    }
     assert with_register == {kind.hook for kind in REGISTRATION_KINDS}
 
 
@@ -426,8 +437,10 @@ def test_a_new_kind_needs_nothing_but_its_declaration(dashboards_kind):
 
     host = PluginHost()
     host.pm.add_hookspecs(dashboards_kind)
-    host.register(plugin_module("boards", register_dashboards=register_dashboards),
-                  distribution="clockwork-boards")
+    host.register(
+        plugin_module("boards", register_dashboards=register_dashboards),
+        distribution="clockwork-boards",
+    )
     assert host.registry.dashboards["overview"].distribution == "clockwork-boards"
     assert host.registry.get("dashboards", "overview") == "the overview board"
     assert host.registry.by_distribution("clockwork-boards")["dashboards"] == ["overview"]
@@ -647,8 +660,9 @@ def test_hookimpl_with_wrong_argument_is_refused_at_registration():
 def test_every_hookspec_is_asked_by_the_host():
     from clockwork import hookspecs
 
-    spec_names = {name for name, value in vars(hookspecs).items()
-                  if hasattr(value, "clockwork_spec")}
+    spec_names = {
+        name for name, value in vars(hookspecs).items() if hasattr(value, "clockwork_spec")
+    }
     assert spec_names == set(KINDS) | {"register_commands"}
 
 
@@ -709,11 +723,32 @@ def test_cw_strict_plugins(clean_env):
     assert PluginHost.from_environment(load_entry_points=False).strict is False
 
 
-@pytest.mark.parametrize("spelling", ["1", "true", "True", "TRUE", "yes", "Yes", "on", "ON",
-                                      "t", "y", "0", "false", "False", "no", "NO", "off",
-                                      "f", "n"])
-def test_cw_strict_plugins_reads_every_boolean_spelling_as_settings_do(clean_env, tmp_path,
-                                                                       spelling):
+@pytest.mark.parametrize(
+    "spelling",
+    [
+        "1",
+        "true",
+        "True",
+        "TRUE",
+        "yes",
+        "Yes",
+        "on",
+        "ON",
+        "t",
+        "y",
+        "0",
+        "false",
+        "False",
+        "no",
+        "NO",
+        "off",
+        "f",
+        "n",
+    ],
+)
+def test_cw_strict_plugins_reads_every_boolean_spelling_as_settings_do(
+    clean_env, tmp_path, spelling
+):
     from clockwork.settings import get_settings
 
     clean_env.setenv("CW_STRICT_PLUGINS", spelling)
@@ -744,8 +779,11 @@ def test_parse_bool_agrees_with_pydantic_for_every_case_mix():
 
     as_bool = TypeAdapter(bool)
     words = ["true", "false", "yes", "no", "on", "off", "t", "f", "y", "n", "1", "0"]
-    variants = {w for word in words for w in (word, word.upper(), word.title(),
-                                              word.swapcase(), word[:1] + word[1:].upper())}
+    variants = {
+        w
+        for word in words
+        for w in (word, word.upper(), word.title(), word.swapcase(), word[:1] + word[1:].upper())
+    }
     for value in sorted(variants | {"tru", "nope", "10", "1.0", "-1", "\t1"}):
         try:
             expected: bool | None = as_bool.validate_python(value)
@@ -841,7 +879,10 @@ def fake_distributions(tmp_path, monkeypatch):
         (info / "entry_points.txt").write_text(f"[{ENTRY_POINT_GROUP}]\nmain = {module}\n")
         (site / f"{module}.py").write_text(textwrap.dedent(source))
 
-    install("cwtest-good", "cwtest_good_plugin", """
+    install(
+        "cwtest-good",
+        "cwtest_good_plugin",
+        """
         from clockwork import Resource, hookimpl
 
         class GoodThing(Resource):
@@ -850,17 +891,26 @@ def fake_distributions(tmp_path, monkeypatch):
         @hookimpl
         def register_resources(register):
             register(GoodThing)
-    """)
-    install("cwtest-broken", "cwtest_broken_plugin", """
+    """,
+    )
+    install(
+        "cwtest-broken",
+        "cwtest_broken_plugin",
+        """
         raise ImportError("this plugin is broken")
-    """)
-    install("cwtest-badhook", "cwtest_badhook_plugin", """
+    """,
+    )
+    install(
+        "cwtest-badhook",
+        "cwtest_badhook_plugin",
+        """
         from clockwork import hookimpl
 
         @hookimpl
         def register_resources(wrong_argument):
             pass
-    """)
+    """,
+    )
     monkeypatch.syspath_prepend(str(site))
     yield site
     for module in ("cwtest_good_plugin", "cwtest_broken_plugin", "cwtest_badhook_plugin"):
@@ -896,8 +946,7 @@ def test_cw_plugins_naming_an_unknown_distribution_is_one_warning(fake_distribut
     assert list(host.distributions()) == ["cwtest-good"]
     assert len(host.problems) == 1
     problem = host.problems[0]
-    assert problem.startswith("CW_PLUGINS names nonexistent, which is not installed "
-                              "(installed: ")
+    assert problem.startswith("CW_PLUGINS names nonexistent, which is not installed (installed: ")
     installed = problem.partition("(installed: ")[2].rstrip(")").split(", ")
     assert {"clockwork-core", "cwtest-good", "cwtest-broken"} <= set(installed)
     assert installed == sorted(installed)

@@ -50,7 +50,13 @@ class Strict(Resource):
 
 def test_optional_fields_are_completable_in_declaration_order():
     assert Database.completable_fields() == (
-        "name", "image", "port", "version", "engine", "tier", "data_dir",
+        "name",
+        "image",
+        "port",
+        "version",
+        "engine",
+        "tier",
+        "data_dir",
     )
 
 
@@ -101,7 +107,12 @@ def test_fields_to_complete_are_the_completable_ones_left_none():
 
 def test_needs_completion_false_when_every_completable_field_is_set():
     db = Database(
-        name="db", image="postgres:16", port=5432, version="16", engine="pg", tier="small",
+        name="db",
+        image="postgres:16",
+        port=5432,
+        version="16",
+        engine="pg",
+        tier="small",
         data_dir=Path("data"),
     )
     assert db.fields_to_complete() == []
@@ -455,4 +466,3 @@ def test_add_is_all_or_nothing():
         owner.add(first, taken)
     assert first.parent is None
     assert list(owner.children) == []
-

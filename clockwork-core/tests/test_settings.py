@@ -183,8 +183,9 @@ def test_a_dotenv_that_is_not_utf8_is_a_usage_error_naming_it(env, tmp_path):
 
 
 def test_plugin_settings_are_read_and_validated(env, tmp_path):
-    (tmp_path / ".env").write_text("CW_PLUGINS=clockwork-files, clockwork-git\n"
-                                   "CW_STRICT_PLUGINS=true\n")
+    (tmp_path / ".env").write_text(
+        "CW_PLUGINS=clockwork-files, clockwork-git\nCW_STRICT_PLUGINS=true\n"
+    )
     settings = get_settings(tmp_path)
     assert settings.plugins == ["clockwork-files", "clockwork-git"]
     assert settings.strict_plugins is True

@@ -89,8 +89,12 @@ def test_registered_resource_records_type_inputs_parent_and_dependencies():
     def program() -> None:
         group = pulumi.ComponentResource("test:index:Group", "group")
         base = thing("base", size=2)
-        pulumi.CustomResource("test:index:Thing", "child", {"k": "v"},
-                              pulumi.ResourceOptions(parent=group, depends_on=[base]))
+        pulumi.CustomResource(
+            "test:index:Thing",
+            "child",
+            {"k": "v"},
+            pulumi.ResourceOptions(parent=group, depends_on=[base]),
+        )
 
     registered = run_under_mocks(program)
 
@@ -189,8 +193,9 @@ def test_compile_under_mocks_with_an_unknown_compiler_fails(restore_host):
 # ----- the project folder -----------------------------------------------------------------
 
 
-def test_clockwork_project_binds_resources_and_all_their_children(clockwork_project, tmp_path,
-                                                                  monkeypatch):
+def test_clockwork_project_binds_resources_and_all_their_children(
+    clockwork_project, tmp_path, monkeypatch
+):
     monkeypatch.chdir(tmp_path)  # anything unbound falls back to the current folder
     box = BlankResource(name="box").add(BlankResource(name="inner").add(Gadget(name="g")))
     other, unbound = Gadget(name="other"), Gadget(name="unbound")
@@ -273,11 +278,17 @@ def test_the_scripted_model_knows_each_resource_whatever_the_prompt_says(tmp_pat
     registry = Registry()
     registry.add("prompt_templates", "*", RewordedTemplate(version="reworded-1"), "test-plugin")
     db, api = Service(name="db"), Service(name="api")
-    model = ScriptedModel({"db": {"image": "postgres:16"}, "api": {"image": "shop/api:1"}},
-                          delay=0.05)  # the two calls overlap: each must still see its own
+    model = ScriptedModel(
+        {"db": {"image": "postgres:16"}, "api": {"image": "shop/api:1"}}, delay=0.05
+    )  # the two calls overlap: each must still see its own
 
-    complete_project(project_of(tmp_path, db, api), settings, use_cache=False,
-                     completer=scripted_completer(settings, model), registry=registry)
+    complete_project(
+        project_of(tmp_path, db, api),
+        settings,
+        use_cache=False,
+        completer=scripted_completer(settings, model),
+        registry=registry,
+    )
 
     assert (db.image, api.image) == ("postgres:16", "shop/api:1")
     assert sorted(call.resource for call in model.calls) == ["api", "db"]
@@ -292,5 +303,9 @@ def test_the_scripted_model_names_a_resource_it_has_no_answer_for(tmp_path, sett
     model = ScriptedModel({"db": {"image": "postgres:16"}})
 
     with pytest.raises(KeyError, match="no answer for resource 'cache'"):
-        complete_project(project_of(tmp_path, Service(name="cache")), settings,
-                         use_cache=False, completer=scripted_completer(settings, model))
+        complete_project(
+            project_of(tmp_path, Service(name="cache")),
+            settings,
+            use_cache=False,
+            completer=scripted_completer(settings, model),
+        )

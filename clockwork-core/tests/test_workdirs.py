@@ -81,8 +81,14 @@ def write_manifest(project: Path, entries: list[str]) -> None:
 
 def test_records_only_missing_folders_and_their_missing_parents(project: Path) -> None:
     (project / "a").mkdir()
-    recorded = record_dirs_to_create(project, [Workdir(name="w", folders=[
-        str(project / "a" / "b" / "c"), str(project / "a"), str(project)])])
+    recorded = record_dirs_to_create(
+        project,
+        [
+            Workdir(
+                name="w", folders=[str(project / "a" / "b" / "c"), str(project / "a"), str(project)]
+            )
+        ],
+    )
     assert recorded == [str(project / "a" / "b"), str(project / "a" / "b" / "c")]
     assert read_created_dirs(project) == recorded
 
@@ -94,8 +100,9 @@ def test_recording_merges_with_earlier_records(project: Path) -> None:
     assert again == [str(project / "one"), str(project / "two"), str(project / "two" / "x")]
 
 
-def test_recorded_folders_are_absolute_and_normalised(project: Path,
-                                                      monkeypatch: pytest.MonkeyPatch) -> None:
+def test_recorded_folders_are_absolute_and_normalised(
+    project: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
     monkeypatch.chdir(project)
     recorded = record_dirs_to_create(project, [Workdir(name="w", folders=["x/../y/z"])])
     assert recorded == [str(project / "y"), str(project / "y" / "z")]
@@ -110,16 +117,20 @@ def test_a_resource_without_working_folders_records_nothing(project: Path) -> No
 
 
 def test_removes_recorded_empty_folders_deepest_first(project: Path) -> None:
-    record_dirs_to_create(project, [Workdir(name="w", folders=[
-        str(project / "a" / "b" / "c"), str(project / "x")])])
+    record_dirs_to_create(
+        project, [Workdir(name="w", folders=[str(project / "a" / "b" / "c"), str(project / "x")])]
+    )
     for folder in read_created_dirs(project):
         Path(folder).mkdir(exist_ok=True)  # what a deploy would have created
     (project / "x" / "user-notes.txt").write_text("mine\n")
 
     cleanup = remove_created_dirs(project)
 
-    assert cleanup.removed == [str(project / "a" / "b" / "c"), str(project / "a" / "b"),
-                               str(project / "a")]
+    assert cleanup.removed == [
+        str(project / "a" / "b" / "c"),
+        str(project / "a" / "b"),
+        str(project / "a"),
+    ]
     assert cleanup.kept == {str(project / "x"): "not empty"}
     assert not (project / "a").exists()
     assert (project / "x" / "user-notes.txt").read_text() == "mine\n"
@@ -127,8 +138,9 @@ def test_removes_recorded_empty_folders_deepest_first(project: Path) -> None:
 
 
 def test_dry_run_lists_without_removing(project: Path) -> None:
-    record_dirs_to_create(project, [Workdir(name="w", folders=[str(project / "a" / "b"),
-                                                                 str(project / "full")])])
+    record_dirs_to_create(
+        project, [Workdir(name="w", folders=[str(project / "a" / "b"), str(project / "full")])]
+    )
     for folder in read_created_dirs(project):
         Path(folder).mkdir(exist_ok=True)
     (project / "full" / "data").write_text("x")
@@ -161,8 +173,7 @@ def test_a_recorded_folder_replaced_by_a_file_is_kept(project: Path) -> None:
 # ----- safety: what must never be removed ---------------------------------------------------
 
 
-def assert_nothing_removed(project: Path, entry: str, expected_reason: str,
-                           root: Path) -> None:
+def assert_nothing_removed(project: Path, entry: str, expected_reason: str, root: Path) -> None:
     """Dry run and real run both keep `entry` for `expected_reason`; nothing under `root`
     (project and its surroundings) disappears."""
     write_manifest(project, [entry])
@@ -207,29 +218,33 @@ def test_never_removes_the_real_home_folder(project: Path, tmp_path: Path) -> No
     assert Path(home).is_dir()
 
 
-def test_never_follows_a_symlink_out_of_the_project(project: Path, outside: Path,
-                                                    tmp_path: Path) -> None:
+def test_never_follows_a_symlink_out_of_the_project(
+    project: Path, outside: Path, tmp_path: Path
+) -> None:
     (project / "link").symlink_to(outside / "empty", target_is_directory=True)
     assert_nothing_removed(project, str(project / "link"), "symlink", tmp_path)
     assert (outside / "empty").is_dir()
 
 
-def test_never_removes_a_folder_reached_through_a_symlink(project: Path, outside: Path,
-                                                          tmp_path: Path) -> None:
+def test_never_removes_a_folder_reached_through_a_symlink(
+    project: Path, outside: Path, tmp_path: Path
+) -> None:
     (outside / "empty" / "inner").mkdir()
     (project / "link").symlink_to(outside / "empty", target_is_directory=True)
     assert_nothing_removed(project, str(project / "link" / "inner"), "symlink", tmp_path)
     assert (outside / "empty" / "inner").is_dir()
 
 
-def test_never_removes_a_folder_outside_the_project(project: Path, outside: Path,
-                                                    tmp_path: Path) -> None:
+def test_never_removes_a_folder_outside_the_project(
+    project: Path, outside: Path, tmp_path: Path
+) -> None:
     assert_nothing_removed(project, str(outside / "empty"), "outside the project", tmp_path)
     assert (outside / "empty").is_dir()
 
 
-def test_never_removes_a_relative_entry(project: Path, tmp_path: Path,
-                                        monkeypatch: pytest.MonkeyPatch) -> None:
+def test_never_removes_a_relative_entry(
+    project: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
     (tmp_path / "relative").mkdir()
     monkeypatch.chdir(tmp_path)
     assert_nothing_removed(project, "relative", "not an absolute path", tmp_path)
@@ -248,7 +263,8 @@ def test_file_resources_pointing_anywhere_never_lead_to_removals_outside(
     project: Path, outside: Path, tmp_path: Path, fake_home: Path, files_plugin: None
 ) -> None:
     (project / "escape").symlink_to(outside / "empty", target_is_directory=True)
-    (project / "main.py").write_text(textwrap.dedent(f"""
+    (project / "main.py").write_text(
+        textwrap.dedent(f"""
         from clockwork_files import FileResource
 
         def file(name, **where):
@@ -263,7 +279,8 @@ def test_file_resources_pointing_anywhere_never_lead_to_removals_outside(
         in_home = file("home.txt", path="~/made-by-deploy/home.txt")
         absolute = file("abs.txt", path={str(outside / "new" / "abs.txt")!r})
         inside = file("inside.txt", directory="site/pages")
-    """))
+    """)
+    )
     loaded = load(project / "main.py")
     recorded = record_dirs_to_create(loaded.directory, loaded.resources)
 
@@ -284,7 +301,8 @@ def test_file_resources_pointing_anywhere_never_lead_to_removals_outside(
     cleanup = remove_created_dirs(project)
 
     assert sorted(cleanup.removed) == sorted(
-        [str(project / "~"), str(project / "site"), str(project / "site" / "pages")])
+        [str(project / "~"), str(project / "site"), str(project / "site" / "pages")]
+    )
     assert cleanup.kept == {
         str(escape): "reached through a symlink",
         str(tmp_path / "sibling-new"): "outside the project folder",
@@ -300,8 +318,9 @@ def test_file_resources_pointing_anywhere_never_lead_to_removals_outside(
 
 
 @pytest.mark.parametrize("text", ["{not json", "[1, 2]", '{"created_dirs": "a"}'])
-def test_a_broken_manifest_is_a_clear_error_and_nothing_is_removed(tmp_path: Path,
-                                                                    text: str) -> None:
+def test_a_broken_manifest_is_a_clear_error_and_nothing_is_removed(
+    tmp_path: Path, text: str
+) -> None:
     from clockwork import ClockworkError
     from clockwork.workdirs import manifest_path, remove_created_dirs
 

@@ -115,8 +115,12 @@ def busybox_image(
     tag = f"{IMAGE_REPOSITORY}:{uuid.uuid4().hex[:12]}"
     tar = subprocess.Popen(["tar", "-C", str(rootfs), "-c", "."], stdout=subprocess.PIPE)
     imported = subprocess.run(
-        ["docker", "import", "-", tag], stdin=tar.stdout, capture_output=True, text=True,
-        timeout=120, check=False,
+        ["docker", "import", "-", tag],
+        stdin=tar.stdout,
+        capture_output=True,
+        text=True,
+        timeout=120,
+        check=False,
     )
     tar.wait()
     if imported.returncode != 0:
@@ -124,8 +128,9 @@ def busybox_image(
     try:
         smoke = docker("run", "--rm", tag, "/bin/echo", "ok", check=False)
         if smoke.stdout.strip() != "ok":
-            pytest.skip(f"{BUSYBOX} does not run alone in a container (not static?): "
-                        f"{smoke.stderr.strip()}")
+            pytest.skip(
+                f"{BUSYBOX} does not run alone in a container (not static?): {smoke.stderr.strip()}"
+            )
         yield BusyboxImage(tag)
     finally:
         docker("rmi", "-f", tag, check=False)
@@ -180,8 +185,16 @@ def start_container(
         name, port = unique_name(), free_port()
         docker_cleanup("container", name)
         docker(
-            "run", "-d", "--init", "--name", name, "-p", f"127.0.0.1:{port}:80", *options,
-            busybox_image.tag, *(command or HTTPD_COMMAND),
+            "run",
+            "-d",
+            "--init",
+            "--name",
+            name,
+            "-p",
+            f"127.0.0.1:{port}:80",
+            *options,
+            busybox_image.tag,
+            *(command or HTTPD_COMMAND),
         )
         return Started(name, port)
 

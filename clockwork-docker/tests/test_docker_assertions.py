@@ -100,10 +100,13 @@ def test_running_needs_a_container_name() -> None:
 def test_a_resource_name_docker_cannot_take_fails_clearly(name: str) -> None:
     """Any resource may carry the assertion: its name never reaches docker as an option."""
     resource = BlankResource(name=name)
-    for assertion in (ContainerRunningAssert(timeout_seconds=0.5),
-                      LogContainsAssert(pattern="x", timeout_seconds=0.5)):
-        with pytest.raises(AssertionFailed, match="not a valid Docker container name.*"
-                           "set container_name"):
+    for assertion in (
+        ContainerRunningAssert(timeout_seconds=0.5),
+        LogContainsAssert(pattern="x", timeout_seconds=0.5),
+    ):
+        with pytest.raises(
+            AssertionFailed, match="not a valid Docker container name.*set container_name"
+        ):
             assertion.check(resource)
 
 
@@ -199,12 +202,14 @@ def test_logs_tail_and_since_limit_what_is_searched(start_container) -> None:
     fetch(started.port)
     LogContainsAssert(pattern="url:/", container_name=name, timeout_seconds=10).check(None)
     with pytest.raises(AssertionFailed):  # the last line is the response, not "ready"
-        LogContainsAssert(pattern="^ready$", container_name=name, tail=1,
-                          timeout_seconds=0.5).check(None)
+        LogContainsAssert(
+            pattern="^ready$", container_name=name, tail=1, timeout_seconds=0.5
+        ).check(None)
     LogContainsAssert(pattern="^ready$", container_name=name, since="1h").check(None)
     with pytest.raises(AssertionFailed):
-        LogContainsAssert(pattern="^ready$", container_name=name, since="2999-01-01T00:00:00",
-                          timeout_seconds=0.5).check(None)
+        LogContainsAssert(
+            pattern="^ready$", container_name=name, since="2999-01-01T00:00:00", timeout_seconds=0.5
+        ).check(None)
 
 
 @pytest.mark.docker
@@ -245,13 +250,27 @@ def test_connected_containers_reach_each_other_by_name(
         labels = [f"--label={item['label']}={item['value']}" for item in inputs["labels"]]
         docker_cleanup("container", inputs["name"])
         docker_cmd(
-            "run", "-d", "--init", "--name", inputs["name"], "--network", attachment["name"],
-            *(f"--network-alias={alias}" for alias in attachment["aliases"]), *labels,
-            inputs["image"], *busybox_image.httpd_command,
+            "run",
+            "-d",
+            "--init",
+            "--name",
+            inputs["name"],
+            "--network",
+            attachment["name"],
+            *(f"--network-alias={alias}" for alias in attachment["aliases"]),
+            *labels,
+            inputs["image"],
+            *busybox_image.httpd_command,
         )
     assert fetch_inside(docker_cmd, api.name, f"http://{db.name}/") == busybox_image.index_html
-    found = docker_cmd("ps", "-q", "--filter", f"label=clockwork.name={db.name}",
-                       "--filter", f"label=clockwork.project={tmp_path.name}")
+    found = docker_cmd(
+        "ps",
+        "-q",
+        "--filter",
+        f"label=clockwork.name={db.name}",
+        "--filter",
+        f"label=clockwork.project={tmp_path.name}",
+    )
     assert len(found.stdout.split()) == 1  # Clockwork finds what it made by its labels
 
 
@@ -298,16 +317,16 @@ def test_an_unreachable_engine_is_one_line_at_once(unreachable_engine, assertion
     assert isinstance(raised.value, ClockworkError)
 
 
-def test_engine_available_is_false_without_an_engine(
-    unreachable_engine, engine_available
-) -> None:
+def test_engine_available_is_false_without_an_engine(unreachable_engine, engine_available) -> None:
     assert engine_available() is False
 
 
 def test_a_missing_docker_command_is_one_line(monkeypatch, tmp_path: Path) -> None:
     monkeypatch.setenv("PATH", str(tmp_path))
-    with pytest.raises(DockerEngineUnreachable, match="^Docker engine not reachable: the docker "
-                       "command is not on PATH$"):
+    with pytest.raises(
+        DockerEngineUnreachable,
+        match="^Docker engine not reachable: the docker command is not on PATH$",
+    ):
         ContainerRunningAssert(container_name="web").check(None)
     with pytest.raises(DockerEngineUnreachable):
         run_docker("info")

@@ -70,27 +70,38 @@ def test_container_inputs(project: Path) -> None:
         {"internal": 7000, "protocol": "tcp"},
     ]
     assert inputs["volumes"] == [
-        {"hostPath": str(project / "site"), "containerPath": "/usr/share/nginx/html",
-         "readOnly": True},
+        {
+            "hostPath": str(project / "site"),
+            "containerPath": "/usr/share/nginx/html",
+            "readOnly": True,
+        },
         {"hostPath": "/var/log/web", "containerPath": "/logs"},
         {"volumeName": "cache", "containerPath": "/cache"},
     ]
     # A Pulumi secret (encrypted in the state): how the mock monitor shows one.
-    assert inputs["envs"] == {SECRET_SIGNATURE: SECRET_MARK,
-                              "value": ["MODE=prod", "GREETING=a=b c"]}
+    assert inputs["envs"] == {
+        SECRET_SIGNATURE: SECRET_MARK,
+        "value": ["MODE=prod", "GREETING=a=b c"],
+    }
     assert inputs["command"] == ["nginx", "-g", "daemon off;"]
     assert inputs["restart"] == "always"
     assert inputs["mustRun"] is False
     assert labels_of(inputs) == {
-        "team": "storefront", "clockwork.name": "web", "clockwork.project": "shop",
+        "team": "storefront",
+        "clockwork.name": "web",
+        "clockwork.project": "shop",
     }
     assert "networksAdvanced" not in inputs
 
 
 def test_defaults_and_empty_collections(project: Path) -> None:
-    inputs = compile_under_mocks(
-        [DockerResource(name="idle", image="busybox", ports=[], volumes=[], env_vars={})]
-    ).named("idle").inputs
+    inputs = (
+        compile_under_mocks(
+            [DockerResource(name="idle", image="busybox", ports=[], volumes=[], env_vars={})]
+        )
+        .named("idle")
+        .inputs
+    )
     assert inputs["restart"] == "unless-stopped"
     assert inputs["mustRun"] is True
     for absent in ("ports", "volumes", "envs", "command", "networksAdvanced"):
@@ -181,7 +192,8 @@ def test_separate_groups_get_separate_networks(project: Path) -> None:
     job = DockerResource(name="job", image="x").connect(DockerResource(name="queue", image="x"))
     registered = compile_under_mocks([web, job])
     assert sorted(n.name for n in registered.of_type(NETWORK)) == [
-        "clockwork-api-net", "clockwork-job-net",
+        "clockwork-api-net",
+        "clockwork-job-net",
     ]
 
 

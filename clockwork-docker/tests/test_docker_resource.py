@@ -152,8 +152,11 @@ def test_user_chosen_host_folder_mount_is_fine() -> None:
 
 def test_connection_context_tells_how_to_reach_the_peer() -> None:
     db = DockerResource(
-        name="db", image="postgres:16", ports=["127.0.0.1:15432:5432"],
-        env_vars={"POSTGRES_DB": "app"}, description="the database",
+        name="db",
+        image="postgres:16",
+        ports=["127.0.0.1:15432:5432"],
+        env_vars={"POSTGRES_DB": "app"},
+        description="the database",
     )
     api = DockerResource(description="api").connect(db)
     assert api.connections == [
@@ -178,8 +181,9 @@ def test_connection_context_leaves_out_what_is_unknown() -> None:
 
 
 def test_docker_group_follows_connections_both_ways_and_transitively() -> None:
-    db, cache, worker, solo = (DockerResource(name=n, image="x") for n in
-                               ("db", "cache", "worker", "solo"))
+    db, cache, worker, solo = (
+        DockerResource(name=n, image="x") for n in ("db", "cache", "worker", "solo")
+    )
     api = DockerResource(name="api", image="x").connect(db, cache)
     worker.connect(cache)
     assert [r.name for r in db.docker_group()] == ["api", "cache", "db", "worker"]
@@ -235,8 +239,11 @@ def test_registers_through_its_entry_point(monkeypatch: pytest.MonkeyPatch) -> N
     assert provided["resources"] == ["DockerResource"]
     assert provided["assertions"] == ["ContainerRunningAssert", "LogContainsAssert"]
     assert provided["engine_plugins"] == ["docker"]
-    assert not any(names for kind, names in provided.items()
-                   if kind not in ("resources", "assertions", "engine_plugins"))
+    assert not any(
+        names
+        for kind, names in provided.items()
+        if kind not in ("resources", "assertions", "engine_plugins")
+    )
 
 
 def test_loading_the_plugin_imports_no_pulumi() -> None:

@@ -76,8 +76,10 @@ def test_rejected_ports(text: str, reason: str) -> None:
         ("./data:/data", VolumeSpec(container_path="/data", host_path="./data")),
         ("../shared:/s:ro", VolumeSpec(container_path="/s", host_path="../shared", read_only=True)),
         ("named:/ctr:ro", VolumeSpec(container_path="/ctr", volume_name="named", read_only=True)),
-        ("pg_data.v1:/var/lib/postgresql/data", VolumeSpec(
-            container_path="/var/lib/postgresql/data", volume_name="pg_data.v1")),
+        (
+            "pg_data.v1:/var/lib/postgresql/data",
+            VolumeSpec(container_path="/var/lib/postgresql/data", volume_name="pg_data.v1"),
+        ),
     ],
 )
 def test_accepted_volumes(text: str, expected: VolumeSpec) -> None:
@@ -148,9 +150,23 @@ def test_accepted_images(image: str) -> None:
 @pytest.mark.parametrize(
     "image",
     [
-        "", "nginx latest", "-nginx", "nginx:", "nginx:bad tag", "a" * 256, "nginx;rm",
-        "nginx:x:y", "Nginx", "team/App:1", "_app", "app-", "app@sha256:short", "/nginx",
-        "nginx/", "nginx:-tag", "nginx:é",
+        "",
+        "nginx latest",
+        "-nginx",
+        "nginx:",
+        "nginx:bad tag",
+        "a" * 256,
+        "nginx;rm",
+        "nginx:x:y",
+        "Nginx",
+        "team/App:1",
+        "_app",
+        "app-",
+        "app@sha256:short",
+        "/nginx",
+        "nginx/",
+        "nginx:-tag",
+        "nginx:é",
     ],
 )
 def test_rejected_images(image: str) -> None:

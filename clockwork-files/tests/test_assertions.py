@@ -51,8 +51,7 @@ def test_exists_fails_on_a_folder(tmp_path):
         FileExistsAssert().check(file_in(tmp_path))
 
 
-def test_exists_relative_path_is_taken_from_the_resource_project(deployed, tmp_path,
-                                                                  monkeypatch):
+def test_exists_relative_path_is_taken_from_the_resource_project(deployed, tmp_path, monkeypatch):
     monkeypatch.chdir("/")  # not the project: the resource's folder must be used
     assert "exists" in FileExistsAssert(path="conf/app.ini").check(deployed)
     with pytest.raises(AssertionFailed, match="does not exist"):
@@ -141,8 +140,11 @@ def test_content_with_relative_path_from_the_project(deployed, monkeypatch):
 
 
 def test_assertions_attached_to_the_resource_check_it(tmp_path):
-    resource = file_in(tmp_path, content=CONTENT,
-                       assertions=[FileExistsAssert(), FileContentMatchesAssert(sha256=DIGEST)])
+    resource = file_in(
+        tmp_path,
+        content=CONTENT,
+        assertions=[FileExistsAssert(), FileContentMatchesAssert(sha256=DIGEST)],
+    )
     with pytest.raises(AssertionFailed):
         resource.assertions[0].check(resource)
     resource.resolved_path().write_text(CONTENT)
@@ -168,6 +170,7 @@ def test_bad_pattern_is_a_validation_error():
 
 
 def test_describe_shows_the_fields():
-    assert (FileContentMatchesAssert(pattern="x").describe()
-            == "FileContentMatchesAssert(pattern='x')")
+    assert (
+        FileContentMatchesAssert(pattern="x").describe() == "FileContentMatchesAssert(pattern='x')"
+    )
     assert FileExistsAssert(path="a").describe() == "FileExistsAssert(path='a')"

@@ -17,8 +17,11 @@ def plain_environment(monkeypatch):
 
 
 def test_entry_point_is_declared():
-    found = [ep for ep in importlib.metadata.entry_points(group="clockwork")
-             if ep.value == "clockwork_files.plugin"]
+    found = [
+        ep
+        for ep in importlib.metadata.entry_points(group="clockwork")
+        if ep.value == "clockwork_files.plugin"
+    ]
     assert [ep.name for ep in found] == ["files"]
     assert found[0].dist.name == "clockwork-files"
 
@@ -36,8 +39,9 @@ def test_registry_has_the_file_types_from_clockwork_files():
     registered = registry.by_distribution("clockwork-files")
     assert registered["resources"] == ["FileResource"]
     assert registered["assertions"] == ["FileContentMatchesAssert", "FileExistsAssert"]
-    assert not any(names for kind, names in registered.items()
-                   if kind not in ("resources", "assertions"))
+    assert not any(
+        names for kind, names in registered.items() if kind not in ("resources", "assertions")
+    )
     assert host.problems == []
 
 

@@ -48,8 +48,9 @@ def test_create_writes_content_and_mode(provider, tmp_path):
     assert entries(tmp_path) == ["run.sh"]  # no temp file left behind
 
 
-@pytest.mark.parametrize("mode, expected", [("0600", 0o600), ("0644", 0o644), ("0400", 0o400),
-                                            ("1777", 0o1777)])
+@pytest.mark.parametrize(
+    "mode, expected", [("0600", 0o600), ("0644", 0o644), ("0400", 0o400), ("1777", 0o1777)]
+)
 def test_create_sets_exact_mode_regardless_of_umask(provider, tmp_path, mode, expected):
     previous = os.umask(0o077)
     try:
@@ -377,7 +378,8 @@ def test_a_file_edited_after_deploy_is_kept_unless_forced(provider, tmp_path, mo
 
 
 def test_delete_never_follows_a_symlink_put_in_place_of_a_created_folder(
-        provider, tmp_path, monkeypatch):
+    provider, tmp_path, monkeypatch
+):
     project, outside = tmp_path / "project", tmp_path / "outside"
     project.mkdir()
     outside.mkdir()
@@ -396,8 +398,7 @@ def test_delete_never_follows_a_symlink_put_in_place_of_a_created_folder(
     assert (project / "site").is_symlink()
 
 
-def test_a_file_taken_over_by_a_renamed_resource_survives_the_old_ones_delete(
-        provider, tmp_path):
+def test_a_file_taken_over_by_a_renamed_resource_survives_the_old_ones_delete(provider, tmp_path):
     """The engine creates the new URN first, then deletes the old one."""
     target, claims = tmp_path / "site" / "a.txt", tmp_path / ".clockwork" / "claims"
     old = provider.create(claimed(target, "FileResource:a.txt", claims))

@@ -31,9 +31,18 @@ def test_description_is_required():
     assert [e["loc"] for e in error.errors] == [("description",)]
 
 
-@pytest.mark.parametrize("given, stored", [("644", "0644"), ("0755", "0755"), ("0o600", "0600"),
-                                           ("0O640", "0640"), (" 755 ", "0755"), ("4755", "4755"),
-                                           ("0", "0000")])
+@pytest.mark.parametrize(
+    "given, stored",
+    [
+        ("644", "0644"),
+        ("0755", "0755"),
+        ("0o600", "0600"),
+        ("0O640", "0640"),
+        (" 755 ", "0755"),
+        ("4755", "4755"),
+        ("0", "0000"),
+    ],
+)
 def test_mode_is_parsed_and_normalised(given, stored):
     assert FileResource(description="d", mode=given).mode == stored
 
@@ -99,16 +108,19 @@ def test_missing_content_needs_completion():
     assert FileResource(description="d", path="/tmp/x", mode="600").needs_completion() is True
 
 
-@pytest.mark.parametrize("fields, expected", [
-    ({}, ["name", "directory", "content", "mode"]),
-    ({"name": "a.txt"}, ["directory", "content", "mode"]),
-    ({"content": "x"}, ["name", "directory", "mode"]),
-    ({"name": "a.txt", "mode": "600"}, ["directory", "content"]),
-    ({"path": "/srv/a.txt"}, ["content", "mode"]),
-    ({"path": "/srv/a.txt", "mode": "600"}, ["content"]),
-    ({"name": "a.txt", "content": "x"}, []),
-    ({"path": "/srv/a.txt", "content": "x"}, []),
-])
+@pytest.mark.parametrize(
+    "fields, expected",
+    [
+        ({}, ["name", "directory", "content", "mode"]),
+        ({"name": "a.txt"}, ["directory", "content", "mode"]),
+        ({"content": "x"}, ["name", "directory", "mode"]),
+        ({"name": "a.txt", "mode": "600"}, ["directory", "content"]),
+        ({"path": "/srv/a.txt"}, ["content", "mode"]),
+        ({"path": "/srv/a.txt", "mode": "600"}, ["content"]),
+        ({"name": "a.txt", "content": "x"}, []),
+        ({"path": "/srv/a.txt", "content": "x"}, []),
+    ],
+)
 def test_fields_to_complete(fields, expected):
     assert FileResource(description="d", **fields).fields_to_complete() == expected
 
@@ -123,8 +135,10 @@ def test_path_is_never_completed_by_the_ai():
 
 def test_resolved_path_is_relative_to_the_project(tmp_path):
     assert in_project(tmp_path, name="a.txt").resolved_path() == tmp_path / "a.txt"
-    assert (in_project(tmp_path, name="a.txt", directory="conf/sub").resolved_path()
-            == tmp_path / "conf" / "sub" / "a.txt")
+    assert (
+        in_project(tmp_path, name="a.txt", directory="conf/sub").resolved_path()
+        == tmp_path / "conf" / "sub" / "a.txt"
+    )
     assert in_project(tmp_path, path="etc/x.ini").resolved_path() == tmp_path / "etc" / "x.ini"
 
 

@@ -27,8 +27,9 @@ def git(*args: str, cwd: Path | None = None) -> str:
 
 
 @pytest.fixture(autouse=True)
-def isolated_git_config(tmp_path_factory: pytest.TempPathFactory,
-                        monkeypatch: pytest.MonkeyPatch) -> None:
+def isolated_git_config(
+    tmp_path_factory: pytest.TempPathFactory, monkeypatch: pytest.MonkeyPatch
+) -> None:
     """Commits work without a global config; the user's config cannot change results."""
     config = tmp_path_factory.mktemp("gitconfig") / "config"
     config.write_text("[init]\n\tdefaultBranch = main\n")

@@ -13,8 +13,13 @@ from clockwork_git.provider import GitRepoProvider
 
 def clone_for(repo: GitRepoResource) -> dict:
     """Clone the way a deploy would, from the resource's own inputs."""
-    props = {"repo_url": repo.clone_url(), "dest": str(repo.resolved_dest()),
-             "branch": repo.branch, "pull": repo.pull, "present": repo.present}
+    props = {
+        "repo_url": repo.clone_url(),
+        "dest": str(repo.resolved_dest()),
+        "branch": repo.branch,
+        "pull": repo.pull,
+        "present": repo.present,
+    }
     return GitRepoProvider().create(props).outs
 
 
@@ -31,8 +36,9 @@ def test_passes_on_the_clone_with_the_resources_defaults(cloned, remote):
 
 
 def test_overrides_are_used(cloned, project, remote):
-    assertion = GitRepoClonedAssert(dest=str(project / "app"), repo_url=str(remote.bare),
-                                    branch="dev")
+    assertion = GitRepoClonedAssert(
+        dest=str(project / "app"), repo_url=str(remote.bare), branch="dev"
+    )
     assert "is a clone of" in assertion.check(None)
 
 

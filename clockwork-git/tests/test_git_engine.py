@@ -32,11 +32,13 @@ def engine_env(clean_env: pytest.MonkeyPatch) -> Iterator[None]:
 
 def write_main(project: Path, url: str, dest: str = "vendor/r") -> Path:
     main = project / "main.py"
-    main.write_text(textwrap.dedent(f"""
+    main.write_text(
+        textwrap.dedent(f"""
         from clockwork_git import GitRepoResource
 
         repo = GitRepoResource(name="r", repo_url={url!r}, dest={dest!r})
-    """))
+    """)
+    )
     return main
 
 
@@ -84,8 +86,10 @@ def test_destroy_keeps_a_clone_with_work_in_it_until_forced(remote, project):
     with pytest.raises(ClockworkError) as caught:
         pipeline.destroy(main)
 
-    assert (f"{clone} has 1 uncommitted change, 1 untracked file and 1 unpushed commit; "
-            "kept it: commit and push, or run with --force to delete it") in str(caught.value)
+    assert (
+        f"{clone} has 1 uncommitted change, 1 untracked file and 1 unpushed commit; "
+        "kept it: commit and push, or run with --force to delete it"
+    ) in str(caught.value)
     assert (clone / "notes.txt").read_text() == "mine\n"
     assert (clone / "README.md").read_text() == "edited\n"
     assert git("log", "-1", "--format=%s", cwd=clone) == "local work"
@@ -115,8 +119,7 @@ def http_remote(remote) -> Iterator[str]:
 
 
 @pytest.mark.pulumi_cli
-def test_a_token_in_the_url_is_never_in_the_state_in_plain_text(http_remote, remote,
-                                                                project):
+def test_a_token_in_the_url_is_never_in_the_state_in_plain_text(http_remote, remote, project):
     """Before: repo_url and remote_url (with the token) were stored as plain strings."""
     token = "ghp_s3cretT0kenValue"
     main = write_main(project, f"http://user:{token}@{http_remote}")

@@ -26,8 +26,14 @@ def git(*args: str, cwd: Path | None = None) -> str:
 
 
 def props(remote, dest: Path, **overrides: Any) -> dict[str, Any]:
-    return {"repo_url": remote.url, "dest": str(dest), "branch": None, "pull": True,
-            "present": True, **overrides}
+    return {
+        "repo_url": remote.url,
+        "dest": str(dest),
+        "branch": None,
+        "pull": True,
+        "present": True,
+        **overrides,
+    }
 
 
 @pytest.fixture
@@ -80,8 +86,9 @@ def test_clone_failure_shows_gits_last_line_and_leaves_nothing(provider, tmp_pat
     dest = tmp_path / "nested" / "clone"
     missing = tmp_path / "no-such-repo.git"
     with pytest.raises(GitError) as caught:
-        provider.create({"repo_url": str(missing), "dest": str(dest), "pull": True,
-                         "present": True})
+        provider.create(
+            {"repo_url": str(missing), "dest": str(dest), "pull": True, "present": True}
+        )
     message = str(caught.value)
     assert message.startswith(f"git clone of {missing} into {dest} failed: ")
     assert "does not" in message and "\n" not in message  # git's own last stderr line
@@ -91,14 +98,14 @@ def test_clone_failure_shows_gits_last_line_and_leaves_nothing(provider, tmp_pat
 def test_a_password_in_the_url_never_shows_in_errors(provider, tmp_path):
     secret_url = "http://user:s3cret@127.0.0.1:1/repo.git"  # nothing listens on port 1
     with pytest.raises(GitError) as failed_clone:
-        provider.create({"repo_url": secret_url, "dest": str(tmp_path / "clone"),
-                         "pull": True, "present": True})
+        provider.create(
+            {"repo_url": secret_url, "dest": str(tmp_path / "clone"), "pull": True, "present": True}
+        )
     taken = tmp_path / "taken"
     taken.mkdir()
     (taken / "notes.txt").write_text("mine\n")
     with pytest.raises(DestExistsError) as refused:
-        provider.create({"repo_url": secret_url, "dest": str(taken), "pull": True,
-                         "present": True})
+        provider.create({"repo_url": secret_url, "dest": str(taken), "pull": True, "present": True})
     for error in (failed_clone.value, refused.value):
         assert "s3cret" not in str(error)
         assert "http://user:***@127.0.0.1:1/repo.git" in str(error)
@@ -142,7 +149,8 @@ def test_empty_folder_is_cloned_into_and_kept_on_delete(provider, remote, tmp_pa
 
 
 def test_an_existing_clone_of_the_same_repo_is_adopted_and_never_deleted(
-        provider, remote, tmp_path):
+    provider, remote, tmp_path
+):
     dest = tmp_path / "clone"
     git("clone", "--quiet", remote.url, str(dest))
     outs = provider.create(props(remote, dest, branch="dev")).outs
@@ -202,8 +210,7 @@ def test_read_sees_what_changed_in_the_clone_since_deploy(provider, remote, tmp_
     assert provider.read(str(dest), outs).outs["branch"] is None
 
 
-def test_read_of_a_dest_that_is_now_another_repository_has_no_id(provider, remote,
-                                                                  tmp_path):
+def test_read_of_a_dest_that_is_now_another_repository_has_no_id(provider, remote, tmp_path):
     """Before: it reported the other repository's commit as if it were the clone."""
     dest = tmp_path / "clone"
     outs = provider.create(props(remote, dest)).outs
@@ -309,14 +316,18 @@ def test_update_leaves_a_clone_whose_remote_changed_untouched(provider, remote, 
     assert git("branch", "--list", "dev", cwd=dest) == ""
 
 
-@pytest.mark.parametrize("respell", [
-    lambda remote: str(remote.bare),
-    lambda remote: str(remote.bare).removesuffix(".git"),
-    lambda remote: str(remote.bare) + "/",
-    lambda remote: f"file://{remote.bare.parent}/./{remote.bare.name}",
-])
+@pytest.mark.parametrize(
+    "respell",
+    [
+        lambda remote: str(remote.bare),
+        lambda remote: str(remote.bare).removesuffix(".git"),
+        lambda remote: str(remote.bare) + "/",
+        lambda remote: f"file://{remote.bare.parent}/./{remote.bare.name}",
+    ],
+)
 def test_the_same_repository_spelled_otherwise_is_an_update_not_a_replace(
-        provider, remote, tmp_path, respell):
+    provider, remote, tmp_path, respell
+):
     """Before: repo_url was compared as a string: the clone was deleted and made again."""
     dest = tmp_path / "clone"
     outs = provider.create(props(remote, dest)).outs
@@ -325,8 +336,7 @@ def test_the_same_repository_spelled_otherwise_is_an_update_not_a_replace(
     diff = provider.diff(str(dest), outs, news)
     assert diff.replaces == [] and diff.changes is True
     updated = provider.update(str(dest), outs, news).outs
-    assert updated["repo_url"] == news["repo_url"] == git("config", "remote.origin.url",
-                                                          cwd=dest)
+    assert updated["repo_url"] == news["repo_url"] == git("config", "remote.origin.url", cwd=dest)
     assert updated["created"] is True and updated["real_dest"] == outs["real_dest"]
     assert (dest / "MARKER.txt").read_text() == "the user's\n"
     assert provider.diff(str(dest), updated, news).changes is False
@@ -364,8 +374,9 @@ def test_another_local_repository_is_a_replace(provider, remote, tmp_path):
 def test_url_or_dest_change_replaces(provider, remote, tmp_path):
     dest = tmp_path / "clone"
     outs = provider.create(props(remote, dest)).outs
-    other_url = provider.diff(str(dest), outs, {**props(remote, dest),
-                                                "repo_url": "https://example.invalid/x.git"})
+    other_url = provider.diff(
+        str(dest), outs, {**props(remote, dest), "repo_url": "https://example.invalid/x.git"}
+    )
     assert other_url.replaces == ["repo_url"] and other_url.delete_before_replace is True
     other_dest = provider.diff(str(dest), outs, props(remote, tmp_path / "elsewhere"))
     assert other_dest.replaces == ["dest"] and other_dest.delete_before_replace is False
@@ -422,33 +433,63 @@ def commit_locally(dest: Path, name: str = "LOCAL.md") -> None:
     git("commit", "--quiet", "-m", f"local {name}", cwd=dest)
 
 
-@pytest.mark.parametrize(("make_work", "found"), [
-    (lambda dest: (dest / "README.md").write_text("edited\n"), "1 uncommitted change"),
-    (lambda dest: (dest / "README.md").unlink(), "1 uncommitted change"),
-    (lambda dest: [(dest / "new" / "deep").mkdir(parents=True),
-                   (dest / "new" / "deep" / "a.txt").write_text("a"),
-                   (dest / "b.txt").write_text("b")], "2 untracked files"),
-    (lambda dest: [(dest / "staged.txt").write_text("s"), git("add", "staged.txt", cwd=dest)],
-     "1 uncommitted change"),
-    (lambda dest: [commit_locally(dest, "A.md"), commit_locally(dest, "B.md")],
-     "2 unpushed commits"),
-    (lambda dest: [git("checkout", "--quiet", "--detach", cwd=dest), commit_locally(dest)],
-     "1 unpushed commit"),
-    (lambda dest: [git("checkout", "--quiet", "-b", "topic", cwd=dest), commit_locally(dest),
-                   git("checkout", "--quiet", "main", cwd=dest)], "1 unpushed commit"),
-    (lambda dest: [(dest / "README.md").write_text("stashed\n"),
-                   git("stash", "--quiet", cwd=dest)], "1 stash"),
-])
+@pytest.mark.parametrize(
+    ("make_work", "found"),
+    [
+        (lambda dest: (dest / "README.md").write_text("edited\n"), "1 uncommitted change"),
+        (lambda dest: (dest / "README.md").unlink(), "1 uncommitted change"),
+        (
+            lambda dest: [
+                (dest / "new" / "deep").mkdir(parents=True),
+                (dest / "new" / "deep" / "a.txt").write_text("a"),
+                (dest / "b.txt").write_text("b"),
+            ],
+            "2 untracked files",
+        ),
+        (
+            lambda dest: [
+                (dest / "staged.txt").write_text("s"),
+                git("add", "staged.txt", cwd=dest),
+            ],
+            "1 uncommitted change",
+        ),
+        (
+            lambda dest: [commit_locally(dest, "A.md"), commit_locally(dest, "B.md")],
+            "2 unpushed commits",
+        ),
+        (
+            lambda dest: [git("checkout", "--quiet", "--detach", cwd=dest), commit_locally(dest)],
+            "1 unpushed commit",
+        ),
+        (
+            lambda dest: [
+                git("checkout", "--quiet", "-b", "topic", cwd=dest),
+                commit_locally(dest),
+                git("checkout", "--quiet", "main", cwd=dest),
+            ],
+            "1 unpushed commit",
+        ),
+        (
+            lambda dest: [
+                (dest / "README.md").write_text("stashed\n"),
+                git("stash", "--quiet", cwd=dest),
+            ],
+            "1 stash",
+        ),
+    ],
+)
 def test_delete_keeps_a_clone_with_work_that_exists_nowhere_else(
-        provider, remote, tmp_path, make_work, found):
+    provider, remote, tmp_path, make_work, found
+):
     """Before: the clone was deleted, and the work in it with it."""
     dest = tmp_path / "nested" / "clone"
     outs = provider.create(props(remote, dest)).outs
     make_work(dest)
     with pytest.raises(UnsavedWorkError) as caught:
         provider.delete(str(dest), outs)
-    assert str(caught.value) == (f"{dest} has {found}; kept it: commit and push, or run "
-                                 "with --force to delete it")
+    assert str(caught.value) == (
+        f"{dest} has {found}; kept it: commit and push, or run with --force to delete it"
+    )
     assert (dest / ".git").is_dir()
 
 
@@ -460,8 +501,10 @@ def test_the_refusal_counts_everything_in_one_line(provider, remote, tmp_path):
     commit_locally(dest, "A.md")
     commit_locally(dest, "B.md")
     (dest / "A.md").write_text("edited too\n")
-    with pytest.raises(UnsavedWorkError, match=(
-            "has 2 uncommitted changes, 1 untracked file and 2 unpushed commits; kept it")):
+    with pytest.raises(
+        UnsavedWorkError,
+        match=("has 2 uncommitted changes, 1 untracked file and 2 unpushed commits; kept it"),
+    ):
         provider.delete(str(dest), outs)
     assert (dest / "notes.txt").is_file()
 
@@ -475,8 +518,7 @@ def test_present_false_keeps_a_clone_with_work_too(provider, remote, tmp_path):
     assert (dest / "notes.txt").read_text() == "mine\n"
 
 
-def test_a_pushed_clone_and_ignored_files_do_not_hold_the_delete(provider, remote,
-                                                                 tmp_path):
+def test_a_pushed_clone_and_ignored_files_do_not_hold_the_delete(provider, remote, tmp_path):
     dest = tmp_path / "clone"
     outs = provider.create(props(remote, dest)).outs
     commit_locally(dest)
@@ -498,8 +540,7 @@ def test_force_deletes_a_clone_with_work(provider, remote, tmp_path, monkeypatch
     assert not (tmp_path / "nested").exists()
 
 
-def test_force_still_never_deletes_another_repository(provider, remote, tmp_path,
-                                                      monkeypatch):
+def test_force_still_never_deletes_another_repository(provider, remote, tmp_path, monkeypatch):
     dest = tmp_path / "clone"
     outs = provider.create(props(remote, dest)).outs
     git("remote", "set-url", "origin", "https://example.invalid/other.git", cwd=dest)
@@ -530,8 +571,7 @@ def clone_elsewhere(remote, where: Path) -> Path:
     return where
 
 
-def test_a_made_folder_replaced_by_a_symlink_is_never_deleted_through(
-        provider, remote, tmp_path):
+def test_a_made_folder_replaced_by_a_symlink_is_never_deleted_through(provider, remote, tmp_path):
     """Before: rmtree followed the symlinked parent and deleted the user's clone."""
     dest = tmp_path / "vendor" / "clone"
     outs = provider.create(props(remote, dest)).outs
@@ -544,13 +584,13 @@ def test_a_made_folder_replaced_by_a_symlink_is_never_deleted_through(
         provider.delete(str(dest), outs)
     assert str(caught.value) == (
         f"refusing to delete {dest}: {tmp_path / 'vendor'} is now a symlink to {elsewhere}; "
-        "Clockwork never deletes through a symlink: delete or move it yourself")
+        "Clockwork never deletes through a symlink: delete or move it yourself"
+    )
     assert (elsewhere / "clone" / "precious.txt").read_text() == "the user's\n"
     assert (tmp_path / "vendor").is_symlink()
 
 
-def test_a_parent_replaced_by_a_symlink_is_never_deleted_through(provider, remote,
-                                                                 tmp_path):
+def test_a_parent_replaced_by_a_symlink_is_never_deleted_through(provider, remote, tmp_path):
     """A folder the user had (not made by Clockwork) is now a link: dest leads
     elsewhere than where it was cloned."""
     (tmp_path / "vendor").mkdir()
@@ -567,8 +607,7 @@ def test_a_parent_replaced_by_a_symlink_is_never_deleted_through(provider, remot
     assert (elsewhere / "clone" / "precious.txt").is_file()
 
 
-def test_dest_replaced_by_a_symlink_is_refused_and_the_link_kept(provider, remote,
-                                                                 tmp_path):
+def test_dest_replaced_by_a_symlink_is_refused_and_the_link_kept(provider, remote, tmp_path):
     dest = tmp_path / "clone"
     outs = provider.create(props(remote, dest)).outs
     shutil.rmtree(dest)

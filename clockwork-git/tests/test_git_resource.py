@@ -49,7 +49,8 @@ def test_the_folder_the_clone_goes_in_is_a_working_directory(project):
     """Its missing parents are recorded, so destroy removes them even when the clone
     was made again (after a refresh found it gone) and the provider did not make them."""
     assert GitRepoResource(repo_url=URL, dest="vendor/fastapi").working_directories() == [
-        project / "vendor"]
+        project / "vendor"
+    ]
     assert GitRepoResource(repo_url=URL, present=False).working_directories() == []
 
 
@@ -64,8 +65,7 @@ def test_user_may_give_an_absolute_or_outside_dest(project, tmp_path):
 
 @pytest.mark.parametrize("dest", ["../outside", "/etc/fastapi", "~/fastapi", "a/../../x", "."])
 def test_ai_dest_outside_the_project_is_refused(project, dest):
-    repo = ai_filled(GitRepoResource(description="the FastAPI repository"),
-                     repo_url=URL, dest=dest)
+    repo = ai_filled(GitRepoResource(description="the FastAPI repository"), repo_url=URL, dest=dest)
     with pytest.raises(ProjectError, match="set dest yourself"):
         repo.check_completed()
 
@@ -73,8 +73,9 @@ def test_ai_dest_outside_the_project_is_refused(project, dest):
 def test_ai_dest_through_a_symlink_out_of_the_project_is_refused(project, tmp_path):
     (tmp_path / "outside").mkdir()
     (project / "link").symlink_to(tmp_path / "outside")
-    repo = ai_filled(GitRepoResource(description="the FastAPI repository"),
-                     repo_url=URL, dest="link/fastapi")
+    repo = ai_filled(
+        GitRepoResource(description="the FastAPI repository"), repo_url=URL, dest="link/fastapi"
+    )
     with pytest.raises(ProjectError, match="not inside the project folder"):
         repo.check_completed()
 
@@ -82,22 +83,28 @@ def test_ai_dest_through_a_symlink_out_of_the_project_is_refused(project, tmp_pa
 def test_default_dest_of_an_ai_url_through_a_symlink_is_refused(project, tmp_path):
     (tmp_path / "outside").mkdir()
     (project / "fastapi").symlink_to(tmp_path / "outside")
-    repo = ai_filled(GitRepoResource(name="fa", description="the FastAPI repository"),
-                     repo_url=URL)
+    repo = ai_filled(GitRepoResource(name="fa", description="the FastAPI repository"), repo_url=URL)
     with pytest.raises(ProjectError):
         repo.check_completed()
 
 
 def test_ai_dest_inside_the_project_is_fine(project):
-    repo = ai_filled(GitRepoResource(description="the FastAPI repository"),
-                     repo_url=URL, dest="vendor/fastapi", name="fastapi")
+    repo = ai_filled(
+        GitRepoResource(description="the FastAPI repository"),
+        repo_url=URL,
+        dest="vendor/fastapi",
+        name="fastapi",
+    )
     repo.check_completed()
     assert repo.resolved_dest() == project / "vendor" / "fastapi"
 
 
 def test_unsafe_ai_dest_stops_the_compile(project, git_plugin):
-    repo = ai_filled(GitRepoResource(name="fastapi", description="the FastAPI repository"),
-                     repo_url=URL, dest="../escape")
+    repo = ai_filled(
+        GitRepoResource(name="fastapi", description="the FastAPI repository"),
+        repo_url=URL,
+        dest="../escape",
+    )
     with pytest.raises(ProjectError, match="leaves the project folder"):
         compile_under_mocks([repo])
 
@@ -113,8 +120,9 @@ def test_plugin_registers_the_resource_and_the_assertion(git_plugin):
 
 def test_importing_the_plugin_does_not_import_pulumi():
     code = "import sys, clockwork_git.plugin; print('pulumi' in sys.modules)"
-    result = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True,
-                            check=True)
+    result = subprocess.run(
+        [sys.executable, "-c", code], capture_output=True, text=True, check=True
+    )
     assert result.stdout.strip() == "False"
 
 
@@ -141,12 +149,16 @@ def test_parent_and_dependencies_are_passed_on(project, git_plugin):
     assert [registered.name_of(urn) for urn in app_registered.dependencies] == ["tools"]
 
 
-def test_the_compiled_provider_clones_as_the_engine_would_ask_it_to(project, remote,
-                                                                     git_plugin):
+def test_the_compiled_provider_clones_as_the_engine_would_ask_it_to(project, remote, git_plugin):
     """From the resource to a real clone, with only the engine left out: the provider
     serialized into the registered inputs runs create, then the assertion checks it."""
-    repo = GitRepoResource(name="app", repo_url=remote.url, dest="vendor/app", branch="dev",
-                           assertions=[GitRepoClonedAssert()])
+    repo = GitRepoResource(
+        name="app",
+        repo_url=remote.url,
+        dest="vendor/app",
+        branch="dev",
+        assertions=[GitRepoClonedAssert()],
+    )
     (compiled,) = compile_under_mocks([repo])
     provider, inputs = dynamic_provider_of(compiled)
 

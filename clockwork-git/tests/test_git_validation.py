@@ -50,10 +50,37 @@ BAD_URLS = [
 
 # Names that git itself judges; '@' is left out: git expands it to HEAD, we refuse it.
 BRANCH_NAMES = [
-    "main", "dev", "feature/login", "release-1.2", "a@b", "ü", "x/HEAD",
-    "-x", "--upload-pack=touch /tmp/pwned", "a b", "a..b", "a/.b", ".hidden", "a.lock",
-    "a/b.lock/c", "a/", "/a", "a//b", "a.", "a~1", "a^", "a:b", "a?", "a*", "a[", "a\\b",
-    "a@{b", "@{-1}", "HEAD", "a\tb", "",
+    "main",
+    "dev",
+    "feature/login",
+    "release-1.2",
+    "a@b",
+    "ü",
+    "x/HEAD",
+    "-x",
+    "--upload-pack=touch /tmp/pwned",
+    "a b",
+    "a..b",
+    "a/.b",
+    ".hidden",
+    "a.lock",
+    "a/b.lock/c",
+    "a/",
+    "/a",
+    "a//b",
+    "a.",
+    "a~1",
+    "a^",
+    "a:b",
+    "a?",
+    "a*",
+    "a[",
+    "a\\b",
+    "a@{b",
+    "@{-1}",
+    "HEAD",
+    "a\tb",
+    "",
 ]
 
 
@@ -71,8 +98,12 @@ def test_bad_urls_are_refused_at_construction(url):
 
 @pytest.mark.parametrize("name", BRANCH_NAMES)
 def test_branch_names_are_judged_like_git_does(name, tmp_path):
-    by_git = subprocess.run(["git", "check-ref-format", "--branch", name], cwd=tmp_path,
-                            capture_output=True).returncode == 0
+    by_git = (
+        subprocess.run(
+            ["git", "check-ref-format", "--branch", name], cwd=tmp_path, capture_output=True
+        ).returncode
+        == 0
+    )
     try:
         check_branch_name(name)
         by_us = True
@@ -81,8 +112,9 @@ def test_branch_names_are_judged_like_git_does(name, tmp_path):
     assert by_us == by_git
 
 
-@pytest.mark.parametrize("name", ["@", "HEAD", "--upload-pack=touch /tmp/pwned", "-b",
-                                  "a b", "a..b"])
+@pytest.mark.parametrize(
+    "name", ["@", "HEAD", "--upload-pack=touch /tmp/pwned", "-b", "a b", "a..b"]
+)
 def test_bad_branches_are_refused_at_construction(name):
     with pytest.raises(ResourceValidationError, match="field 'branch'"):
         GitRepoResource(repo_url="https://example.com/repo.git", branch=name)
@@ -114,12 +146,15 @@ def test_assertion_fields_are_validated():
         GitRepoClonedAssert(branch="a..b")
 
 
-@pytest.mark.parametrize(("first", "second"), [
-    ("https://github.com/a/b.git", "https://github.com/a/b"),
-    ("https://github.com/a/b/", "https://github.com/a/b.git"),
-    ("file:///srv/repo.git", "/srv/repo.git"),
-    ("/srv/./repo.git", "/srv/repo.git"),
-])
+@pytest.mark.parametrize(
+    ("first", "second"),
+    [
+        ("https://github.com/a/b.git", "https://github.com/a/b"),
+        ("https://github.com/a/b/", "https://github.com/a/b.git"),
+        ("file:///srv/repo.git", "/srv/repo.git"),
+        ("/srv/./repo.git", "/srv/repo.git"),
+    ],
+)
 def test_same_remote_in_other_spellings(first, second):
     assert same_remote(first, second)
 
@@ -154,15 +189,18 @@ def test_one_repository_spelled_many_ways_has_one_key(url):
     assert same_remote(url, "git@github.com:o/r.git")
 
 
-@pytest.mark.parametrize("other", [
-    "https://github.com/o/other.git",
-    "https://github.com/other/r.git",
-    "https://gitlab.com/o/r.git",
-    "https://github.com/O/R.git",  # the path's case is the server's business
-    "ssh://git@github.com:2222/o/r.git",
-    "https://github.com/o/r/sub.git",
-    "/o/r",
-])
+@pytest.mark.parametrize(
+    "other",
+    [
+        "https://github.com/o/other.git",
+        "https://github.com/other/r.git",
+        "https://gitlab.com/o/r.git",
+        "https://github.com/O/R.git",  # the path's case is the server's business
+        "ssh://git@github.com:2222/o/r.git",
+        "https://github.com/o/r/sub.git",
+        "/o/r",
+    ],
+)
 def test_other_repositories_differ(other):
     assert not same_remote("https://github.com/o/r.git", other)
 
@@ -176,9 +214,17 @@ def test_a_local_repository_has_one_key_however_it_is_reached(tmp_path, monkeypa
     subprocess.run(["git", "init", "--quiet", "--bare", str(bare)], check=True)
     (tmp_path / "link").symlink_to(tmp_path / "srv")
     monkeypatch.chdir(tmp_path)
-    spellings = [str(bare), f"{bare}/", str(tmp_path / "srv" / "r"), bare.as_uri(),
-                 f"file://{tmp_path}/srv/r", str(tmp_path / "srv" / "." / "r.git"),
-                 str(tmp_path / "link" / "r.git"), "./srv/r.git", "srv/r"]
+    spellings = [
+        str(bare),
+        f"{bare}/",
+        str(tmp_path / "srv" / "r"),
+        bare.as_uri(),
+        f"file://{tmp_path}/srv/r",
+        str(tmp_path / "srv" / "." / "r.git"),
+        str(tmp_path / "link" / "r.git"),
+        "./srv/r.git",
+        "srv/r",
+    ]
     keys = {remote_key(url) for url in spellings}
     assert keys == {("", str(bare.resolve()))}
     assert remote_key("../r.git", base=tmp_path / "srv" / "sub") == ("", str(bare.resolve()))
@@ -205,27 +251,33 @@ def test_a_local_repository_that_is_gone_is_named_by_its_spelling(tmp_path):
     assert not same_remote(str(gone), str(tmp_path / "other.git"))
 
 
-@pytest.mark.parametrize(("url", "secret"), [
-    ("https://user:s3cret@example.com/r.git", True),
-    ("https://ghp_token@github.com/o/r.git", True),
-    ("ssh://git:pw@example.com/r.git", True),
-    ("ssh://git@example.com/r.git", False),
-    ("git@github.com:o/r.git", False),
-    ("https://github.com/o/r.git", False),
-    ("/srv/git/r.git", False),
-])
+@pytest.mark.parametrize(
+    ("url", "secret"),
+    [
+        ("https://user:s3cret@example.com/r.git", True),
+        ("https://ghp_token@github.com/o/r.git", True),
+        ("ssh://git:pw@example.com/r.git", True),
+        ("ssh://git@example.com/r.git", False),
+        ("git@github.com:o/r.git", False),
+        ("https://github.com/o/r.git", False),
+        ("/srv/git/r.git", False),
+    ],
+)
 def test_credentials_are_told_apart(url, secret):
     assert has_credentials(url) is secret
 
 
-@pytest.mark.parametrize(("url", "shown"), [
-    ("https://user:s3cret@example.com/r.git", "https://user:***@example.com/r.git"),
-    ("https://s3cret@example.com:8443/r", "https://***@example.com:8443/r"),
-    ("ssh://git@example.com/r.git", "ssh://git@example.com/r.git"),
-    ("git@example.com:r.git", "git@example.com:r.git"),
-    ("https://example.com/r.git", "https://example.com/r.git"),
-    ("/srv/git/r.git", "/srv/git/r.git"),
-])
+@pytest.mark.parametrize(
+    ("url", "shown"),
+    [
+        ("https://user:s3cret@example.com/r.git", "https://user:***@example.com/r.git"),
+        ("https://s3cret@example.com:8443/r", "https://***@example.com:8443/r"),
+        ("ssh://git@example.com/r.git", "ssh://git@example.com/r.git"),
+        ("git@example.com:r.git", "git@example.com:r.git"),
+        ("https://example.com/r.git", "https://example.com/r.git"),
+        ("/srv/git/r.git", "/srv/git/r.git"),
+    ],
+)
 def test_credentials_in_a_url_are_masked_for_messages(url, shown):
     assert redacted(url) == shown
 

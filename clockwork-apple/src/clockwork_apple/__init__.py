@@ -11,7 +11,10 @@ if TYPE_CHECKING:
     from .assertions import AppleContainerRunningAssert as AppleContainerRunningAssert
     from .resource import AppleContainerResource as AppleContainerResource
 
-__getattr__, __all__ = lazy_exports(__name__, {
-    "AppleContainerResource": ".resource",
-    "AppleContainerRunningAssert": ".assertions",
-})
+__getattr__, __all__ = lazy_exports(
+    __name__,
+    {
+        "AppleContainerResource": ".resource",
+        "AppleContainerRunningAssert": ".assertions",
+    },
+)

@@ -52,8 +52,9 @@ def container_status(name: str, timeout: float) -> str | None:
     """The status the CLI reports for container `name` ('running', 'stopped', ...);
     None when there is no such container."""
     try:
-        done = subprocess.run(LIST_JSON, capture_output=True, text=True, timeout=timeout,
-                              check=False)
+        done = subprocess.run(
+            LIST_JSON, capture_output=True, text=True, timeout=timeout, check=False
+        )
     except FileNotFoundError:
         raise AssertionFailed(MISSING_CLI_MESSAGE) from None
     except subprocess.TimeoutExpired:

@@ -34,8 +34,10 @@ def register_engine_plugins(register):
     package = f"{COMMAND_MODULE}/cmd/pulumi-resource-command"
     sources = {
         version: GoSource(
-            get=(f"{package}@{commit}",), binaries=(package,),
-            ldflags=f"-s -w -X {COMMAND_MODULE}/pkg/version.Version={version}", minutes=3,
+            get=(f"{package}@{commit}",),
+            binaries=(package,),
+            ldflags=f"-s -w -X {COMMAND_MODULE}/pkg/version.Version={version}",
+            minutes=3,
         )
         for version, commit in COMMAND_COMMITS.items()
     }

@@ -39,8 +39,9 @@ MUST_RUN_SETTLE_SECONDS = 1
 ENV_CARRIER_PREFIX = "CLOCKWORK_APPLE_ENV_"
 
 
-def create_command(resource: AppleContainerResource,
-                   opts: pulumi.ResourceOptions | None) -> Command:
+def create_command(
+    resource: AppleContainerResource, opts: pulumi.ResourceOptions | None
+) -> Command:
     """The Command that runs the container on create and removes it on delete."""
     name = resource.name
     if name is None or resource.image is None:  # the resource refuses this before
@@ -67,9 +68,7 @@ def create_command(resource: AppleContainerResource,
         # holds the name.
         triggers=triggers,
         # The new container needs the name the old one holds: remove that one first.
-        opts=pulumi.ResourceOptions.merge(
-            opts, pulumi.ResourceOptions(delete_before_replace=True)
-        ),
+        opts=pulumi.ResourceOptions.merge(opts, pulumi.ResourceOptions(delete_before_replace=True)),
     )
 
 
@@ -120,8 +119,10 @@ def run_line(resource: AppleContainerResource) -> str:
     if not resource.env_vars:
         return f"{shell_line(run)} || exit $?"
     exports = " ".join(f'{key}="${ENV_CARRIER_PREFIX}{key}"' for key in resource.env_vars)
-    return (f'(set -- "$(command -v {CLI})"; export {exports} && '
-            f'exec "$1" {shell_line(run[1:])}) || exit $?')
+    return (
+        f'(set -- "$(command -v {CLI})"; export {exports} && '
+        f'exec "$1" {shell_line(run[1:])}) || exit $?'
+    )
 
 
 def environment_digest(env_vars: dict[str, str]) -> str:
@@ -149,8 +150,10 @@ def fail(message: str, exit_code: int = 1) -> str:
 
 def require_cli() -> str:
     """Shell code that stops with one clear line when the CLI is not installed."""
-    return (f"if ! command -v {CLI} >/dev/null 2>&1; then "
-            f"{fail(MISSING_CLI_MESSAGE, MISSING_CLI_EXIT_CODE)}; fi")
+    return (
+        f"if ! command -v {CLI} >/dev/null 2>&1; then "
+        f"{fail(MISSING_CLI_MESSAGE, MISSING_CLI_EXIT_CODE)}; fi"
+    )
 
 
 def lists_name(variable: str, name: str) -> str:
@@ -169,8 +172,10 @@ def create_script(resource: AppleContainerResource) -> str:
 def must_run_check(name: str) -> list[str]:
     # A container that stopped is removed again: otherwise its name would block the
     # next deploy with "already exists".
-    stopped = (f"clockwork-apple: container {name} stopped right after it started "
-               "(must_run=True); it was removed, run its image by hand to see why")
+    stopped = (
+        f"clockwork-apple: container {name} stopped right after it started "
+        "(must_run=True); it was removed, run its image by hand to see why"
+    )
     return [
         f"sleep {MUST_RUN_SETTLE_SECONDS}",
         f"running=$({shell_line(list_command(include_stopped=False))}) || exit $?",
@@ -185,9 +190,11 @@ def delete_script(name: str) -> str:
     One removed by hand already counts as deleted; a failing `container list` (e.g.
     the container system is not started) fails the delete rather than forget it."""
     gone = f"clockwork-apple: container {name} is already gone"
-    return "\n".join([
-        require_cli(),
-        f"existing=$({shell_line(list_command(include_stopped=True))}) || exit $?",
-        f"if {lists_name('existing', name)}; then {shell_line(delete_command(name))}; "
-        f"else printf '%s\\n' {shlex.quote(gone)}; fi",
-    ])
+    return "\n".join(
+        [
+            require_cli(),
+            f"existing=$({shell_line(list_command(include_stopped=True))}) || exit $?",
+            f"if {lists_name('existing', name)}; then {shell_line(delete_command(name))}; "
+            f"else printf '%s\\n' {shlex.quote(gone)}; fi",
+        ]
+    )

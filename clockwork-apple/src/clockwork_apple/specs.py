@@ -136,8 +136,9 @@ def volume(value: str) -> Volume:
 
 # Names the deploy script's shell keeps to itself: exporting them fails (bash) or is
 # overwritten, so the value could never reach the container.
-SHELL_OWNED_NAMES = frozenset({"_", "UID", "EUID", "PPID", "SHELLOPTS", "BASHOPTS",
-                               "BASH_VERSINFO"})
+SHELL_OWNED_NAMES = frozenset(
+    {"_", "UID", "EUID", "PPID", "SHELLOPTS", "BASHOPTS", "BASH_VERSINFO"}
+)
 
 
 def env_var(key: str, value: str) -> str:
@@ -159,8 +160,7 @@ def env_var(key: str, value: str) -> str:
         # The CLI reads `-e KEY=` like `-e KEY`, and an empty variable in its environment
         # like an unset one: the variable would silently not be set.
         raise ValueError(
-            f"environment variable {key}: an empty value is not supported by the "
-            "`container` CLI"
+            f"environment variable {key}: an empty value is not supported by the `container` CLI"
         )
     return f"{key}={value}"
 

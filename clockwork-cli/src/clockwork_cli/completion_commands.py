@@ -49,8 +49,7 @@ class CompletionChoices:
     def settings_for(self, project_dir: Path) -> Settings:
         """The project's settings (CW_* variables, its .env) with these choices on top."""
         settings = project_settings(project_dir)
-        chosen = {"model": self.model, "completer": self.completer,
-                  "output_mode": self.output_mode}
+        chosen = {"model": self.model, "completer": self.completer, "output_mode": self.output_mode}
         changes = {key: value for key, value in chosen.items() if value is not None}
         return settings.model_copy(update=changes) if changes else settings
 
@@ -69,21 +68,32 @@ def project_settings(project_dir: Path) -> Settings:
     except ValidationError as error:
         # Never the value itself: it may be a secret.
         problems = describe_validation_error(
-            error, label=lambda where: f"CW_{where.replace('.', '_').upper()}")
-        raise UsageError(f"invalid setting (environment or {project_dir / '.env'}): "
-                         f"{problems}") from None
+            error, label=lambda where: f"CW_{where.replace('.', '_').upper()}"
+        )
+        raise UsageError(
+            f"invalid setting (environment or {project_dir / '.env'}): {problems}"
+        ) from None
 
 
 _COMPLETION_OPTIONS = (
     click.option("--no-cache", is_flag=True, help="Ask the model again; ignore the cache."),
     click.option("--model", metavar="NAME", help="Model that completes resources (CW_MODEL)."),
-    click.option("--completer", metavar="NAME",
-                 help="Completer backend (CW_COMPLETER; see `clockwork plugins`)."),
-    click.option("--output-mode", type=click.Choice(OUTPUT_MODES),
-                 help="How the model returns values (CW_OUTPUT_MODE)."),
-    click.option("--offline", is_flag=True,
-                 help="Call no model: values come from the cache; what would need the model "
-                      "fails (exit 1), naming the resources and fields. For CI."),
+    click.option(
+        "--completer",
+        metavar="NAME",
+        help="Completer backend (CW_COMPLETER; see `clockwork plugins`).",
+    ),
+    click.option(
+        "--output-mode",
+        type=click.Choice(OUTPUT_MODES),
+        help="How the model returns values (CW_OUTPUT_MODE).",
+    ),
+    click.option(
+        "--offline",
+        is_flag=True,
+        help="Call no model: values come from the cache; what would need the model "
+        "fails (exit 1), naming the resources and fields. For CI.",
+    ),
 )
 
 
@@ -92,8 +102,15 @@ def completion_options(command: Callable[..., Any]) -> Callable[..., Any]:
     `completion=CompletionChoices(...)`."""
 
     @functools.wraps(command)
-    def with_choices(*args: Any, no_cache: bool, model: str | None, completer: str | None,
-                     output_mode: str | None, offline: bool, **kwargs: Any) -> Any:
+    def with_choices(
+        *args: Any,
+        no_cache: bool,
+        model: str | None,
+        completer: str | None,
+        output_mode: str | None,
+        offline: bool,
+        **kwargs: Any,
+    ) -> Any:
         choices = CompletionChoices(no_cache, model, completer, output_mode, offline)
         return command(*args, completion=choices, **kwargs)
 
@@ -123,8 +140,9 @@ def show(main_py: str, name: str | None, completion: CompletionChoices, as_json:
     shown = [project.find(name)] if name else project.resources  # a typo fails before the AI
     settings = completion.settings_for(project.directory)
     progress = CompletionProgress()
-    options = pipeline.RunOptions(use_cache=completion.use_cache,
-                                  on_completion_progress=progress, offline=completion.offline)
+    options = pipeline.RunOptions(
+        use_cache=completion.use_cache, on_completion_progress=progress, offline=completion.offline
+    )
     try:
         # The pipeline's step, with its checks (names the AI chose must not clash).
         report = pipeline.complete(project, settings, options)
@@ -148,8 +166,10 @@ def _main_py_and_name(main_py: str, name: str | None) -> tuple[str, str | None]:
 
 
 def completion_summary(report: CompletionReport) -> str:
-    return (f"completed by the model: {report.completed} "
-            f"({report.model_calls} calls); from the cache: {report.cache_hits}")
+    return (
+        f"completed by the model: {report.completed} "
+        f"({report.model_calls} calls); from the cache: {report.cache_hits}"
+    )
 
 
 # ----- clockwork cache --------------------------------------------------------------------

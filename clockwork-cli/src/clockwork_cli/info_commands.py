@@ -26,9 +26,11 @@ def version(as_json: bool) -> None:
     installed = installed_clockwork_distributions()
     foreign = foreign_distributions()
     if as_json:
-        listed: list[dict[str, str]] = [{"name": name, "version": number}
-                                        for name, number in installed.items()
-                                        if f"{name.lower()} {number}" not in foreign]
+        listed: list[dict[str, str]] = [
+            {"name": name, "version": number}
+            for name, number in installed.items()
+            if f"{name.lower()} {number}" not in foreign
+        ]
         listed += [{"name": what, "foreign": why} for what, why in foreign.items()]
         click.echo(json.dumps(listed, indent=2))
         return

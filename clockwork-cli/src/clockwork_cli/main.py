@@ -88,8 +88,9 @@ class ClockworkGroup(click.Group):
         show_plugin_warnings_on_stderr()
         get_plugin_host(self._project_dir).add_commands(self)
 
-    def resolve_command(self, ctx: click.Context,
-                        args: list[str]) -> tuple[str | None, click.Command | None, list[str]]:
+    def resolve_command(
+        self, ctx: click.Context, args: list[str]
+    ) -> tuple[str | None, click.Command | None, list[str]]:
         if not self._plugin_commands_added and args:
             self._project_dir = project_dir_named(self.commands.get(args[0]), ctx, args)
         return super().resolve_command(ctx, args)
@@ -109,7 +110,8 @@ class ClockworkGroup(click.Group):
             # click would say "Aborted!" and exit 1; an interrupt is 130. An Abort that
             # is not a Ctrl-C (end of input at a prompt) stays click's.
             ctrl_c = isinstance(interrupt, KeyboardInterrupt) or isinstance(
-                interrupt.__context__, KeyboardInterrupt)
+                interrupt.__context__, KeyboardInterrupt
+            )
             if not ctrl_c or not self._standalone:
                 raise
             click.echo("\ninterrupted", err=True)
@@ -125,8 +127,13 @@ class ClockworkGroup(click.Group):
     ) -> Any:
         self._standalone = standalone_mode
         try:
-            return super().main(args=args, prog_name=prog_name, complete_var=complete_var,
-                                standalone_mode=standalone_mode, **extra)
+            return super().main(
+                args=args,
+                prog_name=prog_name,
+                complete_var=complete_var,
+                standalone_mode=standalone_mode,
+                **extra,
+            )
         except ClockworkError as error:
             if not standalone_mode:
                 raise  # a program calling us wants the exception itself
@@ -134,8 +141,9 @@ class ClockworkGroup(click.Group):
             sys.exit(error.exit_code)
 
 
-def project_dir_named(command: click.Command | None, ctx: click.Context,
-                      args: list[str]) -> Path | None:
+def project_dir_named(
+    command: click.Command | None, ctx: click.Context, args: list[str]
+) -> Path | None:
     """The project folder of a built-in command's MAIN_PY argument, found before the
     plugins load (its `.env` may set CW_PLUGINS and CW_STRICT_PLUGINS); None for the
     current folder: no such command or argument, or no such folder (the command itself
@@ -145,8 +153,7 @@ def project_dir_named(command: click.Command | None, ctx: click.Context,
     try:
         # Parsed only to read the argument: resilient, so no prompts, no usage errors and
         # no --help output (the real parse comes after).
-        sub = command.make_context(args[0], list(args[1:]), parent=ctx,
-                                   resilient_parsing=True)
+        sub = command.make_context(args[0], list(args[1:]), parent=ctx, resilient_parsing=True)
     except click.ClickException:
         return None
     main_py = Path(str(sub.params.get("main_py") or "main.py")).expanduser()
@@ -158,12 +165,14 @@ def build_cli() -> ClockworkGroup:
     """A fresh `clockwork` group with the built-in commands (plugins add theirs on use)."""
     group = ClockworkGroup(
         name="clockwork",
-        help="Clockwork: infrastructure as Pydantic models, completed by AI, "
-        "deployed by Pulumi.",
+        help="Clockwork: infrastructure as Pydantic models, completed by AI, deployed by Pulumi.",
         context_settings={"help_option_names": ["-h", "--help"]},
     )
-    for command in (*info_commands.COMMANDS, *project_commands.COMMANDS,
-                    *completion_commands.COMMANDS):
+    for command in (
+        *info_commands.COMMANDS,
+        *project_commands.COMMANDS,
+        *completion_commands.COMMANDS,
+    ):
         group.add_command(command)
     return group
 

@@ -23,9 +23,11 @@ main_py_argument = click.argument("main_py", default="main.py", required=False)
 stack_option = click.option("--stack", metavar="NAME", help="Pulumi stack (CW_STACK, default dev).")
 yes_option = click.option("--yes", "-y", is_flag=True, help="Do not ask for confirmation.")
 force_option = click.option(
-    "--force", is_flag=True,
+    "--force",
+    is_flag=True,
     help="Also delete what Clockwork would keep: files edited since deploy, clones with "
-         "uncommitted, untracked or unpushed work.")
+    "uncommitted, untracked or unpushed work.",
+)
 
 
 def _settings(main_py: str, completion: CompletionChoices | None, stack: str | None) -> Any:
@@ -40,8 +42,9 @@ def _echo_json(data: Any) -> None:
     click.echo(json.dumps(data, indent=2, default=str))
 
 
-def _run_options(completion: CompletionChoices | None, on_event: Any = None,
-                 force: bool = False) -> Any:
+def _run_options(
+    completion: CompletionChoices | None, on_event: Any = None, force: bool = False
+) -> Any:
     from clockwork.pipeline import RunOptions
 
     from .ui import CompletionProgress
@@ -57,21 +60,33 @@ def _run_options(completion: CompletionChoices | None, on_event: Any = None,
 
 EXIT_CHANGES_PENDING = 3
 refresh_option = click.option(
-    "--refresh/--no-refresh", default=True,
-    help="Read the real state of what is deployed first, so drift shows (default: on).")
+    "--refresh/--no-refresh",
+    default=True,
+    help="Read the real state of what is deployed first, so drift shows (default: on).",
+)
 
 
 @click.command()
 @main_py_argument
 @stack_option
 @refresh_option
-@click.option("--exit-code", "exit_code", is_flag=True,
-              help=f"Exit {EXIT_CHANGES_PENDING} when the preview has changes or drift (a drift "
-                   "check for CI); 0 when there is nothing to do.")
+@click.option(
+    "--exit-code",
+    "exit_code",
+    is_flag=True,
+    help=f"Exit {EXIT_CHANGES_PENDING} when the preview has changes or drift (a drift "
+    "check for CI); 0 when there is nothing to do.",
+)
 @completion_options
 @json_option
-def plan(main_py: str, stack: str | None, refresh: bool, exit_code: bool,
-         completion: CompletionChoices, as_json: bool) -> None:
+def plan(
+    main_py: str,
+    stack: str | None,
+    refresh: bool,
+    exit_code: bool,
+    completion: CompletionChoices,
+    as_json: bool,
+) -> None:
     """Show what `apply` would deploy: the completed resources (AI-filled fields marked
     [AI]), the Pulumi resources they compile to, and a preview against the stack with
     each resource's changes, property by property, and drift."""
@@ -89,8 +104,11 @@ def plan(main_py: str, stack: str | None, refresh: bool, exit_code: bool,
         _echo_json(result.to_dict())
     else:
         print_plan(result.to_dict())
-    if exit_code and result.preview is not None and (result.preview.pending
-                                                      or result.preview.drift):
+    if (
+        exit_code
+        and result.preview is not None
+        and (result.preview.pending or result.preview.drift)
+    ):
         sys.exit(EXIT_CHANGES_PENDING)
 
 
@@ -102,8 +120,15 @@ def plan(main_py: str, stack: str | None, refresh: bool, exit_code: bool,
 @refresh_option
 @completion_options
 @json_option
-def apply(main_py: str, stack: str | None, yes: bool, force: bool, refresh: bool,
-          completion: CompletionChoices, as_json: bool) -> None:
+def apply(
+    main_py: str,
+    stack: str | None,
+    yes: bool,
+    force: bool,
+    refresh: bool,
+    completion: CompletionChoices,
+    as_json: bool,
+) -> None:
     """Complete, compile and deploy the resources declared in MAIN_PY."""
     from clockwork import pipeline
 
@@ -142,12 +167,22 @@ def apply(main_py: str, stack: str | None, yes: bool, force: bool, refresh: bool
 @stack_option
 @yes_option
 @click.option("--dry-run", is_flag=True, help="List what would be removed; change nothing.")
-@click.option("--keep-files", is_flag=True,
-              help="Keep the folders Clockwork created (only the stack is destroyed).")
+@click.option(
+    "--keep-files",
+    is_flag=True,
+    help="Keep the folders Clockwork created (only the stack is destroyed).",
+)
 @force_option
 @json_option
-def destroy(main_py: str, stack: str | None, yes: bool, dry_run: bool, keep_files: bool,
-            force: bool, as_json: bool) -> None:
+def destroy(
+    main_py: str,
+    stack: str | None,
+    yes: bool,
+    dry_run: bool,
+    keep_files: bool,
+    force: bool,
+    as_json: bool,
+) -> None:
     """Destroy what `apply` deployed for MAIN_PY, then the empty folders Clockwork made.
 
     MAIN_PY is not run: destroy works even when it no longer loads."""
@@ -163,9 +198,13 @@ def destroy(main_py: str, stack: str | None, yes: bool, dry_run: bool, keep_file
             sys.exit(2)
     settings = _settings(main_py, None, stack)
     with EngineView(f"clockwork destroy ({settings.stack})") as view:
-        result = pipeline.destroy(main_py, dry_run=dry_run, keep_files=keep_files,
-                                  options=_run_options(None, view.on_event, force),
-                                  settings=settings)
+        result = pipeline.destroy(
+            main_py,
+            dry_run=dry_run,
+            keep_files=keep_files,
+            options=_run_options(None, view.on_event, force),
+            settings=settings,
+        )
     if as_json:
         _echo_json(result.to_dict())
         return
@@ -209,10 +248,17 @@ def assert_command(main_py: str, as_json: bool) -> None:
 
 
 @click.command()
-@click.option("--check", is_flag=True, help="Report what is installed and what is missing; "
-              "change nothing (exit 1 when something is missing).")
-@click.option("--from-source", is_flag=True,
-              help="Build from source with Go even where the release could be downloaded.")
+@click.option(
+    "--check",
+    is_flag=True,
+    help="Report what is installed and what is missing; "
+    "change nothing (exit 1 when something is missing).",
+)
+@click.option(
+    "--from-source",
+    is_flag=True,
+    help="Build from source with Go even where the release could be downloaded.",
+)
 @click.argument("main_py", required=False)
 @json_option
 def setup(main_py: str | None, check: bool, from_source: bool, as_json: bool) -> None:
@@ -235,8 +281,9 @@ def setup(main_py: str | None, check: bool, from_source: bool, as_json: bool) ->
     failed: dict[str, str] = {}
     if not check:
         with SetupProgress() as progress:
-            installer = engine_setup.install_engine(plugins, cli, progress, home,
-                                                    allow_download=not from_source)
+            installer = engine_setup.install_engine(
+                plugins, cli, progress, home, allow_download=not from_source
+            )
         done, failed = installer.done, installer.failed
         cli = usable_pulumi_cli()
     parts = engine_setup.engine_parts(home, plugins, cli)
@@ -261,10 +308,16 @@ def _plugins_for_project(main_py: str, plugins: list[Any]) -> list[Any]:
 
     registry = get_plugin_host().registry
     project = pipeline.load(main_py)
-    used = {registry.resources[r.type_name()].distribution for r in project.resources
-            if r.type_name() in registry.resources}
-    wanted = {registration.value for registration in registry.engine_plugins.values()
-              if registration.distribution in used}
+    used = {
+        registry.resources[r.type_name()].distribution
+        for r in project.resources
+        if r.type_name() in registry.resources
+    }
+    wanted = {
+        registration.value
+        for registration in registry.engine_plugins.values()
+        if registration.distribution in used
+    }
     return [plugin for plugin in plugins if plugin in wanted]
 
 

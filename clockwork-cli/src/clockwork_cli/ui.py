@@ -120,8 +120,12 @@ class EngineView:
     def _table(self) -> Table:
         table = Table("", "resource", "type", "status", title=self.title, title_justify="left")
         for step in self.steps.values():
-            table.add_row(self.SYMBOLS.get(step.op, step.op), step.name, step.type,
-                          step.status + (f": {step.message}" if step.message else ""))
+            table.add_row(
+                self.SYMBOLS.get(step.op, step.op),
+                step.name,
+                step.type,
+                step.status + (f": {step.message}" if step.message else ""),
+            )
         return table
 
 
@@ -166,12 +170,16 @@ SIGNS = {"create": "+", "update": "~", "delete": "-", "replace": "+-"}
 def print_engine_report(report: dict[str, Any], title: str) -> None:
     """Drift first, then each resource's change with old → new per property."""
     for drift in report.get("drift", []):
-        what = ("gone (deleted outside Clockwork; it will be created again)" if drift["gone"]
-                else f"{', '.join(drift['properties'])} changed outside Clockwork")
+        what = (
+            "gone (deleted outside Clockwork; it will be created again)"
+            if drift["gone"]
+            else f"{', '.join(drift['properties'])} changed outside Clockwork"
+        )
         click.echo(f"drift: {drift['name']}: {what}")
     for step in report.get("steps", []):
-        click.echo(f"{SIGNS.get(step['op'], step['op'])} {step['name']} ({step['type']}) "
-                   f"{step['op']}")
+        click.echo(
+            f"{SIGNS.get(step['op'], step['op'])} {step['name']} ({step['type']}) {step['op']}"
+        )
         for key, values in step["properties"].items():
             mark = f"  {AI_MARK}" if key in step.get("ai_filled", ()) else ""
             click.echo(f"    {key}: {_short(values['old'])} → {_short(values['new'])}{mark}")
@@ -196,8 +204,10 @@ def print_assert_report(report: dict[str, Any]) -> None:
     if report["details"]:
         console.print(table)
     interrupted = " (interrupted)" if report["interrupted"] else ""
-    console.print(f"{report['passed']} passed, {report['failed']} failed, "
-                  f"{report['total']} total{interrupted}")
+    console.print(
+        f"{report['passed']} passed, {report['failed']} failed, "
+        f"{report['total']} total{interrupted}"
+    )
 
 
 class SetupProgress:
@@ -213,8 +223,12 @@ class SetupProgress:
         if self.console.is_terminal:
             from rich.progress import Progress, SpinnerColumn, TextColumn, TimeElapsedColumn
 
-            self.progress = Progress(SpinnerColumn(), TextColumn("{task.description}"),
-                                     TimeElapsedColumn(), console=self.console)
+            self.progress = Progress(
+                SpinnerColumn(),
+                TextColumn("{task.description}"),
+                TimeElapsedColumn(),
+                console=self.console,
+            )
             self.progress.start()
         return self
 

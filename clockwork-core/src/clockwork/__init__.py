@@ -24,18 +24,21 @@ if TYPE_CHECKING:
     from .resource import Resource as Resource
     from .resource import ResourceValidationError as ResourceValidationError
 
-__getattr__, __all__ = lazy_exports(__name__, {
-    "Assertion": ".assertions",
-    "AssertionFailed": ".assertions",
-    "BlankResource": ".resource",
-    "ClockworkError": ".errors",
-    "CycleError": ".errors",
-    "HealthcheckAssert": ".assertions",
-    "PluginError": ".errors",
-    "PortAccessibleAssert": ".assertions",
-    "ProjectError": ".errors",
-    "Resource": ".resource",
-    "ResourceValidationError": ".resource",
-    "UsageError": ".errors",
-    "hookimpl": ".hookspecs",
-})
+__getattr__, __all__ = lazy_exports(
+    __name__,
+    {
+        "Assertion": ".assertions",
+        "AssertionFailed": ".assertions",
+        "BlankResource": ".resource",
+        "ClockworkError": ".errors",
+        "CycleError": ".errors",
+        "HealthcheckAssert": ".assertions",
+        "PluginError": ".errors",
+        "PortAccessibleAssert": ".assertions",
+        "ProjectError": ".errors",
+        "Resource": ".resource",
+        "ResourceValidationError": ".resource",
+        "UsageError": ".errors",
+        "hookimpl": ".hookspecs",
+    },
+)

@@ -18,6 +18,7 @@ def run_blocking(function: Callable[[], T]) -> T:
         asyncio.get_running_loop()
     except RuntimeError:
         return function()
-    with concurrent.futures.ThreadPoolExecutor(max_workers=1,
-                                               thread_name_prefix="clockwork") as pool:
+    with concurrent.futures.ThreadPoolExecutor(
+        max_workers=1, thread_name_prefix="clockwork"
+    ) as pool:
         return pool.submit(function).result()

@@ -58,8 +58,9 @@ CREATE TABLE IF NOT EXISTS counters (
 
 def cache_key(parts: Mapping[str, Any]) -> str:
     """sha256 of `parts` as canonical JSON (sorted keys, no spaces)."""
-    canonical = json.dumps(parts, sort_keys=True, separators=(",", ":"), ensure_ascii=False,
-                           default=str)
+    canonical = json.dumps(
+        parts, sort_keys=True, separators=(",", ":"), ensure_ascii=False, default=str
+    )
     return hashlib.sha256(canonical.encode("utf-8")).hexdigest()
 
 
@@ -135,14 +136,22 @@ class CompletionCache:
         found = self._transaction(look_up)
         return None if found is None else json.loads(found)
 
-    def put(self, key: str, values: Mapping[str, Any], *, resource_type: str,
-            resource_name: str | None = None) -> None:
+    def put(
+        self,
+        key: str,
+        values: Mapping[str, Any],
+        *,
+        resource_type: str,
+        resource_name: str | None = None,
+    ) -> None:
         value = json.dumps(dict(values), sort_keys=True, ensure_ascii=False)
-        self._transaction(lambda db: db.execute(
-            "INSERT OR REPLACE INTO completions (key, resource_type, resource_name, value, "
-            "created, hits) VALUES (?, ?, ?, ?, ?, 0)",
-            (key, resource_type, resource_name, value, time.time()),
-        ))
+        self._transaction(
+            lambda db: db.execute(
+                "INSERT OR REPLACE INTO completions (key, resource_type, resource_name, value, "
+                "created, hits) VALUES (?, ?, ?, ?, ?, 0)",
+                (key, resource_type, resource_name, value, time.time()),
+            )
+        )
 
     # ----- maintenance ------------------------------------------------------------------
 
@@ -155,8 +164,13 @@ class CompletionCache:
             return entries, dict(db.execute("SELECT name, value FROM counters").fetchall())
 
         entries, counters = self._transaction(count)
-        return CacheStats(str(self.path), entries, counters.get("hits", 0),
-                          counters.get("misses", 0), self._size_on_disk())
+        return CacheStats(
+            str(self.path),
+            entries,
+            counters.get("hits", 0),
+            counters.get("misses", 0),
+            self._size_on_disk(),
+        )
 
     def clear(self) -> int:
         """Forget every entry and the counters; returns how many entries there were.
@@ -194,14 +208,17 @@ class CompletionCache:
     def _remove_files(self) -> None:
         """Delete the database and the files SQLite keeps beside it."""
         self.close()
-        files = [self.path, *(self.path.with_name(self.path.name + suffix)
-                              for suffix in _SIDE_FILE_SUFFIXES)]
+        files = [
+            self.path,
+            *(self.path.with_name(self.path.name + suffix) for suffix in _SIDE_FILE_SUFFIXES),
+        ]
         for file in files:
             try:
                 file.unlink(missing_ok=True)
             except OSError as error:
-                raise ClockworkError(f"cannot remove the corrupt completion cache {file}: "
-                                     f"{error.strerror or error}") from None
+                raise ClockworkError(
+                    f"cannot remove the corrupt completion cache {file}: {error.strerror or error}"
+                ) from None
 
     # ----- connection and transactions --------------------------------------------------
 
@@ -246,8 +263,12 @@ class CompletionCache:
             except OSError as error:
                 raise ClockworkError(f"cannot create the cache folder: {error}") from None
             # Autocommit mode: transactions are explicit (BEGIN IMMEDIATE) and short.
-            db = sqlite3.connect(self.path, timeout=BUSY_TIMEOUT_SECONDS, isolation_level=None,
-                                 check_same_thread=False)
+            db = sqlite3.connect(
+                self.path,
+                timeout=BUSY_TIMEOUT_SECONDS,
+                isolation_level=None,
+                check_same_thread=False,
+            )
             try:
                 if db.execute("PRAGMA journal_mode").fetchone()[0] != "wal":
                     db.execute("PRAGMA journal_mode = WAL")  # readers never block the writer

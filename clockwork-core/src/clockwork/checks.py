@@ -60,8 +60,9 @@ class AssertReport:
 Progress = Callable[[CheckOutcome], None]
 
 
-def run_assertions(resources: Iterable[Resource], *, concurrency: int = 8,
-                   progress: Progress | None = None) -> AssertReport:
+def run_assertions(
+    resources: Iterable[Resource], *, concurrency: int = 8, progress: Progress | None = None
+) -> AssertReport:
     jobs = [(resource, check) for resource in resources for check in resource.assertions]
     outcomes: list[CheckOutcome | None] = [None] * len(jobs)
     slots = threading.BoundedSemaphore(concurrency)
@@ -86,9 +87,17 @@ def run_assertions(resources: Iterable[Resource], *, concurrency: int = 8,
     except KeyboardInterrupt:
         report.interrupted = True
     for index, (resource, check) in enumerate(jobs):
-        report.details.append(outcomes[index] or CheckOutcome(
-            resource.display_name, check.describe(), False, "cancelled (interrupted)", 0.0,
-            "cancelled"))
+        report.details.append(
+            outcomes[index]
+            or CheckOutcome(
+                resource.display_name,
+                check.describe(),
+                False,
+                "cancelled (interrupted)",
+                0.0,
+                "cancelled",
+            )
+        )
     return report
 
 
@@ -98,8 +107,14 @@ def run_one(resource: Resource, check: Assertion) -> CheckOutcome:
     started = time.monotonic()
 
     def outcome(passed: bool, message: str, status: str) -> CheckOutcome:
-        return CheckOutcome(resource.display_name, check.describe(), passed, message,
-                            round(time.monotonic() - started, 3), status)
+        return CheckOutcome(
+            resource.display_name,
+            check.describe(),
+            passed,
+            message,
+            round(time.monotonic() - started, 3),
+            status,
+        )
 
     def work() -> None:
         try:

@@ -68,20 +68,25 @@ class PulumiCompiler:
                     created[id(resource)] = _compile_one(resource, created, previous)
             finally:
                 _shared.reset(token)
-            pulumi.export(IDENTITIES_OUTPUT, {
-                resource.identity(): created[id(resource)].urn for resource in ordered
-                if isinstance(created.get(id(resource)), pulumi.Resource)})
+            pulumi.export(
+                IDENTITIES_OUTPUT,
+                {
+                    resource.identity(): created[id(resource)].urn
+                    for resource in ordered
+                    if isinstance(created.get(id(resource)), pulumi.Resource)
+                },
+            )
 
         return program
 
 
-def _compile_one(resource: Resource, created: dict[int, Any],
-                 previous: dict[str, str]) -> Any:
+def _compile_one(resource: Resource, created: dict[int, Any], previous: dict[str, str]) -> Any:
     parent = created.get(id(resource.parent)) if resource.parent is not None else None
     depends_on = [created[id(peer)] for peer in resource.connected if created.get(id(peer))]
     alias = previous.get(resource.identity())
-    opts = pulumi.ResourceOptions(parent=parent, depends_on=depends_on or None,
-                                  aliases=[alias] if alias else None)
+    opts = pulumi.ResourceOptions(
+        parent=parent, depends_on=depends_on or None, aliases=[alias] if alias else None
+    )
     try:
         if resource.all_children:
             # A composite is a component; its own Pulumi resources (if any) live inside it.
@@ -146,8 +151,9 @@ class LinearCycleCheck:
         with self._lock:
             if from_resource is to_resource:
                 return False
-            if not self.exhaustive and (self._unranked_with_edges(from_resource)
-                                        or self._unranked_with_edges(to_resource)):
+            if not self.exhaustive and (
+                self._unranked_with_edges(from_resource) or self._unranked_with_edges(to_resource)
+            ):
                 self.exhaustive = True
             if self.exhaustive:
                 if self._reaches(to_resource, from_resource):
@@ -206,8 +212,9 @@ class LinearCycleCheck:
             return True  # every path goes down in rank: none leads from to_resource up here
         # What to_resource depends on, ranked above from_resource: a cycle if that holds
         # from_resource; otherwise all of it must move below what depends on from_resource.
-        below = self._region(to_resource, self._deps, lambda rank: rank > rank_from,
-                             stop=from_resource)
+        below = self._region(
+            to_resource, self._deps, lambda rank: rank > rank_from, stop=from_resource
+        )
         if below is None:
             return False
         above = self._region(from_resource, _DEPENDENTS, lambda rank: rank < rank_to)
@@ -219,8 +226,9 @@ class LinearCycleCheck:
             setattr(node, _RANK, rank)
         return True
 
-    def _region(self, start: Any, attribute: str, within: Callable[[int], bool],
-                stop: Any = None) -> list[Any] | None:
+    def _region(
+        self, start: Any, attribute: str, within: Callable[[int], bool], stop: Any = None
+    ) -> list[Any] | None:
         """`start` and all reachable from it through `attribute` edges whose ranks are
         `within`; None if `stop` is reachable so."""
         seen = {start}

@@ -74,8 +74,14 @@ ProgressCallback = Callable[[Resource, ProgressStatus], None]
 class CompletionError(ClockworkError):
     """A resource could not be completed; names it and the fields left empty."""
 
-    def __init__(self, resource: Resource, fields: list[str], reason: str, *,
-                 exit_code: int = ClockworkError.exit_code):
+    def __init__(
+        self,
+        resource: Resource,
+        fields: list[str],
+        reason: str,
+        *,
+        exit_code: int = ClockworkError.exit_code,
+    ):
         self.resource_name = resource.name
         self.type_name = resource.type_name()
         self.fields = list(fields)
@@ -184,9 +190,16 @@ class CompletionReport:
 class _CompletionRun:
     """Completes a set of resources once; owns the semaphore, cache and completer."""
 
-    def __init__(self, settings: Settings, *, registry: Registry, cache: CompletionCache | None,
-                 completer: Completer | None, progress: ProgressCallback | None,
-                 offline: bool = False):
+    def __init__(
+        self,
+        settings: Settings,
+        *,
+        registry: Registry,
+        cache: CompletionCache | None,
+        completer: Completer | None,
+        progress: ProgressCallback | None,
+        offline: bool = False,
+    ):
         self.settings = settings
         self.offline = offline  # never call the model: what is not cached fails
         self.registry = registry
@@ -207,8 +220,9 @@ class _CompletionRun:
         _raise_failures(results)
         return CompletionReport([r for r in results if isinstance(r, ResourceCompletion)])
 
-    async def _complete_after(self, resource: Resource,
-                              waits: list[asyncio.Task[ResourceCompletion]]) -> ResourceCompletion:
+    async def _complete_after(
+        self, resource: Resource, waits: list[asyncio.Task[ResourceCompletion]]
+    ) -> ResourceCompletion:
         if waits:
             finished = await asyncio.gather(*waits, return_exceptions=True)
             if any(isinstance(outcome, BaseException) for outcome in finished):
@@ -231,9 +245,12 @@ class _CompletionRun:
             return cached
         if self.offline:
             self.progress(resource, "failed")
-            raise CompletionError(resource, resource.fields_to_complete(),
-                                  "the model would be asked, and offline nothing may be; "
-                                  "run `clockwork plan` (or apply) with a model first")
+            raise CompletionError(
+                resource,
+                resource.fields_to_complete(),
+                "the model would be asked, and offline nothing may be; "
+                "run `clockwork plan` (or apply) with a model first",
+            )
         async with self.semaphore:
             self.progress(resource, "started")
             try:
@@ -242,18 +259,31 @@ class _CompletionRun:
                 self.progress(resource, "failed")
                 raise
         if self.cache is not None and key is not None:
-            self.cache.put(key, completion.filled, resource_type=resource.type_name(),
-                           resource_name=resource.name)
+            self.cache.put(
+                key,
+                completion.filled,
+                resource_type=resource.type_name(),
+                resource_name=resource.name,
+            )
         self.progress(resource, "completed")
         return completion
 
-    async def _ask(self, resource: Resource, context: PromptContext,
-                   output_type: type[BaseModel], template: PromptTemplate) -> ResourceCompletion:
+    async def _ask(
+        self,
+        resource: Resource,
+        context: PromptContext,
+        output_type: type[BaseModel],
+        template: PromptTemplate,
+    ) -> ResourceCompletion:
         fields = resource.fields_to_complete()
         request = CompletionRequest(
-            resource=resource, context=context, instructions=template.system_instructions(context),
-            prompt=template.render(context), output_type=output_type,
-            output_mode=self.settings.output_mode, tools={},
+            resource=resource,
+            context=context,
+            instructions=template.system_instructions(context),
+            prompt=template.render(context),
+            output_type=output_type,
+            output_mode=self.settings.output_mode,
+            tools={},
             max_retries=self.settings.completion_max_retries,
             timeout=self.settings.completion_timeout,
         )
@@ -292,19 +322,22 @@ class _CompletionRun:
             self._tools = enabled_tools(self.settings, self.registry)
         return self._tools
 
-    def _key(self, context: PromptContext, output_type: type[BaseModel],
-             template: PromptTemplate) -> str:
-        return cache_key({
-            "resource_type": context.resource_type,
-            "output_schema": output_type.model_json_schema(),
-            "context": context.as_dict(),
-            "model": self.settings.model,
-            "base_url": self.settings.base_url,
-            "output_mode": self.settings.output_mode,
-            "completer": self.completer_name,
-            "template_version": template.version,
-            "tools": sorted(self.settings.completion_tools),
-        })
+    def _key(
+        self, context: PromptContext, output_type: type[BaseModel], template: PromptTemplate
+    ) -> str:
+        return cache_key(
+            {
+                "resource_type": context.resource_type,
+                "output_schema": output_type.model_json_schema(),
+                "context": context.as_dict(),
+                "model": self.settings.model,
+                "base_url": self.settings.base_url,
+                "output_mode": self.settings.output_mode,
+                "completer": self.completer_name,
+                "template_version": template.version,
+                "tools": sorted(self.settings.completion_tools),
+            }
+        )
 
     def _from_cache(self, resource: Resource, key: str) -> ResourceCompletion | None:
         assert self.cache is not None
@@ -315,8 +348,9 @@ class _CompletionRun:
             filled = apply_completion(resource, values)
         except OutputRejected:
             return None  # the type's rules changed since it was stored: ask again
-        return ResourceCompletion(resource, "cached", resource.model_dump(mode="json",
-                                                                          include=set(filled)))
+        return ResourceCompletion(
+            resource, "cached", resource.model_dump(mode="json", include=set(filled))
+        )
 
 
 def _shown(resource: Resource, filled: dict[str, Any]) -> dict[str, Any]:
@@ -327,8 +361,9 @@ def _shown(resource: Resource, filled: dict[str, Any]) -> dict[str, Any]:
 
 def _raise_failures(results: list[Any]) -> None:
     """Raise the first failure in project order, mentioning how many others failed."""
-    failures = [r for r in results if isinstance(r, BaseException)
-                and not isinstance(r, _DependencyFailed)]
+    failures = [
+        r for r in results if isinstance(r, BaseException) and not isinstance(r, _DependencyFailed)
+    ]
     if not failures:
         return
     first = failures[0]
@@ -344,11 +379,16 @@ def _raise_failures(results: list[Any]) -> None:
 # ----- entry points -----------------------------------------------------------------------
 
 
-async def complete_project_async(project: Project, settings: Settings, *, use_cache: bool = True,
-                                 progress: ProgressCallback | None = None,
-                                 completer: Completer | None = None,
-                                 registry: Registry | None = None,
-                                 offline: bool = False) -> CompletionReport:
+async def complete_project_async(
+    project: Project,
+    settings: Settings,
+    *,
+    use_cache: bool = True,
+    progress: ProgressCallback | None = None,
+    completer: Completer | None = None,
+    registry: Registry | None = None,
+    offline: bool = False,
+) -> CompletionReport:
     """Complete every resource of `project` that needs it, in place.
 
     `completer` replaces the one `settings.completer` names (tests, embedding);
@@ -364,19 +404,40 @@ async def complete_project_async(project: Project, settings: Settings, *, use_ca
     cache = None
     if (use_cache and settings.cache_enabled) or offline:
         cache = CompletionCache(cache_dir_for(project.directory, settings))
-    run = _CompletionRun(settings, registry=registry, cache=cache, completer=completer,
-                         progress=progress, offline=offline)
+    run = _CompletionRun(
+        settings,
+        registry=registry,
+        cache=cache,
+        completer=completer,
+        progress=progress,
+        offline=offline,
+    )
     return await run.run(project.resources)
 
 
-def complete_project(project: Project, settings: Settings, *, use_cache: bool = True,
-                     progress: ProgressCallback | None = None, completer: Completer | None = None,
-                     registry: Registry | None = None, offline: bool = False
-                     ) -> CompletionReport:
+def complete_project(
+    project: Project,
+    settings: Settings,
+    *,
+    use_cache: bool = True,
+    progress: ProgressCallback | None = None,
+    completer: Completer | None = None,
+    registry: Registry | None = None,
+    offline: bool = False,
+) -> CompletionReport:
     """Synchronous `complete_project_async`; works even where an event loop is running
     (it then runs in a worker thread, and `progress` is called from that thread)."""
 
-    return run_blocking(lambda: asyncio.run(complete_project_async(
-        project, settings, use_cache=use_cache, progress=progress, completer=completer,
-        registry=registry, offline=offline,
-    )))
+    return run_blocking(
+        lambda: asyncio.run(
+            complete_project_async(
+                project,
+                settings,
+                use_cache=use_cache,
+                progress=progress,
+                completer=completer,
+                registry=registry,
+                offline=offline,
+            )
+        )
+    )

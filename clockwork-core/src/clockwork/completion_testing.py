@@ -50,7 +50,8 @@ _RESOURCE_LINE = re.compile(r"Complete the resource \S+ (?:'([^']*)'|\(unnamed\)
 
 # The request the scripted completer is serving in this task, for the model to read.
 _current_request: contextvars.ContextVar[CompletionRequest | None] = contextvars.ContextVar(
-    "clockwork_scripted_request", default=None)
+    "clockwork_scripted_request", default=None
+)
 
 
 @dataclass
@@ -67,8 +68,10 @@ class ModelCall:
     def feedback(self) -> str:
         """Everything sent after the first prompt (validation errors on a retry)."""
         return "\n".join(
-            str(part.content) for message in self.messages[1:]
-            if isinstance(message, ModelRequest) for part in message.parts
+            str(part.content)
+            for message in self.messages[1:]
+            if isinstance(message, ModelRequest)
+            for part in message.parts
             if hasattr(part, "content")
         )
 
@@ -103,8 +106,9 @@ class ScriptedModel:
         # only then, the default template's wording does.
         name = request.context.name if request is not None else resource_name_in(prompt)
         attempt = sum(isinstance(message, ModelResponse) for message in messages)
-        self.calls.append(ModelCall(name, attempt, prompt, info.instructions or "", info,
-                                    list(messages), request))
+        self.calls.append(
+            ModelCall(name, attempt, prompt, info.instructions or "", info, list(messages), request)
+        )
         self.events.append(("start", name))
         if self.delay:
             await asyncio.sleep(self.delay)
@@ -115,8 +119,10 @@ class ScriptedModel:
         if callable(self.answers):
             return self.answers(name, attempt)
         if name not in self.answers:
-            raise KeyError(f"the scripted model has no answer for resource {name!r} "
-                           f"(it has answers for {sorted(map(str, self.answers))})")
+            raise KeyError(
+                f"the scripted model has no answer for resource {name!r} "
+                f"(it has answers for {sorted(map(str, self.answers))})"
+            )
         answer = self.answers[name]
         if callable(answer):
             return answer(name or "", attempt)

@@ -73,13 +73,19 @@ def cli_version(cli: Path) -> str:
     from semver import VersionInfo
 
     try:
-        output = subprocess.run([str(cli), "version"], capture_output=True, text=True,
-                                timeout=60, env={**os.environ, "PULUMI_SKIP_UPDATE_CHECK": "true"},
-                                check=True).stdout.strip()
+        output = subprocess.run(
+            [str(cli), "version"],
+            capture_output=True,
+            text=True,
+            timeout=60,
+            env={**os.environ, "PULUMI_SKIP_UPDATE_CHECK": "true"},
+            check=True,
+        ).stdout.strip()
         version = VersionInfo.parse(output.removeprefix("v"))
     except (OSError, subprocess.SubprocessError, ValueError) as error:
-        raise EngineMissingError(f"{cli} is not a working Pulumi CLI ({type(error).__name__}): "
-                                 f"{INSTALL_HINT}") from None
+        raise EngineMissingError(
+            f"{cli} is not a working Pulumi CLI ({type(error).__name__}): {INSTALL_HINT}"
+        ) from None
     if version < VersionInfo.parse(MIN_CLI_VERSION):
         raise EngineMissingError(
             f"the Pulumi CLI at {cli} is version {version}; Clockwork needs {MIN_CLI_VERSION} or "
@@ -231,8 +237,15 @@ class StackTarget:
             # secrets in the state are only encoded, not protected (warned about).
             env["PULUMI_CONFIG_PASSPHRASE"] = ""
             unprotected = True
-        return cls(directory, project_name_for(directory, settings), settings.stack,
-                   backend_url, env, unprotected, not settings.project_name)
+        return cls(
+            directory,
+            project_name_for(directory, settings),
+            settings.stack,
+            backend_url,
+            env,
+            unprotected,
+            not settings.project_name,
+        )
 
 
 def engine_environment(backend_url: str, project_dir: Path) -> dict[str, str]:
@@ -243,7 +256,8 @@ def engine_environment(backend_url: str, project_dir: Path) -> dict[str, str]:
     with the project folder importable (a provider in a module beside main.py)."""
     home = EngineHome.default()
     python_path = os.pathsep.join(
-        p for p in (str(project_dir.resolve()), os.environ.get("PYTHONPATH", "")) if p)
+        p for p in (str(project_dir.resolve()), os.environ.get("PYTHONPATH", "")) if p
+    )
     return {
         "PYTHONPATH": python_path,
         "PULUMI_BACKEND_URL": backend_url,
@@ -295,11 +309,14 @@ def open_stack(target: StackTarget, program: Callable[[], None]) -> Any:
     if target.record_identity:
         record_identity(target.directory, target.project_name)
     settings = auto.ProjectSettings(
-        name=target.project_name, runtime="python",
+        name=target.project_name,
+        runtime="python",
         backend=auto.ProjectBackend(url=target.backend_url),
     )
     options = auto.LocalWorkspaceOptions(
-        work_dir=str(work_dir), project_settings=settings, env_vars=target.env,
+        work_dir=str(work_dir),
+        project_settings=settings,
+        env_vars=target.env,
         pulumi_command=command,
     )
     try:
@@ -307,13 +324,20 @@ def open_stack(target: StackTarget, program: Callable[[], None]) -> Any:
             target.stack_name, project_name=target.project_name, program=program, opts=options
         )
     except auto.CommandError as error:
-        raise EngineFailure.of(f"cannot open stack {target.stack_name}", error, [],
-                               target.directory) from None
+        raise EngineFailure.of(
+            f"cannot open stack {target.stack_name}", error, [], target.directory
+        ) from None
 
 
-def run_engine(action: Action, stack: Any, on_event: Callable[[Any], None] | None = None,
-               *, preview_only: bool = False, refresh: bool = False,
-               log_dir: Path | None = None) -> EngineResult:
+def run_engine(
+    action: Action,
+    stack: Any,
+    on_event: Callable[[Any], None] | None = None,
+    *,
+    preview_only: bool = False,
+    refresh: bool = False,
+    log_dir: Path | None = None,
+) -> EngineResult:
     """Run `up`, `preview` or `destroy` on an open stack; a failure becomes an
     EngineFailure naming each failed resource and why. `preview_only` with destroy
     lists what would go without touching anything."""
@@ -340,23 +364,27 @@ def run_engine(action: Action, stack: Any, on_event: Callable[[Any], None] | Non
             "crashed, remove the lock with `pulumi cancel`"
         ) from None
     except auto.CommandError as error:
-        failure = EngineFailure.of(f"pulumi {action} failed", error, diagnostics.errors,
-                                   log_dir)
+        failure = EngineFailure.of(f"pulumi {action} failed", error, diagnostics.errors, log_dir)
         # What did happen before the failure: it is in the state, and the next run
         # goes on from there.
-        failure.done = [change for change in diagnostics.changes.values()
-                        if change.name not in {step.resource for step in failure.steps}]
+        failure.done = [
+            change
+            for change in diagnostics.changes.values()
+            if change.name not in {step.resource for step in failure.steps}
+        ]
         raise failure from None
 
 
-def _from_update(action: Action, summary: Any, outputs: Any,
-                 watcher: EngineWatcher) -> EngineResult:
+def _from_update(
+    action: Action, summary: Any, outputs: Any, watcher: EngineWatcher
+) -> EngineResult:
     duration = None
     if summary.end_time and summary.start_time:
         duration = (summary.end_time - summary.start_time).total_seconds()
     values = {key: output.value for key, output in (outputs or {}).items()}
-    return watcher.result(action, dict(summary.resource_changes or {}),
-                          duration_seconds=duration, outputs=values)
+    return watcher.result(
+        action, dict(summary.resource_changes or {}), duration_seconds=duration, outputs=values
+    )
 
 
 # ----- why the engine failed ------------------------------------------------------------------
@@ -412,8 +440,12 @@ class EngineWatcher:
         message = reason_of(diagnostic.message)
         if not urn or urn.split("::")[-2].endswith("pulumi:pulumi:Stack"):
             return FailedStep("program", "", "", message)
-        return FailedStep(urn.rsplit("::", 1)[-1], urn.split("::")[-2].split("$")[-1],
-                          display_op(self.ops.get(urn, "")), message)
+        return FailedStep(
+            urn.rsplit("::", 1)[-1],
+            urn.split("::")[-2].split("$")[-1],
+            display_op(self.ops.get(urn, "")),
+            message,
+        )
 
     def last_changes(self) -> dict[str, int]:
         return dict(self.summaries[-1].resource_changes or {}) if self.summaries else {}
@@ -428,16 +460,22 @@ class EngineWatcher:
             if drift is not None:
                 self.drift[urn] = drift
         elif op in ("create", "update", "delete", "replace"):
-            properties = changed_properties(old_inputs if op != "create" else {},
-                                            new_inputs if op != "delete" else {})
+            properties = changed_properties(
+                old_inputs if op != "create" else {}, new_inputs if op != "delete" else {}
+            )
             known = self.changes.get(urn)
             if known is not None:  # a replace comes as several steps: one change
                 properties = {**known.properties, **properties}
             self.changes[urn] = ResourceChange(name, meta.type, op, properties)
 
     def result(self, action: Action, changes: dict[str, int], **extra: Any) -> EngineResult:
-        return EngineResult(action, changes, steps=list(self.changes.values()),
-                            drift=list(self.drift.values()), **extra)
+        return EngineResult(
+            action,
+            changes,
+            steps=list(self.changes.values()),
+            drift=list(self.drift.values()),
+            **extra,
+        )
 
 
 # The stack and default providers: Pulumi's bookkeeping, not the user's resources.
@@ -454,9 +492,14 @@ class ResourceChange:
     properties: dict[str, tuple[Any, Any]]
 
     def to_dict(self) -> dict[str, Any]:
-        return {"name": self.name, "type": self.type, "op": self.op,
-                "properties": {k: {"old": old, "new": new}
-                               for k, (old, new) in self.properties.items()}}
+        return {
+            "name": self.name,
+            "type": self.type,
+            "op": self.op,
+            "properties": {
+                k: {"old": old, "new": new} for k, (old, new) in self.properties.items()
+            },
+        }
 
 
 @dataclass
@@ -474,8 +517,12 @@ class Drift:
         return f"{self.name}: {', '.join(self.properties)} changed outside Clockwork"
 
     def to_dict(self) -> dict[str, Any]:
-        return {"name": self.name, "type": self.type, "gone": self.gone,
-                "properties": self.properties}
+        return {
+            "name": self.name,
+            "type": self.type,
+            "gone": self.gone,
+            "properties": self.properties,
+        }
 
 
 def state_values(state: Any) -> dict[str, Any]:
@@ -518,16 +565,19 @@ def reason_of(message: str) -> str:
 
 def display_op(op: str) -> str:
     """The engine's step names as a user reads them (a replacement is one replace)."""
-    return {"create-replacement": "replace", "delete-replaced": "replace",
-            "replace": "replace", "discard": "delete", "read-replacement": "replace"
-            }.get(op, op)
+    return {
+        "create-replacement": "replace",
+        "delete-replaced": "replace",
+        "replace": "replace",
+        "discard": "delete",
+        "read-replacement": "replace",
+    }.get(op, op)
 
 
 class EngineFailure(ClockworkError):
     """The engine failed: `steps` are its reasons, `log` the full output on disk."""
 
-    def __init__(self, headline: str, steps: list[FailedStep], log: Path | None,
-                 full_text: str):
+    def __init__(self, headline: str, steps: list[FailedStep], log: Path | None, full_text: str):
         self.steps = steps
         self.log = log
         self.full_text = full_text
@@ -537,8 +587,9 @@ class EngineFailure(ClockworkError):
         super().__init__(f"{self.headline}: {shown}")
 
     @classmethod
-    def of(cls, headline: str, error: BaseException, steps: list[FailedStep],
-           log_dir: Path | None) -> EngineFailure:
+    def of(
+        cls, headline: str, error: BaseException, steps: list[FailedStep], log_dir: Path | None
+    ) -> EngineFailure:
         full_text = str(error)
         log = None
         if log_dir is not None:
@@ -550,16 +601,26 @@ class EngineFailure(ClockworkError):
     def lines(self) -> list[str]:
         """One line per failed resource, then one per change done before the failure
         (kept in the state: `apply` again goes on from there)."""
-        done = {"create": "created", "update": "updated", "delete": "deleted",
-                "replace": "replaced"}
+        done = {
+            "create": "created",
+            "update": "updated",
+            "delete": "deleted",
+            "replace": "replaced",
+        }
         return [step.line() for step in self.steps] + [
             f"{done.get(change.op, change.op)}: {change.name} ({change.type})"
-            for change in self.done]
+            for change in self.done
+        ]
 
 
 # What the stack itself says after a resource failed: the resource's line says why.
-ENGINE_ECHOES = ("update failed", "preview failed", "destroy failed", "refresh failed",
-                 "Resource monitor has terminated, shutting down")
+ENGINE_ECHOES = (
+    "update failed",
+    "preview failed",
+    "destroy failed",
+    "refresh failed",
+    "Resource monitor has terminated, shutting down",
+)
 
 
 def _unique(steps: list[FailedStep]) -> list[FailedStep]:
@@ -568,8 +629,11 @@ def _unique(steps: list[FailedStep]) -> list[FailedStep]:
         seen.setdefault((step.resource, step.message), step)
     reasons = list(seen.values())
     if any(step.resource != "program" for step in reasons):
-        reasons = [step for step in reasons
-                   if step.resource != "program" or step.message not in ENGINE_ECHOES]
+        reasons = [
+            step
+            for step in reasons
+            if step.resource != "program" or step.message not in ENGINE_ECHOES
+        ]
     return reasons
 
 
@@ -602,9 +666,11 @@ def step_from_event(event: Any) -> Step | None:
     """The resource step an event reports, or None for events about no resource
     (prelude, stdout, summary, diagnostics without a URN). In a preview (a dry run)
     a finished step is "planned": nothing was done."""
-    for attribute, status in (("resource_pre_event", "running"),
-                              ("res_outputs_event", "done"),
-                              ("res_op_failed_event", "failed")):
+    for attribute, status in (
+        ("resource_pre_event", "running"),
+        ("res_outputs_event", "done"),
+        ("res_op_failed_event", "failed"),
+    ):
         payload = getattr(event, attribute, None)
         if payload is not None:
             meta = payload.metadata
@@ -615,6 +681,12 @@ def step_from_event(event: Any) -> Step | None:
     diagnostic = getattr(event, "diagnostic_event", None)
     if diagnostic is not None and diagnostic.urn and diagnostic.severity == "error":
         urn = diagnostic.urn
-        return Step(urn, urn.rsplit("::", 1)[-1], urn.split("::")[-2].split("$")[-1], "",
-                    "failed", reason_of(diagnostic.message))
+        return Step(
+            urn,
+            urn.rsplit("::", 1)[-1],
+            urn.split("::")[-2].split("$")[-1],
+            "",
+            "failed",
+            reason_of(diagnostic.message),
+        )
     return None

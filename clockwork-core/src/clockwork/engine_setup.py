@@ -146,8 +146,10 @@ def cli_source() -> GoSource:
         get=(f"{PULUMI_MODULE}/pkg/v3/cmd/pulumi@{version}", f"{PULUMI_MODULE}/sdk/v3@{version}"),
         binaries=(f"{PULUMI_MODULE}/pkg/v3/cmd/pulumi",),
         # pkg/v3's own go.mod replaces these; a builder module must say so itself.
-        replaces=("github.com/atotto/clipboard => "
-                  "github.com/tgummerer/clipboard v0.0.0-20241001131231-d02d263e614e",),
+        replaces=(
+            "github.com/atotto/clipboard => "
+            "github.com/tgummerer/clipboard v0.0.0-20241001131231-d02d263e614e",
+        ),
         ldflags=f"-s -w -X {PULUMI_MODULE}/sdk/v3/go/common/version.Version={version}",
         minutes=12,
     )
@@ -169,24 +171,26 @@ class Part:
         return self.path is not None
 
     def to_dict(self) -> dict[str, object]:
-        return {"name": self.name, "installed": self.installed,
-                "path": None if self.path is None else str(self.path), "detail": self.detail}
+        return {
+            "name": self.name,
+            "installed": self.installed,
+            "path": None if self.path is None else str(self.path),
+            "detail": self.detail,
+        }
 
 
 def launchers_in(folder: Path) -> list[Path]:
     return sorted(folder.glob("pulumi-resource-pulumi-python*"))
 
 
-def engine_parts(home: EngineHome, plugins: Iterable[EnginePlugin],
-                 cli: Path | None) -> list[Part]:
+def engine_parts(home: EngineHome, plugins: Iterable[EnginePlugin], cli: Path | None) -> list[Part]:
     """The CLI, the dynamic-provider launcher beside it, and each needed plugin."""
     parts = [Part("pulumi CLI", cli, PULUMI_VERSION if cli == home.cli else "")]
     launcher = launchers_in(cli.parent)[:1] if cli is not None else []
     parts.append(Part("python dynamic-provider launcher", launcher[0] if launcher else None))
     for plugin in plugins:
         binary = home.plugin_dir(plugin) / plugin.binary
-        parts.append(Part(plugin.part_name,
-                          binary if binary.is_file() else None, plugin.version))
+        parts.append(Part(plugin.part_name, binary if binary.is_file() else None, plugin.version))
     return parts
 
 
@@ -203,20 +207,29 @@ class Installer:
     done: list[str] = field(default_factory=list)
     failed: dict[str, str] = field(default_factory=dict)  # part name -> why
 
-    def run(self, command: list[str], cwd: Path | None = None,
-            env: dict[str, str] | None = None) -> str:
+    def run(
+        self, command: list[str], cwd: Path | None = None, env: dict[str, str] | None = None
+    ) -> str:
         self.home.root.mkdir(parents=True, exist_ok=True)
         with self.home.log.open("a", encoding="utf-8") as log:
             log.write(f"\n$ {' '.join(command)}\n")
             log.flush()
-            result = subprocess.run(command, cwd=cwd, env={**os.environ, **(env or {})},
-                                    stdout=subprocess.PIPE, stderr=subprocess.STDOUT,
-                                    text=True, check=False)
+            result = subprocess.run(
+                command,
+                cwd=cwd,
+                env={**os.environ, **(env or {})},
+                stdout=subprocess.PIPE,
+                stderr=subprocess.STDOUT,
+                text=True,
+                check=False,
+            )
             log.write(result.stdout)
         if result.returncode != 0:
-            raise SetupError(f"`{Path(command[0]).name} {command[1]}` failed: "
-                             f"{failure_line(result.stdout, result.returncode)}"
-                             f" (full output in {self.home.log})")
+            raise SetupError(
+                f"`{Path(command[0]).name} {command[1]}` failed: "
+                f"{failure_line(result.stdout, result.returncode)}"
+                f" (full output in {self.home.log})"
+            )
         return result.stdout
 
     # ----- the CLI ---------------------------------------------------------------------
@@ -264,8 +277,9 @@ class Installer:
 
     def install_launchers(self) -> None:
         """The dynamic-provider launchers ship in the SDK module, under python/dist."""
-        sdk = self.module_dir(f"{PULUMI_MODULE}/sdk/v3@v{PULUMI_VERSION}",
-                              self.home.build / "pulumi")
+        sdk = self.module_dir(
+            f"{PULUMI_MODULE}/sdk/v3@v{PULUMI_VERSION}", self.home.build / "pulumi"
+        )
         for launcher in launchers_in(sdk / "python" / "dist"):
             if (launcher.suffix == ".cmd") != (os.name == "nt"):
                 continue
@@ -287,11 +301,13 @@ class Installer:
             self.done.append(f"downloaded the {plugin.name} plugin {plugin.version}")
             return
         if plugin.source is None:
-            raise SetupError(f"cannot be downloaded here ({why_not}) and its Clockwork plugin "
-                             "knows no way to build it from source; install it where "
-                             f"get.pulumi.com is reachable: `pulumi plugin install {plugin.kind} "
-                             f"{plugin.name} {plugin.version}` with PULUMI_HOME="
-                             f"{self.home.pulumi_home}")
+            raise SetupError(
+                f"cannot be downloaded here ({why_not}) and its Clockwork plugin "
+                "knows no way to build it from source; install it where "
+                f"get.pulumi.com is reachable: `pulumi plugin install {plugin.kind} "
+                f"{plugin.name} {plugin.version}` with PULUMI_HOME="
+                f"{self.home.pulumi_home}"
+            )
         self.progress(f"no download ({why_not}): building the {plugin.name} plugin")
         built = self.go_build(plugin.binary, plugin.source)
         binary = built / (plugin.binary + (".exe" if os.name == "nt" else ""))
@@ -304,8 +320,10 @@ class Installer:
         """Build `source` in its own builder module; returns the folder of the binaries."""
         go = shutil.which("go")
         if go is None:
-            raise SetupError(f"cannot install {name}: no download route here and no `go` on "
-                             "PATH to build it; install Go 1.26 or newer, or Pulumi itself")
+            raise SetupError(
+                f"cannot install {name}: no download route here and no `go` on "
+                "PATH to build it; install Go 1.26 or newer, or Pulumi itself"
+            )
         workdir = self.home.build / name
         if workdir.exists():
             shutil.rmtree(workdir)  # a half-done build from before: start clean
@@ -316,12 +334,17 @@ class Installer:
         started = time.monotonic()
         self.progress(f"{name}: fetching Go modules")
         self.run([go, "get", *source.get], cwd=workdir, env=go_environment())
-        self.progress(f"{name}: compiling (about {source.minutes} min on 2 cores, longer "
-                      f"on a cold Go cache; log: {self.home.log})")
+        self.progress(
+            f"{name}: compiling (about {source.minutes} min on 2 cores, longer "
+            f"on a cold Go cache; log: {self.home.log})"
+        )
         out = workdir / "bin"
         flags = ["-trimpath", *(["-ldflags", source.ldflags] if source.ldflags else [])]
-        self.run([go, "build", *flags, "-o", f"{out}{os.sep}", *source.binaries],
-                 cwd=workdir, env=go_environment())
+        self.run(
+            [go, "build", *flags, "-o", f"{out}{os.sep}", *source.binaries],
+            cwd=workdir,
+            env=go_environment(),
+        )
         self.progress(f"{name}: built in {(time.monotonic() - started) / 60:.0f} min")
         return out
 
@@ -329,8 +352,7 @@ class Installer:
         """The folder of `module@version` in the Go module cache (downloaded if needed)."""
         workdir.mkdir(parents=True, exist_ok=True)
         go = shutil.which("go") or "go"
-        output = self.run([go, "mod", "download", "-json", spec], cwd=workdir,
-                          env=go_environment())
+        output = self.run([go, "mod", "download", "-json", spec], cwd=workdir, env=go_environment())
         return Path(json.loads(output)["Dir"])
 
 
@@ -359,8 +381,9 @@ def needed_engine_plugins(host: Any) -> list[EnginePlugin]:
     return [registration.value for registration in host.registry.engine_plugins.values()]
 
 
-def missing_engine_plugins(resource_types: Iterable[str], host: Any,
-                           home: EngineHome | None = None) -> list[str]:
+def missing_engine_plugins(
+    resource_types: Iterable[str], host: Any, home: EngineHome | None = None
+) -> list[str]:
     """One line for each registered engine plugin that resources of `resource_types`
     (Pulumi type tokens, `docker:index/container:Container`) deploy with but that is
     not installed: with automatic acquisition off, the engine would fail on it."""
@@ -370,17 +393,25 @@ def missing_engine_plugins(resource_types: Iterable[str], host: Any,
     for registration in host.registry.engine_plugins.values():
         plugin: EnginePlugin = registration.value
         if plugin.name in packages and not (home.plugin_dir(plugin) / plugin.binary).is_file():
-            lines.append(f"the Pulumi {plugin.kind} plugin {plugin.name} {plugin.version} "
-                         f"({registration.distribution}) is not installed")
+            lines.append(
+                f"the Pulumi {plugin.kind} plugin {plugin.name} {plugin.version} "
+                f"({registration.distribution}) is not installed"
+            )
     return lines
 
 
-def install_engine(plugins: Iterable[EnginePlugin], cli: Path | None = None,
-                   progress: Progress | None = None, home: EngineHome | None = None,
-                   *, allow_download: bool = True) -> Installer:
+def install_engine(
+    plugins: Iterable[EnginePlugin],
+    cli: Path | None = None,
+    progress: Progress | None = None,
+    home: EngineHome | None = None,
+    *,
+    allow_download: bool = True,
+) -> Installer:
     """Install every missing part; `cli` is a Pulumi CLI found elsewhere (on PATH)."""
-    installer = Installer(home or EngineHome.default(), progress or (lambda message: None),
-                          allow_download)
+    installer = Installer(
+        home or EngineHome.default(), progress or (lambda message: None), allow_download
+    )
     try:
         cli = cli or installer.install_cli()
     except SetupError as error:

@@ -43,8 +43,12 @@ class EngineMissingError(ClockworkError):
     """The Pulumi CLI is not installed: engine commands cannot run."""
 
 
-def describe_validation_error(error: ValidationError, *, with_input: bool = False,
-                              label: Callable[[str], str] = "field '{}'".format) -> str:
+def describe_validation_error(
+    error: ValidationError,
+    *,
+    with_input: bool = False,
+    label: Callable[[str], str] = "field '{}'".format,
+) -> str:
     """One line for all of a pydantic error's problems: `field 'x': why; ...`.
 
     The validator's own words stand without pydantic's "Value error, " in front;

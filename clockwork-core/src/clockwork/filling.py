@@ -54,9 +54,13 @@ def _required_field(info: FieldInfo) -> tuple[Any, Any]:
     annotation = _without_none(info.annotation)
     if info.metadata:  # constraints such as ge=1 or max_length live here
         annotation = Annotated[(annotation, *info.metadata)]
-    return annotation, Field(description=info.description, title=info.title,
-                             examples=info.examples, json_schema_extra=info.json_schema_extra,
-                             discriminator=info.discriminator)
+    return annotation, Field(
+        description=info.description,
+        title=info.title,
+        examples=info.examples,
+        json_schema_extra=info.json_schema_extra,
+        discriminator=info.discriminator,
+    )
 
 
 def _without_none(annotation: Any) -> Any:

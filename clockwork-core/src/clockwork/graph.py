@@ -19,8 +19,9 @@ def flatten(roots: Iterable[Resource]) -> list[Resource]:
     return _walk(roots)[0]
 
 
-def _walk(roots: Iterable[Resource]
-          ) -> tuple[list[Resource], dict[int, list[Resource]], dict[int, int]]:
+def _walk(
+    roots: Iterable[Resource],
+) -> tuple[list[Resource], dict[int, list[Resource]], dict[int, int]]:
     """flatten(roots), with each resource's `dependencies()` and creation sequence by id.
 
     Each resource's parent, children, connections and sequence are read once: they are
@@ -82,7 +83,7 @@ def topological_order(resources: Iterable[Resource]) -> list[Resource]:
                 if id(nxt) in done:
                     continue
                 if id(nxt) in in_progress:
-                    loop = path[in_progress[id(nxt)]:] + [nxt]
+                    loop = path[in_progress[id(nxt)] :] + [nxt]
                     raise CycleError([r.display_name for r in loop])
                 in_progress[id(nxt)] = len(path)
                 path.append(nxt)

@@ -35,14 +35,16 @@ class Kind(NamedTuple):
 REGISTRATION_KINDS: list[Kind] = []
 
 
-def registration_hook(name: str, *, by_type: bool = False,
-                      label: str | None = None) -> Callable[[Any], Any]:
+def registration_hook(
+    name: str, *, by_type: bool = False, label: str | None = None
+) -> Callable[[Any], Any]:
     """Declare a hookspec whose implementations call `register` to fill registry table
     `name`."""
 
     def declare(function: Any) -> Any:
         REGISTRATION_KINDS.append(
-            Kind(function.__name__, name, label or name.replace("_", " "), by_type))
+            Kind(function.__name__, name, label or name.replace("_", " "), by_type)
+        )
         return hookspec(function)
 
     return declare

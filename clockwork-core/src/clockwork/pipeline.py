@@ -19,6 +19,7 @@ from .checks import AssertReport, run_assertions
 from .dynamic import check_providers_importable
 from .engine import (
     IDENTITIES_OUTPUT,
+    Action,
     EngineResult,
     StackTarget,
     open_stack,
@@ -64,24 +65,30 @@ def load(main_path: str | Path | None, host: PluginHost | None = None) -> Projec
     return load_project(main_path, registry=host.registry)
 
 
-def complete(project: Project, settings: Settings, options: RunOptions,
-             host: PluginHost | None = None) -> Any:
+def complete(
+    project: Project, settings: Settings, options: RunOptions, host: PluginHost | None = None
+) -> Any:
     """Let the AI fill what the user left open. A project with nothing to fill never
     touches the completer (no API key or model needed)."""
     if not any(resource.needs_completion() for resource in project.resources):
         return None
     from .completion import complete_project  # pydantic-ai loads only when needed
 
-    report = complete_project(project, settings, use_cache=options.use_cache,
-                              progress=options.on_completion_progress,
-                              registry=(host or get_plugin_host()).registry,
-                              offline=options.offline)
+    report = complete_project(
+        project,
+        settings,
+        use_cache=options.use_cache,
+        progress=options.on_completion_progress,
+        registry=(host or get_plugin_host()).registry,
+        offline=options.offline,
+    )
     check_unique_names(project.resources)  # names the AI chose must not clash either
     return report
 
 
-def compile_program(project: Project, settings: Settings,
-                    host: PluginHost | None = None) -> Callable[[], None]:
+def compile_program(
+    project: Project, settings: Settings, host: PluginHost | None = None
+) -> Callable[[], None]:
     host = host or get_plugin_host()
     compilers = host.registry.compilers
     if settings.compiler not in compilers:
@@ -91,14 +98,24 @@ def compile_program(project: Project, settings: Settings,
     return _exporting_summary(program, project)
 
 
-def deploy(project: Project, program: Callable[[], None], settings: Settings, action: str,
-           options: RunOptions) -> EngineResult:
+def deploy(
+    project: Project,
+    program: Callable[[], None],
+    settings: Settings,
+    action: Action,
+    options: RunOptions,
+) -> EngineResult:
     target = options.target(project.directory, settings)
 
     def run() -> EngineResult:
         stack = open_stack(target, program)
-        return run_engine(action, stack, options.on_engine_event,  # type: ignore[arg-type]
-                          log_dir=project.directory, refresh=options.refresh)
+        return run_engine(
+            action,
+            stack,
+            options.on_engine_event,
+            log_dir=project.directory,
+            refresh=options.refresh,
+        )
 
     return run_blocking(run)  # the Automation API runs its own loop: never inside ours
 
@@ -110,13 +127,16 @@ def _exporting_summary(program: Callable[[], None], project: Project) -> Callabl
         import pulumi
 
         program()
-        pulumi.export("clockwork", {
-            "project_dir": str(project.directory),
-            "resources": [
-                {"name": r.name, "type": r.type_name(), "ai_filled": sorted(r.ai_filled_fields)}
-                for r in project.resources
-            ],
-        })
+        pulumi.export(
+            "clockwork",
+            {
+                "project_dir": str(project.directory),
+                "resources": [
+                    {"name": r.name, "type": r.type_name(), "ai_filled": sorted(r.ai_filled_fields)}
+                    for r in project.resources
+                ],
+            },
+        )
 
     return program_with_summary
 
@@ -137,11 +157,16 @@ class PlanResult:
             "main": str(self.project.main_path),
             "resources": [describe_resource(r) for r in self.project.resources],
             "pulumi_resources": [
-                {"type": r.type, "name": r.name, "urn": r.urn, "parent": r.parent,
-                 "dependencies": r.dependencies} for r in self.registered
+                {
+                    "type": r.type,
+                    "name": r.name,
+                    "urn": r.urn,
+                    "parent": r.parent,
+                    "dependencies": r.dependencies,
+                }
+                for r in self.registered
             ],
-            "preview": None if self.preview is None else engine_report(self.preview,
-                                                                       self.project),
+            "preview": None if self.preview is None else engine_report(self.preview, self.project),
             "preview_skipped": self.preview_skipped,
             "completion": getattr(self.completion, "to_dict", lambda: None)(),
         }
@@ -156,8 +181,13 @@ def engine_report(result: EngineResult, project: Project | None = None) -> dict[
         entry = step.to_dict()
         entry["ai_filled"] = sorted(set(step.properties) & set(ai_filled.get(step.name, ())))
         steps.append(entry)
-    return {"changes": result.changes, "summary": result.summary(), "pending": result.pending,
-            "steps": steps, "drift": [d.to_dict() for d in result.drift]}
+    return {
+        "changes": result.changes,
+        "summary": result.summary(),
+        "pending": result.pending,
+        "steps": steps,
+        "drift": [d.to_dict() for d in result.drift],
+    }
 
 
 def describe_resource(resource: Any) -> dict[str, Any]:
@@ -173,8 +203,11 @@ def describe_resource(resource: Any) -> dict[str, Any]:
     }
 
 
-def plan(main_path: str | Path | None, options: RunOptions | None = None,
-         settings: Settings | None = None) -> PlanResult:
+def plan(
+    main_path: str | Path | None,
+    options: RunOptions | None = None,
+    settings: Settings | None = None,
+) -> PlanResult:
     """Load, complete and compile; evaluate the program in-process under Pulumi's mock
     runtime; then preview against the stack's state when the Pulumi CLI is there."""
     options = options or RunOptions()
@@ -211,7 +244,8 @@ def warn_if_secrets_unprotected(target: StackTarget, registered: list[Any]) -> N
         _warned_unprotected.add(target.directory)
         logging.getLogger("clockwork.engine").warning(
             "warning: secrets go into the state unprotected: set CW_PULUMI_CONFIG_PASSPHRASE "
-            "(or PULUMI_CONFIG_PASSPHRASE_FILE) to encrypt them")
+            "(or PULUMI_CONFIG_PASSPHRASE_FILE) to encrypt them"
+        )
 
 
 def require_engine_plugins(registered: list[Any], host: PluginHost | None = None) -> None:
@@ -238,9 +272,12 @@ class ApplyResult:
         return data
 
 
-def apply(main_path: str | Path | None, options: RunOptions | None = None,
-          confirm: Callable[[PlanResult], bool] | None = None,
-          settings: Settings | None = None) -> ApplyResult:
+def apply(
+    main_path: str | Path | None,
+    options: RunOptions | None = None,
+    confirm: Callable[[PlanResult], bool] | None = None,
+    settings: Settings | None = None,
+) -> ApplyResult:
     """Load → complete → compile → deploy. `confirm` sees the plan first and may decline."""
     options = options or RunOptions()
     require_pulumi_cli()  # fail before any model call when deploying is impossible anyway
@@ -302,9 +339,14 @@ def project_dir_of(main_path: str | Path | None) -> Path:
     return folder
 
 
-def destroy(main_path: str | Path | None, *, dry_run: bool = False, keep_files: bool = False,
-            options: RunOptions | None = None, settings: Settings | None = None
-            ) -> DestroyResult:
+def destroy(
+    main_path: str | Path | None,
+    *,
+    dry_run: bool = False,
+    keep_files: bool = False,
+    options: RunOptions | None = None,
+    settings: Settings | None = None,
+) -> DestroyResult:
     """Destroy the stack's resources, then the empty folders Clockwork created."""
     options = options or RunOptions()
     project_dir = project_dir_of(main_path)
@@ -313,9 +355,15 @@ def destroy(main_path: str | Path | None, *, dry_run: bool = False, keep_files: 
     skipped = None
     try:
         target = options.target(project_dir, settings)
-        engine = run_blocking(lambda: run_engine(
-            "destroy", open_stack(target, lambda: None), options.on_engine_event,
-            preview_only=dry_run, log_dir=project_dir))
+        engine = run_blocking(
+            lambda: run_engine(
+                "destroy",
+                open_stack(target, lambda: None),
+                options.on_engine_event,
+                preview_only=dry_run,
+                log_dir=project_dir,
+            )
+        )
     except EngineMissingError as missing:
         if not dry_run:
             raise
@@ -326,13 +374,17 @@ def destroy(main_path: str | Path | None, *, dry_run: bool = False, keep_files: 
     return DestroyResult(project_dir, engine, cleanup, dry_run, skipped)
 
 
-def check(main_path: str | Path | None, settings: Settings | None = None,
-          progress: Callable[..., None] | None = None) -> AssertReport:
+def check(
+    main_path: str | Path | None,
+    settings: Settings | None = None,
+    progress: Callable[..., None] | None = None,
+) -> AssertReport:
     """Run every resource's assertions against what is deployed (no Pulumi needed),
     with the values `apply` deployed: what the AI filled comes from the cache, and the
     model is never asked (a resource never completed fails, naming it)."""
     project = load(main_path)
     settings = settings or get_settings(project.directory)
     complete(project, settings, RunOptions(offline=True))
-    return run_assertions(project.resources, concurrency=settings.assert_concurrency,
-                          progress=progress)
+    return run_assertions(
+        project.resources, concurrency=settings.assert_concurrency, progress=progress
+    )

@@ -112,8 +112,13 @@ class LoadedPlugin:
 class PluginHost:
     """A pluggy manager plus the registry built from it."""
 
-    def __init__(self, *, allowed: set[str] | None = None, strict: bool = False,
-                 manifest_dir: Path | None = None):
+    def __init__(
+        self,
+        *,
+        allowed: set[str] | None = None,
+        strict: bool = False,
+        manifest_dir: Path | None = None,
+    ):
         self.allowed = allowed
         self.strict = strict
         self.manifest_dir = manifest_dir  # None: never a manifest (tests' inline hosts)
@@ -127,8 +132,9 @@ class PluginHost:
     # ----- loading --------------------------------------------------------------------
 
     @classmethod
-    def from_environment(cls, *, load_entry_points: bool = True,
-                         project_dir: str | Path | None = None) -> PluginHost:
+    def from_environment(
+        cls, *, load_entry_points: bool = True, project_dir: str | Path | None = None
+    ) -> PluginHost:
         """The host CW_PLUGINS and CW_STRICT_PLUGINS ask for (environment, then the `.env`
         of `project_dir`, default the current folder)."""
         allowed, strict = plugin_settings(project_dir)
@@ -141,11 +147,19 @@ class PluginHost:
     def register_builtin(self) -> None:
         from . import builtin
 
-        self.register(builtin, distribution=CORE_DISTRIBUTION, name="clockwork.builtin",
-                      packaged=True)
+        self.register(
+            builtin, distribution=CORE_DISTRIBUTION, name="clockwork.builtin", packaged=True
+        )
 
-    def register(self, plugin: object, *, distribution: str, name: str | None = None,
-                 version: str = "", packaged: bool = False) -> None:
+    def register(
+        self,
+        plugin: object,
+        *,
+        distribution: str,
+        name: str | None = None,
+        version: str = "",
+        packaged: bool = False,
+    ) -> None:
         """Register a plugin object (module or instance) as coming from `distribution`.
 
         `packaged` says it is the code of that installed distribution (an entry point);
@@ -169,8 +183,13 @@ class PluginHost:
                 continue
             try:
                 module = entry_point.load()
-                self.register(module, distribution=distribution, version=version,
-                              name=f"{distribution}:{entry_point.name}", packaged=True)
+                self.register(
+                    module,
+                    distribution=distribution,
+                    version=version,
+                    name=f"{distribution}:{entry_point.name}",
+                    packaged=True,
+                )
             except Exception as error:  # a broken plugin must not take the others down
                 self._problem(distribution, "failed to load", error)
         unknown = sorted(self.allowed - set(installed)) if self.allowed is not None else []
@@ -187,8 +206,9 @@ class PluginHost:
         self.failures.setdefault(distribution, []).append(failure)
         self._warn(f"plugin {distribution} {failure}", PluginError, error)
 
-    def _warn(self, message: str, strict_error: type[Exception],
-              cause: BaseException | None = None) -> None:
+    def _warn(
+        self, message: str, strict_error: type[Exception], cause: BaseException | None = None
+    ) -> None:
         if self.strict:
             raise strict_error(message + " (CW_STRICT_PLUGINS=1)") from cause
         self.problems.append(message)
@@ -205,15 +225,22 @@ class PluginHost:
     def _build_registry(self) -> Registry:
         registry = Registry()
         for kind in REGISTRATION_KINDS:
-            self._call_each_plugin(kind.hook, functools.partial(_register_argument, registry, kind),
-                                   fatal=(PluginError,))
+            self._call_each_plugin(
+                kind.hook,
+                functools.partial(_register_argument, registry, kind),
+                fatal=(PluginError,),
+            )
         return registry
 
     def add_commands(self, cli: Any) -> None:
         self._call_each_plugin("register_commands", lambda distribution: {"cli": cli})
 
-    def _call_each_plugin(self, hook_name: str, arguments: Callable[[str], dict[str, Any]],
-                          fatal: tuple[type[Exception], ...] = ()) -> None:
+    def _call_each_plugin(
+        self,
+        hook_name: str,
+        arguments: Callable[[str], dict[str, Any]],
+        fatal: tuple[type[Exception], ...] = (),
+    ) -> None:
         """Call hook `hook_name` through pluggy once per plugin implementing it, in
         registration order, with `arguments(distribution)`.
 
@@ -264,17 +291,21 @@ class PluginHost:
         problems_before = len(self.problems)
         registry = self.registry
         names = {name: registry.by_distribution(name) for name in distributions}
-        files = _source_files(self.plugins.values(), set(sys.modules) - modules_before,
-                              registry)
+        files = _source_files(self.plugins.values(), set(sys.modules) - modules_before, registry)
         if len(self.problems) == problems_before and files is not None:
             _write_manifest(manifest, {"key": key, "files": files, "registered": names})
         return names
 
     def _manifest_key(self) -> dict[str, Any]:
-        plugins = sorted([name, loaded.distribution, loaded.module, loaded.version]
-                         for name, loaded in self.plugins.items())
-        return {"format": MANIFEST_FORMAT, "python": [sys.executable, sys.version],
-                "plugins": plugins}
+        plugins = sorted(
+            [name, loaded.distribution, loaded.module, loaded.version]
+            for name, loaded in self.plugins.items()
+        )
+        return {
+            "format": MANIFEST_FORMAT,
+            "python": [sys.executable, sys.version],
+            "plugins": plugins,
+        }
 
     def _manifest_path(self) -> Path | None:
         """Where this host's manifest lives; None when there must be none: no manifest
@@ -295,12 +326,15 @@ def _wraps(impl: Any) -> bool:
 def _register_argument(registry: Registry, kind: Kind, distribution: str) -> dict[str, Any]:
     """The `register` callback a registration hook gets, for one distribution."""
     if kind.by_type:
+
         def register_type(cls: Any, name: str | None = None) -> None:
             registry.add(kind.name, name or cls.type_name(), cls, distribution)
+
         return {"register": register_type}
 
     def register_named(name: str, value: Any) -> None:
         registry.add(kind.name, name, value, distribution)
+
     return {"register": register_named}
 
 
@@ -329,12 +363,15 @@ def parse_bool(value: str, setting: str) -> bool:
         return True
     if lowered in FALSE_WORDS:
         return False
-    raise UsageError(f"invalid setting {setting}={value!r}: not a boolean "
-                     f"(use 1 or 0, true or false, yes or no, on or off)")
+    raise UsageError(
+        f"invalid setting {setting}={value!r}: not a boolean "
+        f"(use 1 or 0, true or false, yes or no, on or off)"
+    )
 
 
-def _allowed_from_env(project_dir: str | Path | None = None,
-                      dotenv: _DotEnv | None = None) -> set[str] | None:
+def _allowed_from_env(
+    project_dir: str | Path | None = None, dotenv: _DotEnv | None = None
+) -> set[str] | None:
     raw = _setting("plugins", dotenv or _DotEnv(project_dir))
     if raw is None:
         return None
@@ -382,8 +419,9 @@ class _DotEnv:
 
 def env_file_not_utf8(path: Path, error: UnicodeDecodeError) -> UsageError:
     """The one-line error for a .env file that is not UTF-8 text."""
-    return UsageError(f"{path}: not UTF-8 text ({error.reason} at byte {error.start}); "
-                      f"save it as UTF-8")
+    return UsageError(
+        f"{path}: not UTF-8 text ({error.reason} at byte {error.start}); save it as UTF-8"
+    )
 
 
 # ----- the manifest for `clockwork plugins` -------------------------------------------
@@ -401,8 +439,9 @@ def manifest_folder() -> Path | None:
     return home / "cache" / "plugins"
 
 
-def _read_manifest(path: Path, key: dict[str, Any],
-                   distributions: list[str]) -> dict[str, dict[str, list[str]]] | None:
+def _read_manifest(
+    path: Path, key: dict[str, Any], distributions: list[str]
+) -> dict[str, dict[str, list[str]]] | None:
     """The registered names a fresh manifest holds; None when there is none, it is
     for other plugins, or any file it was built from changed since."""
     import json
@@ -417,9 +456,13 @@ def _read_manifest(path: Path, key: dict[str, Any],
         registered = data["registered"]
         if sorted(registered) != sorted(distributions):
             return None
-        return {name: {kind.name: [str(n) for n in registered[name][kind.name]]
-                       for kind in REGISTRATION_KINDS}
-                for name in distributions}
+        return {
+            name: {
+                kind.name: [str(n) for n in registered[name][kind.name]]
+                for kind in REGISTRATION_KINDS
+            }
+            for name in distributions
+        }
     except (OSError, ValueError, KeyError, TypeError, AttributeError):
         return None
 
@@ -437,8 +480,7 @@ def _write_manifest(path: Path, data: dict[str, Any]) -> None:
         partial = path.with_name(f"{path.name}.{os.getpid()}.tmp")
         partial.write_text(json.dumps(data), encoding="utf-8")
         os.replace(partial, path)
-        kept = sorted(path.parent.glob("*.json"), key=lambda p: p.stat().st_mtime_ns,
-                      reverse=True)
+        kept = sorted(path.parent.glob("*.json"), key=lambda p: p.stat().st_mtime_ns, reverse=True)
         for old in kept[MANIFESTS_KEPT:]:
             old.unlink(missing_ok=True)
     except OSError:
@@ -449,8 +491,9 @@ def _stamp(stat: os.stat_result) -> list[int]:
     return [stat.st_mtime_ns, stat.st_size]
 
 
-def _source_files(plugins: Iterable[LoadedPlugin], imported: set[str],
-                  registry: Registry) -> dict[str, list[int]] | None:
+def _source_files(
+    plugins: Iterable[LoadedPlugin], imported: set[str], registry: Registry
+) -> dict[str, list[int]] | None:
     """Every file the registrations may depend on, with its mtime and size: the .py
     files of each plugin module's package, the modules defining what was registered
     (and their base classes), and every module imported while the hooks ran. None
@@ -467,8 +510,11 @@ def _source_files(plugins: Iterable[LoadedPlugin], imported: set[str],
     for table in registry.tables.values():
         for registration in table.values():
             owners = getattr(registration.value, "__mro__", (registration.value,))
-            required.extend(sys.modules.get(owner.__module__) for owner in owners
-                            if isinstance(getattr(owner, "__module__", None), str))
+            required.extend(
+                sys.modules.get(owner.__module__)
+                for owner in owners
+                if isinstance(getattr(owner, "__module__", None), str)
+            )
     found: dict[str, list[int]] = {}
     for module in required:
         file = getattr(module, "__file__", None)
@@ -480,8 +526,9 @@ def _source_files(plugins: Iterable[LoadedPlugin], imported: set[str],
             found[str(file)] = _stamp(os.stat(file))
         except OSError:
             return None
-    files.update(str(file) for name in imported
-                 if (file := getattr(sys.modules.get(name), "__file__", None)))
+    files.update(
+        str(file) for name in imported if (file := getattr(sys.modules.get(name), "__file__", None))
+    )
     for file in sorted(files - set(found)):
         try:
             found[file] = _stamp(os.stat(file))
@@ -549,11 +596,13 @@ def foreign_distributions() -> dict[str, str]:
         if name == "clockwork":
             found[f"clockwork {dist.version}"] = (
                 "an unrelated project that also installs a `clockwork` module and can "
-                "shadow clockwork-core's: `pip uninstall clockwork`")
+                "shadow clockwork-core's: `pip uninstall clockwork`"
+            )
         elif name == "clockwork-cli" and "clockwork-core" not in requires:
             found[f"clockwork-cli {dist.version}"] = (
                 "not Clockwork's CLI but an unrelated project of that name on PyPI: "
-                "uninstall it and install Clockwork's from its repository")
+                "uninstall it and install Clockwork's from its repository"
+            )
     return dict(sorted(found.items()))
 
 

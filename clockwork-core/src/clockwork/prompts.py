@@ -161,9 +161,13 @@ class PromptTemplate:
     def system_instructions(self, context: PromptContext | None = None) -> str:
         guidance = self.guidance
         if context is not None and guidance:
-            guidance = guidance.format_map(_Placeholders(
-                name=context.name, type=context.resource_type, description=context.description,
-            ))
+            guidance = guidance.format_map(
+                _Placeholders(
+                    name=context.name,
+                    type=context.resource_type,
+                    description=context.description,
+                )
+            )
         return f"{self.instructions}\n\n{guidance}".strip()
 
     def render(self, context: PromptContext) -> str:
@@ -171,13 +175,15 @@ class PromptTemplate:
             _resource_section(context),
             _json_section("Values the user set (fixed)", context.user_fields),
             _fields_section(context.fields_to_fill),
-            _json_section("Resources it connects to (complete; use their values)",
-                          context.connections),
+            _json_section(
+                "Resources it connects to (complete; use their values)", context.connections
+            ),
             _json_section("Its parent (complete)", context.parent),
             _json_section("The parent's ancestors, nearest first", context.ancestors),
             _json_section("Other resources with the same parent", context.siblings),
-            _json_section("Its children (they are completed after it, from its values)",
-                          context.children),
+            _json_section(
+                "Its children (they are completed after it, from its values)", context.children
+            ),
         ]
         return "\n\n".join(section for section in sections if section)
 

@@ -56,16 +56,21 @@ class PydanticAICompleter:
             result = await agent.run(request.prompt, usage=usage)
         except ModelRequestTimeout:
             raise CompletionFailed(
-                f"the model did not answer within {request.timeout:g} s "
-                "(CW_COMPLETION_TIMEOUT)", usage.requests) from None
+                f"the model did not answer within {request.timeout:g} s (CW_COMPLETION_TIMEOUT)",
+                usage.requests,
+            ) from None
         except UnexpectedModelBehavior as error:
             raise CompletionFailed(
                 f"the model gave no valid values in {request.max_retries + 1} attempts "
-                f"({self._safe(error)})", usage.requests) from None
+                f"({self._safe(error)})",
+                usage.requests,
+            ) from None
         except (ModelAPIError, AgentRunError) as error:
             raise CompletionFailed(
                 f"the model {self.settings.model!r} at {self.settings.base_url} failed: "
-                f"{self._safe(error)}", usage.requests) from None
+                f"{self._safe(error)}",
+                usage.requests,
+            ) from None
         return CompletionOutcome(values_of(result.output), usage.requests)
 
     def _agent_for(self, request: CompletionRequest) -> Agent[None, Any]:

@@ -224,8 +224,9 @@ class Resource(BaseModel):
 
     @classmethod
     def secret_field_names(cls) -> frozenset[str]:
-        typed = {name for name, info in cls.model_fields.items()
-                 if _mentions_secret_str(info.annotation)}
+        typed = {
+            name for name, info in cls.model_fields.items() if _mentions_secret_str(info.annotation)
+        }
         return cls.secret_fields | typed
 
     def shown_fields(self) -> dict[str, Any]:
@@ -242,13 +243,15 @@ class Resource(BaseModel):
     def for_model(self, include: set[str] | None = None) -> dict[str, Any]:
         """JSON-safe fields for a prompt: SecretStr values, and the values of
         secret-looking keys in secret fields, read `<secret>`."""
-        data = self.model_dump(mode="json", include=include,
-                               exclude={"assertions", "connections"}, exclude_none=True)
+        data = self.model_dump(
+            mode="json", include=include, exclude={"assertions", "connections"}, exclude_none=True
+        )
         for name in self.secret_field_names() & set(data):
             value = data[name]
             if isinstance(value, dict):
-                data[name] = {key: MODEL_SECRET if looks_secret(key) else item
-                              for key, item in value.items()}
+                data[name] = {
+                    key: MODEL_SECRET if looks_secret(key) else item for key, item in value.items()
+                }
             elif name not in self.secret_fields or isinstance(getattr(self, name), SecretStr):
                 data[name] = MODEL_SECRET
         return data
@@ -377,7 +380,8 @@ def _completable_fields(cls: type[Resource]) -> tuple[str, ...]:
         name
         for name, info in cls.model_fields.items()
         # A secret is the user's to give: the model never chooses (or sees) one.
-        if name not in never and _allows_none(info.annotation)
+        if name not in never
+        and _allows_none(info.annotation)
         and not _mentions_secret_str(info.annotation)
     )
 

@@ -14,7 +14,10 @@ from .plugins import env_file_not_utf8
 
 class Settings(BaseSettings):
     model_config = SettingsConfigDict(
-        env_prefix="CW_", env_file=".env", env_file_encoding="utf-8", extra="ignore",
+        env_prefix="CW_",
+        env_file=".env",
+        env_file_encoding="utf-8",
+        extra="ignore",
         populate_by_name=True,
     )
 
@@ -58,11 +61,13 @@ class Settings(BaseSettings):
     # loaded (clockwork.plugins.plugin_settings, with the same rules); here they are
     # documented and validated with the rest.
     plugins: Annotated[list[str] | None, NoDecode] = Field(
-        None, description="Distributions to load, comma-separated (default: all installed; "
+        None,
+        description="Distributions to load, comma-separated (default: all installed; "
         "empty: only clockwork-core).",
     )
     strict_plugins: bool = Field(
-        False, description="A plugin that fails to load or register is an error, not a warning.",
+        False,
+        description="A plugin that fails to load or register is an error, not a warning.",
     )
 
     @field_validator("completion_tools", "plugins", mode="before")

@@ -127,8 +127,13 @@ def _ensure_event_loop() -> None:
     asyncio.set_event_loop(asyncio.new_event_loop())
 
 
-def run_under_mocks(program: Callable[[], Any], *, project: str = "clockwork-test",
-                    stack: str = "test", preview: bool = False) -> RegisteredResources:
+def run_under_mocks(
+    program: Callable[[], Any],
+    *,
+    project: str = "clockwork-test",
+    stack: str = "test",
+    preview: bool = False,
+) -> RegisteredResources:
     """Run a Pulumi program function under the mock runtime; return what it registered."""
     import pulumi
     import pulumi.runtime
@@ -138,8 +143,9 @@ def run_under_mocks(program: Callable[[], Any], *, project: str = "clockwork-tes
     install_linear_cycle_check()  # deep chains of dependencies: see there
     _ensure_event_loop()
     monitor = _recording_monitor()
-    pulumi.runtime.set_mocks(monitor.mocks, project=project, stack=stack, preview=preview,
-                             monitor=monitor)
+    pulumi.runtime.set_mocks(
+        monitor.mocks, project=project, stack=stack, preview=preview, monitor=monitor
+    )
 
     @pulumi.runtime.test
     def run() -> None:

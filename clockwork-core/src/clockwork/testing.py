@@ -59,8 +59,9 @@ __all__ = [
 
 
 @contextlib.contextmanager
-def plugin_host(*plugins: object, distribution: str = "test-plugin",
-                entry_points: bool = False) -> Iterator[PluginHost]:
+def plugin_host(
+    *plugins: object, distribution: str = "test-plugin", entry_points: bool = False
+) -> Iterator[PluginHost]:
     """A fresh host (core built-ins + `plugins`) set as the process-wide one meanwhile."""
     previous = get_plugin_host_or_none()
     host = PluginHost()
@@ -128,8 +129,11 @@ def clean_env(monkeypatch: pytest.MonkeyPatch) -> pytest.MonkeyPatch:
     """No CW_* variable, and no Pulumi setting that would move state or secrets, leaks
     in from the developer's shell (CW_HOME, where the engine is, and CI's CW_REQUIRE_*
     demands stay)."""
-    pulumi_settings = ("PULUMI_CONFIG_PASSPHRASE", "PULUMI_CONFIG_PASSPHRASE_FILE",
-                       "PULUMI_BACKEND_URL")
+    pulumi_settings = (
+        "PULUMI_CONFIG_PASSPHRASE",
+        "PULUMI_CONFIG_PASSPHRASE_FILE",
+        "PULUMI_BACKEND_URL",
+    )
     for key in list(os.environ):
         if key.upper() in ("CW_HOME", "CW_REQUIRE_DOCKER", "CW_REQUIRE_PULUMI"):
             continue
@@ -139,8 +143,7 @@ def clean_env(monkeypatch: pytest.MonkeyPatch) -> pytest.MonkeyPatch:
 
 
 @pytest.fixture
-def no_pulumi_cli(clean_env: pytest.MonkeyPatch, tmp_path_factory: pytest.TempPathFactory
-                  ) -> Path:
+def no_pulumi_cli(clean_env: pytest.MonkeyPatch, tmp_path_factory: pytest.TempPathFactory) -> Path:
     """A clean environment where the Pulumi CLI is nowhere to be found: PATH is an empty
     folder and CW_HOME (where `clockwork setup` installs it) another. Returns CW_HOME."""
     empty_bin = tmp_path_factory.mktemp("empty-bin")
@@ -220,16 +223,23 @@ def unpickles_in_a_fresh_process(payload: bytes, name: str) -> None:
 
     loader = "import pickle, sys; pickle.loads(sys.stdin.buffer.read())"
     with tempfile.TemporaryDirectory() as neutral:  # not the test's folder on sys.path
-        result = subprocess.run([sys.executable, "-c", loader], input=payload, cwd=neutral,
-                                capture_output=True, check=False)
+        result = subprocess.run(
+            [sys.executable, "-c", loader],
+            input=payload,
+            cwd=neutral,
+            capture_output=True,
+            check=False,
+        )
     if result.returncode != 0:
         last = (result.stderr.decode(errors="replace").strip().splitlines() or ["?"])[-1]
-        raise AssertionError(f"{name}: the engine's provider process could not load its "
-                             f"dynamic provider: {last}")
+        raise AssertionError(
+            f"{name}: the engine's provider process could not load its dynamic provider: {last}"
+        )
 
 
-def compile_under_mocks(resources: Iterable[Resource], *, compiler: str = "pulumi",
-                        preview: bool = False) -> RegisteredResources:
+def compile_under_mocks(
+    resources: Iterable[Resource], *, compiler: str = "pulumi", preview: bool = False
+) -> RegisteredResources:
     """Order `resources` (and all they reach), compile them with the registered
     compiler and run the program under Pulumi mocks."""
     ordered = topological_order(resources)

@@ -13,9 +13,12 @@ if TYPE_CHECKING:
     from .docker_cli import DockerEngineUnreachable as DockerEngineUnreachable
     from .resource import DockerResource as DockerResource
 
-__getattr__, __all__ = lazy_exports(__name__, {
-    "ContainerRunningAssert": ".assertions",
-    "DockerEngineUnreachable": ".docker_cli",
-    "DockerResource": ".resource",
-    "LogContainsAssert": ".assertions",
-})
+__getattr__, __all__ = lazy_exports(
+    __name__,
+    {
+        "ContainerRunningAssert": ".assertions",
+        "DockerEngineUnreachable": ".docker_cli",
+        "DockerResource": ".resource",
+        "LogContainsAssert": ".assertions",
+    },
+)

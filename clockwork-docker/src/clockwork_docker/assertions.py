@@ -70,9 +70,7 @@ class ContainerRunningAssert(Assertion):
 
 
 def _running_state(name: str) -> tuple[bool, str]:
-    result = run_docker(
-        "container", "inspect", "--format", "{{json .State}}", name, timeout=15
-    )
+    result = run_docker("container", "inspect", "--format", "{{json .State}}", name, timeout=15)
     if not result.ok:
         if "no such" in result.stderr.lower():
             return False, f"container {name!r} does not exist"

@@ -71,4 +71,3 @@ def run_docker(*args: str, timeout: float = 30.0) -> DockerResult:
 def _engine_unreachable(stderr: str) -> bool:
     text = stderr.lower()
     return any(marker in text for marker in _UNREACHABLE_MARKERS)
-

@@ -86,9 +86,7 @@ def volume_args(resource: DockerResource) -> list[docker.ContainerVolumeArgs]:
     return args
 
 
-def network_args(
-    resource: DockerResource, name: str
-) -> list[docker.ContainerNetworksAdvancedArgs]:
+def network_args(resource: DockerResource, name: str) -> list[docker.ContainerNetworksAdvancedArgs]:
     """The user's networks, plus the group's shared one where peers reach it by name."""
     args = [docker.ContainerNetworksAdvancedArgs(name=network) for network in resource.networks]
     network_name = resource.group_network_name()
@@ -97,9 +95,7 @@ def network_args(
             ("clockwork-docker", "network", network_name),
             lambda: group_network(network_name, project_name(resource)),
         )
-        args.append(
-            docker.ContainerNetworksAdvancedArgs(name=network.name, aliases=[name])
-        )
+        args.append(docker.ContainerNetworksAdvancedArgs(name=network.name, aliases=[name]))
     return args
 
 

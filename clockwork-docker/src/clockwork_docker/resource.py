@@ -130,9 +130,7 @@ class DockerResource(Resource):
     @field_validator("networks")
     @classmethod
     def _valid_networks(cls, networks: list[str]) -> list[str]:
-        return [
-            check_docker_name(network, "network name", min_length=1) for network in networks
-        ]
+        return [check_docker_name(network, "network name", min_length=1) for network in networks]
 
     @field_validator("command")
     @classmethod

@@ -170,4 +170,3 @@ def check_env_key(key: str) -> str:
             f"environment variable name {key!r} must be non-empty, without '=' or spaces"
         )
     return key
-

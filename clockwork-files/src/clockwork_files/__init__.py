@@ -12,8 +12,11 @@ if TYPE_CHECKING:
     from .assertions import FileExistsAssert as FileExistsAssert
     from .resource import FileResource as FileResource
 
-__getattr__, __all__ = lazy_exports(__name__, {
-    "FileContentMatchesAssert": ".assertions",
-    "FileExistsAssert": ".assertions",
-    "FileResource": ".resource",
-})
+__getattr__, __all__ = lazy_exports(
+    __name__,
+    {
+        "FileContentMatchesAssert": ".assertions",
+        "FileExistsAssert": ".assertions",
+        "FileResource": ".resource",
+    },
+)

@@ -33,8 +33,11 @@ class FileExistsAssert(Assertion):
     def check(self, resource: Resource | None) -> str:
         target = _target(self.path, resource)
         if not target.is_file():
-            raise AssertionFailed(f"{target} does not exist" if not target.exists()
-                                  else f"{target} exists but is not a file")
+            raise AssertionFailed(
+                f"{target} does not exist"
+                if not target.exists()
+                else f"{target} exists but is not a file"
+            )
         return f"{target} exists"
 
 
@@ -54,8 +57,9 @@ class FileContentMatchesAssert(Assertion):
             try:
                 re.compile(self.pattern)
             except re.error as error:  # not a ValueError: pydantic would let it escape raw
-                raise ValueError(f"pattern {self.pattern!r} is not a regular expression: "
-                                 f"{error}") from None
+                raise ValueError(
+                    f"pattern {self.pattern!r} is not a regular expression: {error}"
+                ) from None
         return self
 
     def check(self, resource: Resource | None) -> str:

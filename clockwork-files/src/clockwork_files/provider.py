@@ -125,8 +125,10 @@ class FileProvider(ResourceProvider):
         path = Path(props["path"])
         mode = mode_for(props, None)  # a bad mode fails before anything is written
         if path.is_symlink():
-            raise FileExistsError(f"{path} is a symlink; Clockwork neither writes through "
-                                  "nor replaces one: remove it or choose another path")
+            raise FileExistsError(
+                f"{path} is a symlink; Clockwork neither writes through "
+                "nor replaces one: remove it or choose another path"
+            )
         if path.exists():
             return self._adopt(path, props)
         created_dirs = make_parents(path)
@@ -136,8 +138,9 @@ class FileProvider(ResourceProvider):
             remove_empty_folders(created_dirs)  # a failed create leaves nothing behind
             raise
         claim(props)
-        return CreateResult(str(path), self._written(props, created_dirs=created_dirs,
-                                                     adopted=False))
+        return CreateResult(
+            str(path), self._written(props, created_dirs=created_dirs, adopted=False)
+        )
 
     def _adopt(self, path: Path, props: dict[str, Any]) -> CreateResult:
         """Take over a file that is already there, only when it holds exactly the
@@ -153,13 +156,15 @@ class FileProvider(ResourceProvider):
         # is the user's: kept, never deleted.
         clockworks = claimant_of(props) is not None
         claim(props)
-        return CreateResult(str(path), self._written(props, created_dirs=[],
-                                                     adopted=not clockworks))
+        return CreateResult(
+            str(path), self._written(props, created_dirs=[], adopted=not clockworks)
+        )
 
     def _written(self, props: dict[str, Any], **extra: Any) -> dict[str, Any]:
         path = Path(props["path"])
-        return _state(props, written_sha256=sha256_of_file(path),
-                      real_path=os.path.realpath(path), **extra)
+        return _state(
+            props, written_sha256=sha256_of_file(path), real_path=os.path.realpath(path), **extra
+        )
 
     def read(self, id_: str, props: dict[str, Any]) -> ReadResult:
         path = Path(id_)
@@ -172,15 +177,20 @@ class FileProvider(ResourceProvider):
 
     def diff(self, id_: str, olds: dict[str, Any], news: dict[str, Any]) -> DiffResult:
         replaces = ["path"] if olds.get("path") != news.get("path") else []
-        changed = replaces or [k for k in ("content", "mode") if olds.get(k) != news.get(k)
-                               and not (k == "mode" and news.get(k) is None)]
+        changed = replaces or [
+            k
+            for k in ("content", "mode")
+            if olds.get(k) != news.get(k) and not (k == "mode" and news.get(k) is None)
+        ]
         return DiffResult(changes=bool(changed), replaces=replaces, delete_before_replace=False)
 
     def update(self, id_: str, olds: dict[str, Any], news: dict[str, Any]) -> UpdateResult:
         path = Path(id_)
         if path.is_symlink():
-            raise FileExistsError(f"{path} was replaced by a symlink; Clockwork does not "
-                                  "write through one: remove it to let Clockwork write the file")
+            raise FileExistsError(
+                f"{path} was replaced by a symlink; Clockwork does not "
+                "write through one: remove it to let Clockwork write the file"
+            )
         write_atomically(path, news["content"], mode_for(news, path))
         claim(news)
         kept = {"created_dirs": olds.get("created_dirs", []), "adopted": olds.get("adopted", False)}
@@ -206,13 +216,16 @@ class FileProvider(ResourceProvider):
         if path.is_symlink() or (recorded and os.path.realpath(path) != recorded):
             if force_requested():
                 return False  # dropped from the stack; nothing behind a symlink is touched
-            raise KeptFileError(f"kept {path}: it, or a folder above it, is a symlink now; "
-                                "Clockwork never deletes through one (--force forgets it)")
+            raise KeptFileError(
+                f"kept {path}: it, or a folder above it, is a symlink now; "
+                "Clockwork never deletes through one (--force forgets it)"
+            )
         written = props.get("written_sha256")
-        if written and path.is_file() and sha256_of_file(path) != written and \
-                not force_requested():
-            raise KeptFileError(f"kept {path}: it was edited after Clockwork wrote it; "
-                                "run with --force to delete it anyway")
+        if written and path.is_file() and sha256_of_file(path) != written and not force_requested():
+            raise KeptFileError(
+                f"kept {path}: it was edited after Clockwork wrote it; "
+                "run with --force to delete it anyway"
+            )
         return True
 
 
@@ -226,8 +239,14 @@ class ManagedFile(Resource, module="clockwork", name="File"):
     created_dirs: pulumi.Output[list]
     adopted: pulumi.Output[bool]
 
-    def __init__(self, name: str, inputs: dict[str, Any],
-                 opts: pulumi.ResourceOptions | None = None):
-        outputs = {"sha256": None, "created_dirs": None, "adopted": None,
-                   "written_sha256": None, "real_path": None}
+    def __init__(
+        self, name: str, inputs: dict[str, Any], opts: pulumi.ResourceOptions | None = None
+    ):
+        outputs = {
+            "sha256": None,
+            "created_dirs": None,
+            "adopted": None,
+            "written_sha256": None,
+            "real_path": None,
+        }
         super().__init__(FileProvider(), name, {**inputs, **outputs}, opts)

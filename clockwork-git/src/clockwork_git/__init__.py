@@ -11,7 +11,10 @@ if TYPE_CHECKING:
     from .assertions import GitRepoClonedAssert as GitRepoClonedAssert
     from .resource import GitRepoResource as GitRepoResource
 
-__getattr__, __all__ = lazy_exports(__name__, {
-    "GitRepoClonedAssert": ".assertions",
-    "GitRepoResource": ".resource",
-})
+__getattr__, __all__ = lazy_exports(
+    __name__,
+    {
+        "GitRepoClonedAssert": ".assertions",
+        "GitRepoResource": ".resource",
+    },
+)

@@ -29,8 +29,11 @@ class GitRepoClonedAssert(Assertion):
 
     def describe(self) -> str:
         """As core describes it, with a token or password in repo_url masked."""
-        shown = self if self.repo_url is None else self.model_copy(
-            update={"repo_url": redacted(self.repo_url)})
+        shown = (
+            self
+            if self.repo_url is None
+            else self.model_copy(update={"repo_url": redacted(self.repo_url)})
+        )
         return Assertion.describe(shown)
 
     def _dest(self, resource: Resource | None) -> Path:

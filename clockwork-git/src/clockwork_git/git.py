@@ -11,8 +11,14 @@ import subprocess
 from pathlib import Path
 
 # Variables that would point git at some other repository than the one we name.
-_REPO_OVERRIDES = ("GIT_DIR", "GIT_WORK_TREE", "GIT_INDEX_FILE", "GIT_OBJECT_DIRECTORY",
-                   "GIT_COMMON_DIR", "GIT_NAMESPACE")
+_REPO_OVERRIDES = (
+    "GIT_DIR",
+    "GIT_WORK_TREE",
+    "GIT_INDEX_FILE",
+    "GIT_OBJECT_DIRECTORY",
+    "GIT_COMMON_DIR",
+    "GIT_NAMESPACE",
+)
 
 
 class GitError(Exception):
@@ -47,8 +53,9 @@ def refuse_option_like(*values: str) -> None:
             raise GitError(f"refusing to pass {value!r} to git: it starts with '-'")
 
 
-def run_git(args: list[str], *, cwd: Path | None = None, purpose: str = "run git",
-            check: bool = True) -> subprocess.CompletedProcess[str]:
+def run_git(
+    args: list[str], *, cwd: Path | None = None, purpose: str = "run git", check: bool = True
+) -> subprocess.CompletedProcess[str]:
     """Run `git <args>`; with `check`, a failure raises GitError '<purpose> failed: ...'."""
     env = {key: value for key, value in os.environ.items() if key not in _REPO_OVERRIDES}
     # Never wait for a password on a terminal nobody watches; stable English messages.
@@ -56,8 +63,16 @@ def run_git(args: list[str], *, cwd: Path | None = None, purpose: str = "run git
     command = [git_executable(purpose), "-c", "protocol.ext.allow=never", *args]
     # A new session has no controlling terminal: ssh fails instead of waiting on a
     # host-key or passphrase prompt nobody will answer.
-    result = subprocess.run(command, cwd=cwd, env=env, capture_output=True, text=True,
-                            stdin=subprocess.DEVNULL, start_new_session=True, check=False)
+    result = subprocess.run(
+        command,
+        cwd=cwd,
+        env=env,
+        capture_output=True,
+        text=True,
+        stdin=subprocess.DEVNULL,
+        start_new_session=True,
+        check=False,
+    )
     if check and result.returncode != 0:
         raise GitError(f"{purpose} failed: {last_line(result.stderr)}")
     return result
@@ -74,48 +89,70 @@ def is_clone_root(dest: Path) -> bool:
     """`dest` is the top of a git work tree (not a folder inside some other repo)."""
     if dest.is_symlink() or not dest.is_dir():
         return False
-    result = run_git(["rev-parse", "--show-toplevel"], cwd=dest, check=False,
-                     purpose=f"inspect {dest}")
+    result = run_git(
+        ["rev-parse", "--show-toplevel"], cwd=dest, check=False, purpose=f"inspect {dest}"
+    )
     if result.returncode != 0:
         return False
     return Path(result.stdout.strip()).resolve() == dest.resolve()
 
 
 def head_commit(dest: Path) -> str | None:
-    result = run_git(["rev-parse", "--verify", "--quiet", "HEAD"], cwd=dest, check=False,
-                     purpose=f"read HEAD of {dest}")
+    result = run_git(
+        ["rev-parse", "--verify", "--quiet", "HEAD"],
+        cwd=dest,
+        check=False,
+        purpose=f"read HEAD of {dest}",
+    )
     return result.stdout.strip() or None
 
 
 def current_branch(dest: Path) -> str | None:
     """The checked-out branch, None when HEAD is detached."""
-    result = run_git(["symbolic-ref", "--quiet", "--short", "HEAD"], cwd=dest, check=False,
-                     purpose=f"read the branch of {dest}")
+    result = run_git(
+        ["symbolic-ref", "--quiet", "--short", "HEAD"],
+        cwd=dest,
+        check=False,
+        purpose=f"read the branch of {dest}",
+    )
     return result.stdout.strip() or None
 
 
 def origin_url(dest: Path) -> str | None:
-    result = run_git(["config", "--get", "remote.origin.url"], cwd=dest, check=False,
-                     purpose=f"read the remote of {dest}")
+    result = run_git(
+        ["config", "--get", "remote.origin.url"],
+        cwd=dest,
+        check=False,
+        purpose=f"read the remote of {dest}",
+    )
     return result.stdout.strip() or None
 
 
 def has_ref(dest: Path, ref: str) -> bool:
-    result = run_git(["show-ref", "--verify", "--quiet", ref], cwd=dest, check=False,
-                     purpose=f"look up {ref} in {dest}")
+    result = run_git(
+        ["show-ref", "--verify", "--quiet", ref],
+        cwd=dest,
+        check=False,
+        purpose=f"look up {ref} in {dest}",
+    )
     return result.returncode == 0
 
 
 # ----- questions about a remote --------------------------------------------------------
 
 
-def remote_branch_commit(remote: str, branch: str, *, cwd: Path | None = None,
-                         purpose: str) -> str | None:
+def remote_branch_commit(
+    remote: str, branch: str, *, cwd: Path | None = None, purpose: str
+) -> str | None:
     """The commit `branch` points to on `remote` (URL, or remote name with `cwd`);
     None when the remote has no such branch."""
     refuse_option_like(remote, branch)
-    result = run_git(["ls-remote", "--exit-code", "--", remote, f"refs/heads/{branch}"],
-                     cwd=cwd, check=False, purpose=purpose)
+    result = run_git(
+        ["ls-remote", "--exit-code", "--", remote, f"refs/heads/{branch}"],
+        cwd=cwd,
+        check=False,
+        purpose=purpose,
+    )
     if result.returncode == 2:  # reached the remote, no matching ref
         return None
     if result.returncode != 0:
@@ -126,8 +163,7 @@ def remote_branch_commit(remote: str, branch: str, *, cwd: Path | None = None,
 def remote_default_branch(remote: str, *, cwd: Path | None = None, purpose: str) -> str:
     """The branch the remote's HEAD points to (what a clone without --branch gets)."""
     refuse_option_like(remote)
-    listing = output_of(["ls-remote", "--symref", "--", remote, "HEAD"], cwd=cwd,
-                        purpose=purpose)
+    listing = output_of(["ls-remote", "--symref", "--", remote, "HEAD"], cwd=cwd, purpose=purpose)
     for line in listing.splitlines():
         target, _, ref = line.partition("\t")
         if target.startswith("ref: refs/heads/") and ref == "HEAD":

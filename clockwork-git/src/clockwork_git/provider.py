@@ -37,8 +37,16 @@ from .specs import redacted, same_remote
 # overwritten with the branch actually checked out; the one asked for stays in
 # `requested_branch` (None: the remote's default branch). `real_dest` is where the
 # clone really is (symlinks resolved) when Clockwork made it.
-OUTPUT_KEYS = ("commit", "requested_branch", "remote_url", "created", "adopted",
-               "kept_folder", "created_dirs", "real_dest")
+OUTPUT_KEYS = (
+    "commit",
+    "requested_branch",
+    "remote_url",
+    "created",
+    "adopted",
+    "kept_folder",
+    "created_dirs",
+    "real_dest",
+)
 # May hold a password or token (https://user:TOKEN@host/...): secret in the state.
 SECRET_OUTPUTS = ("repo_url", "remote_url")
 
@@ -101,45 +109,66 @@ def sync(dest: Path, branch: str | None, pull: bool) -> None:
 
     Fast-forwarding merges the commit just fetched (`merge --ff-only`, what
     `pull --ff-only` does after its fetch) so a pull.rebase setting cannot change it."""
-    git.run_git(["fetch", "--quiet", "--prune", "origin"], cwd=dest,
-                purpose=f"git fetch in {dest}")
-    target = branch or git.remote_default_branch("origin", cwd=dest,
-                                                 purpose=f"reading the default branch for {dest}")
+    git.run_git(["fetch", "--quiet", "--prune", "origin"], cwd=dest, purpose=f"git fetch in {dest}")
+    target = branch or git.remote_default_branch(
+        "origin", cwd=dest, purpose=f"reading the default branch for {dest}"
+    )
     git.refuse_option_like(target)
     if not git.has_ref(dest, f"refs/remotes/origin/{target}"):
         raise BranchNotFoundError(f"branch {target!r} does not exist on the remote of {dest}")
     if git.current_branch(dest) != target:
         # With '--' the name is a branch, never a path; DWIM makes a tracking branch.
-        git.run_git(["checkout", "--quiet", target, "--"], cwd=dest,
-                    purpose=f"git checkout {target} in {dest}")
+        git.run_git(
+            ["checkout", "--quiet", target, "--"],
+            cwd=dest,
+            purpose=f"git checkout {target} in {dest}",
+        )
     if pull:
-        git.run_git(["merge", "--ff-only", "--quiet", f"refs/remotes/origin/{target}"],
-                    cwd=dest, purpose=f"fast-forwarding {dest} to origin/{target}")
+        git.run_git(
+            ["merge", "--ff-only", "--quiet", f"refs/remotes/origin/{target}"],
+            cwd=dest,
+            purpose=f"fast-forwarding {dest} to origin/{target}",
+        )
 
 
 def observed(dest: Path) -> dict[str, Any]:
-    return {"commit": git.head_commit(dest), "branch": git.current_branch(dest),
-            "remote_url": git.origin_url(dest)}
+    return {
+        "commit": git.head_commit(dest),
+        "branch": git.current_branch(dest),
+        "remote_url": git.origin_url(dest),
+    }
 
 
 def unsaved_work(dest: Path) -> str | None:
     """What in the clone exists nowhere else, said in words ('2 uncommitted changes and
     1 unpushed commit'); None when there is nothing. Ignored files do not count."""
     purpose = f"checking {dest} for work that is not pushed"
-    status = git.output_of(["status", "--porcelain", "--untracked-files=all"], cwd=dest,
-                           purpose=purpose).splitlines()
+    status = git.output_of(
+        ["status", "--porcelain", "--untracked-files=all"], cwd=dest, purpose=purpose
+    ).splitlines()
     untracked = sum(line.startswith("??") for line in status)
     # Commits on no remote-tracking branch: on local branches, or a detached HEAD.
     heads = ["HEAD", "--branches"] if git.head_commit(dest) else ["--branches"]
-    unpushed = int(git.output_of(["rev-list", "--count", *heads, "--not", "--remotes"],
-                                 cwd=dest, purpose=purpose) or 0)
+    unpushed = int(
+        git.output_of(
+            ["rev-list", "--count", *heads, "--not", "--remotes"], cwd=dest, purpose=purpose
+        )
+        or 0
+    )
     stashes = 0
     if git.has_ref(dest, "refs/stash"):
-        stashes = int(git.output_of(["rev-list", "--walk-reflogs", "--count", "refs/stash"],
-                                    cwd=dest, purpose=purpose) or 0)
-    found = [counted(len(status) - untracked, "uncommitted change"),
-             counted(untracked, "untracked file"), counted(unpushed, "unpushed commit"),
-             counted(stashes, "stash", "stashes")]
+        stashes = int(
+            git.output_of(
+                ["rev-list", "--walk-reflogs", "--count", "refs/stash"], cwd=dest, purpose=purpose
+            )
+            or 0
+        )
+    found = [
+        counted(len(status) - untracked, "uncommitted change"),
+        counted(untracked, "untracked file"),
+        counted(unpushed, "unpushed commit"),
+        counted(stashes, "stash", "stashes"),
+    ]
     said = [words for words in found if words]
     if not said:
         return None
@@ -156,9 +185,17 @@ def counted(count: int, one: str, many: str | None = None) -> str:
 
 
 def absent_state(props: dict[str, Any]) -> dict[str, Any]:
-    return {**props, "commit": None, "requested_branch": props.get("branch"),
-            "remote_url": None, "created": False, "adopted": False, "kept_folder": False,
-            "created_dirs": [], "real_dest": None}
+    return {
+        **props,
+        "commit": None,
+        "requested_branch": props.get("branch"),
+        "remote_url": None,
+        "created": False,
+        "adopted": False,
+        "kept_folder": False,
+        "created_dirs": [],
+        "real_dest": None,
+    }
 
 
 def ensure_clone(props: dict[str, Any]) -> dict[str, Any]:
@@ -182,9 +219,14 @@ def ensure_clone(props: dict[str, Any]) -> dict[str, Any]:
     except BaseException:
         undo_folder(dest, kept_folder, created_dirs)
         raise
-    return {**absent_state(props), **observed(dest), "created": True,
-            "kept_folder": kept_folder, "created_dirs": created_dirs,
-            "real_dest": os.path.realpath(dest)}
+    return {
+        **absent_state(props),
+        **observed(dest),
+        "created": True,
+        "kept_folder": kept_folder,
+        "created_dirs": created_dirs,
+        "real_dest": os.path.realpath(dest),
+    }
 
 
 def undo_folder(dest: Path, kept_folder: bool, created_dirs: list[str]) -> None:
@@ -297,8 +339,10 @@ class GitRepoProvider(ResourceProvider):
         if olds.get("created"):
             respell_origin(dest, olds.get("repo_url"), news["repo_url"])
         sync(dest, news.get("branch"), bool(news.get("pull", True)))
-        kept = {key: olds.get(key) for key in ("created", "adopted", "kept_folder",
-                                                 "created_dirs", "real_dest")}
+        kept = {
+            key: olds.get(key)
+            for key in ("created", "adopted", "kept_folder", "created_dirs", "real_dest")
+        }
         return UpdateResult({**absent_state(news), **kept, **observed(dest)})
 
     def delete(self, id_: str, props: dict[str, Any]) -> None:
@@ -316,8 +360,11 @@ def respell_origin(dest: Path, old_url: str | None, url: str) -> None:
     if old_url == url or git.origin_url(dest) != old_url:
         return
     git.refuse_option_like(url)
-    git.run_git(["remote", "set-url", "origin", url], cwd=dest,
-                purpose=f"setting the remote of {dest} to {redacted(url)}")
+    git.run_git(
+        ["remote", "set-url", "origin", url],
+        cwd=dest,
+        purpose=f"setting the remote of {dest} to {redacted(url)}",
+    )
 
 
 def remote_moved(olds: dict[str, Any], news: dict[str, Any]) -> bool:
@@ -327,8 +374,9 @@ def remote_moved(olds: dict[str, Any], news: dict[str, Any]) -> bool:
     if not branch or not olds.get("commit"):
         return True
     try:
-        tip = git.remote_branch_commit(url, branch,
-                                       purpose=f"checking {redacted(url)} for new commits")
+        tip = git.remote_branch_commit(
+            url, branch, purpose=f"checking {redacted(url)} for new commits"
+        )
     except GitError:
         return True
     return tip != olds["commit"]
@@ -349,7 +397,8 @@ class GitRepo(Resource, module="clockwork", name="GitRepo"):
     created_dirs: pulumi.Output[list]
     real_dest: pulumi.Output[str]
 
-    def __init__(self, name: str, inputs: dict[str, Any],
-                 opts: pulumi.ResourceOptions | None = None):
+    def __init__(
+        self, name: str, inputs: dict[str, Any], opts: pulumi.ResourceOptions | None = None
+    ):
         outputs = dict.fromkeys(OUTPUT_KEYS)
         super().__init__(GitRepoProvider(), name, {**inputs, **outputs}, opts)

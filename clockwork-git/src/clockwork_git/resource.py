@@ -83,8 +83,9 @@ class GitRepoResource(Resource):
         if self.dest is None:
             folder = repo_basename(self.clone_url())
             if folder in ("", ".", ".."):
-                raise ProjectError(f"{self!r}: cannot name a folder after {self.repo_url!r}; "
-                                   "set dest")
+                raise ProjectError(
+                    f"{self!r}: cannot name a folder after {self.repo_url!r}; set dest"
+                )
             return self.project_dir / folder
         path = Path(self.dest)
         if "dest" not in self.ai_filled_fields:

@@ -100,8 +100,7 @@ def _branch_name_problem(name: str) -> str | None:
 # local repository, whose path is then absolute and resolved.
 RemoteKey = tuple[str, str]
 
-_DEFAULT_PORTS = {"ssh": 22, "git+ssh": 22, "ssh+git": 22, "https": 443, "http": 80,
-                  "git": 9418}
+_DEFAULT_PORTS = {"ssh": 22, "git+ssh": 22, "ssh+git": 22, "https": 443, "http": 80, "git": 9418}
 # Where git looks for the repository a local path names, in git's own order.
 _LOCAL_SUFFIXES = ("/.git", "", ".git/.git", ".git")
 
@@ -140,8 +139,9 @@ def _remote_path(path: str) -> str:
 def _local_key(path: str, base: str | os.PathLike[str] | None) -> str:
     path = os.path.expanduser(path).rstrip("/") or "/"
     # '..' folded first, as clone_url does: `sub/../r` is `r` even where sub is missing.
-    path = os.path.normpath(os.path.join(os.fspath(base) if base is not None
-                                         else os.getcwd(), path))
+    path = os.path.normpath(
+        os.path.join(os.fspath(base) if base is not None else os.getcwd(), path)
+    )
     for suffix in _LOCAL_SUFFIXES:
         if os.path.exists(path + suffix):
             found = os.path.realpath(path + suffix)
