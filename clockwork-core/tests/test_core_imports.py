@@ -70,3 +70,22 @@ def test_undoing_a_proposal_restores_through_pydantic(tmp_path: Path) -> None:
     with pytest.raises(OutputRejected):
         apply_reversibly(notes, {"content": "x", "mode": "99"})  # not octal
     assert notes.mode is None and notes.content is None
+
+
+def test_one_resolver_of_the_project_folder() -> None:
+    """The loader, the pipeline, the cache commands and the CLI's plugin-settings
+    lookup all go through clockwork.folders (no second copy of the rule)."""
+    sources = {
+        "loader": CORE / "loader.py",
+        "pipeline": CORE / "pipeline.py",
+        "cli": CORE.parents[2] / "clockwork-cli" / "src" / "clockwork_cli" / "main.py",
+        "cache commands": CORE.parents[2]
+        / "clockwork-cli"
+        / "src"
+        / "clockwork_cli"
+        / "completion_commands.py",
+    }
+    for what, path in sources.items():
+        text = path.read_text()
+        assert "main_py_path" in text or "project_folder" in text, what
+        assert ".expanduser().resolve()" not in text, f"{what} resolves the folder itself"

@@ -195,18 +195,9 @@ def project_folder(project: str) -> Path:
     """The project folder PROJECT names: a folder with a main.py or a `.clockwork`
     folder (a project that has run), or a .py file in one. Anything else is a mistyped
     PROJECT, a usage error naming it, never an empty cache to report on or clear."""
-    from clockwork.errors import UsageError
+    from clockwork.folders import project_folder as resolve
 
-    path = Path(project).expanduser().resolve()
-    if not path.exists():
-        raise UsageError(f"{path}: no such project folder or main.py")
-    if path.is_file():
-        if path.suffix != ".py":
-            raise UsageError(f"{path}: not a project folder or main.py")
-        return path.parent
-    if not ((path / "main.py").is_file() or (path / ".clockwork").is_dir()):
-        raise UsageError(f"{path}: not a Clockwork project folder (no main.py, no .clockwork)")
-    return path
+    return resolve(project, existing_project=True)
 
 
 @cache.command()

@@ -23,7 +23,8 @@ from typing import Any
 
 import click
 
-from clockwork.errors import ClockworkError
+from clockwork.errors import ClockworkError, UsageError
+from clockwork.folders import project_folder
 from clockwork.plugins import get_plugin_host
 
 from . import completion_commands, info_commands, project_commands
@@ -156,9 +157,10 @@ def project_dir_named(
         sub = command.make_context(args[0], list(args[1:]), parent=ctx, resilient_parsing=True)
     except click.ClickException:
         return None
-    main_py = Path(str(sub.params.get("main_py") or "main.py")).expanduser()
-    folder = main_py if main_py.is_dir() else main_py.parent
-    return folder if folder.is_dir() else None
+    try:
+        return project_folder(str(sub.params.get("main_py") or "main.py"))
+    except UsageError:
+        return None
 
 
 def build_cli() -> ClockworkGroup:

@@ -6,6 +6,8 @@ from __future__ import annotations
 import os
 from pathlib import Path
 
+from .errors import UsageError
+
 # `--force` on apply and destroy reaches the providers, which the engine runs in other
 # processes, through their environment.
 FORCE_ENV = "CLOCKWORK_FORCE"
@@ -54,3 +56,38 @@ def remove_empty_folders(created: list[str]) -> None:
             Path(folder).rmdir()
         except OSError:
             break
+
+
+# ----- which project a command means -----------------------------------------------------
+
+
+def main_py_path(main_path: str | Path | None) -> Path:
+    """The main.py a MAIN_PY argument names: that file, or main.py in that folder."""
+    path = Path(main_path or "main.py").expanduser().resolve()
+    return path / "main.py" if path.is_dir() else path
+
+
+def project_folder(main_path: str | Path | None, *, existing_project: bool = False) -> Path:
+    """The project folder a MAIN_PY argument (a main.py, or a folder) names, without
+    running anything. A mistyped folder is a usage error naming it, never its parent
+    (`destroy typo --yes` must not destroy the project in the current folder). With
+    `existing_project`, the folder must hold a main.py or a `.clockwork` folder (a
+    project that has run) and a file must be a .py."""
+    path = Path(main_path or "main.py").expanduser().resolve()
+    if existing_project:
+        if not path.exists():
+            raise UsageError(f"{path}: no such project folder or main.py")
+        if path.is_file() and path.suffix != ".py":
+            raise UsageError(f"{path}: not a project folder or main.py")
+    elif not path.exists() and path.suffix != ".py":
+        raise UsageError(f"{path}: no such project folder")
+    folder = path if path.is_dir() else path.parent
+    if not folder.is_dir():
+        raise UsageError(f"{folder}: no such project folder")
+    if (
+        existing_project
+        and path.is_dir()
+        and not ((folder / "main.py").is_file() or (folder / ".clockwork").is_dir())
+    ):
+        raise UsageError(f"{path}: not a Clockwork project folder (no main.py, no .clockwork)")
+    return folder

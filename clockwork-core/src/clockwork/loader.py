@@ -18,6 +18,7 @@ from types import ModuleType
 from typing import Any
 
 from .errors import ClockworkError, ProjectError
+from .folders import main_py_path
 from .graph import check_unique_names, topological_order
 from .plugins import Registry, distribution_of_module
 from .resource import Resource
@@ -49,9 +50,7 @@ def load_project(
     With a `registry`, every resource type must come from a loaded plugin (or from the
     project's own code): a type whose plugin is installed but not loaded is an error.
     """
-    path = Path(main_path or "main.py").expanduser().resolve()
-    if path.is_dir():
-        path = path / "main.py"
+    path = main_py_path(main_path)
     if not path.is_file():
         raise ProjectError(f"{path}: no such file (give the path of your main.py)")
     module = _run_main(path)

@@ -28,7 +28,7 @@ from .engine import (
     run_engine,
 )
 from .errors import EngineMissingError, UsageError
-from .folders import FORCE_ENV
+from .folders import FORCE_ENV, project_folder
 from .graph import check_unique_names
 from .loader import Project, load_project
 from .plugins import PluginHost, get_plugin_host
@@ -327,16 +327,8 @@ class DestroyResult:
 
 def project_dir_of(main_path: str | Path | None) -> Path:
     """The project folder, without running main.py: destroy must work even when main.py
-    no longer loads."""
-    path = Path(main_path or "main.py").expanduser().resolve()
-    if not path.exists() and path.suffix != ".py":
-        # A mistyped project folder, not a main.py: never fall back to its parent
-        # (`destroy typo --yes` would destroy the project in the current folder).
-        raise UsageError(f"{path}: no such project folder")
-    folder = path if path.is_dir() else path.parent
-    if not folder.is_dir():
-        raise UsageError(f"{folder}: no such project folder")
-    return folder
+    no longer loads (the one resolver: `folders.project_folder`)."""
+    return project_folder(main_path)
 
 
 def destroy(
