@@ -233,3 +233,28 @@ def test_an_unprotected_state_with_secrets_is_warned_about_once(tmp_path: Path) 
         "encrypt them"
     ]
     clockwork("destroy", main, "--yes")
+
+
+def test_a_token_in_a_git_url_is_masked_in_plan_show_and_json(
+    tmp_path: Path, no_pulumi_cli: Path
+) -> None:
+    project = project_with(
+        tmp_path,
+        f"""
+        from clockwork_files import FileResource
+        from clockwork_git import GitRepoResource
+
+        repo = GitRepoResource(name="r", description="a private repository",
+                               repo_url="https://bot:{PASSWORD}@git.example.invalid/o/r.git",
+                               dest="vendor/r")
+        notes = FileResource(name="notes.txt", description="about the clone").connect(repo)
+    """,
+    )
+    main = str(project / "main.py")
+    for command in (["plan"], ["plan", "--json"], ["show"], ["show", "--json"]):
+        assert PASSWORD not in clockwork(*command, main).output, command
+    assert RecordingCompleter.prompts  # notes was completed, with the clone as context
+    assert not any(PASSWORD in prompt for prompt in RecordingCompleter.prompts)
+    plan = json.loads(clockwork("plan", main, "--json").stdout)
+    (repo,) = [r for r in plan["resources"] if r["name"] == "r"]
+    assert repo["fields"]["repo_url"] == "https://bot:***@git.example.invalid/o/r.git"

@@ -10,7 +10,14 @@ from pydantic import Field, field_validator, model_validator
 
 from clockwork import ProjectError, Resource
 
-from .specs import LOCAL_PREFIXES, BranchName, RepoUrl, has_credentials, repo_basename
+from .specs import (
+    LOCAL_PREFIXES,
+    BranchName,
+    RepoUrl,
+    has_credentials,
+    redacted,
+    repo_basename,
+)
 
 if TYPE_CHECKING:
     import pulumi
@@ -95,6 +102,20 @@ class GitRepoResource(Resource):
 
     def identity(self) -> str:
         return f"git:{self.resolved_dest()}"
+
+    def shown_fields(self) -> dict[str, Any]:
+        """A token in repo_url is masked in plan, show and --json."""
+        data = super().shown_fields()
+        if data.get("repo_url"):
+            data["repo_url"] = redacted(data["repo_url"])
+        return data
+
+    def for_model(self, include: set[str] | None = None) -> dict[str, Any]:
+        """Nor does the model read it (it is context for connected resources)."""
+        data = super().for_model(include)
+        if data.get("repo_url"):
+            data["repo_url"] = redacted(data["repo_url"])
+        return data
 
     def working_directories(self) -> list[Path]:
         """The folder the clone goes in: missing parents are recorded before a deploy,
