@@ -17,11 +17,10 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from click.testing import CliRunner, Result
 
 from clockwork.engine_setup import EngineHome, EnginePlugin, sdk_plugin
 from clockwork.testing import plugin_host
-from clockwork_cli.main import build_cli
+from clockwork_cli.testing import run_clockwork as clockwork
 
 EXAMPLES = Path(__file__).resolve().parent.parent / "examples"
 
@@ -32,14 +31,6 @@ pytestmark = pytest.mark.pulumi_cli
 def installed_plugins(clean_env: pytest.MonkeyPatch) -> Iterator[None]:
     with plugin_host(entry_points=True):
         yield
-
-
-def clockwork(*args: str, code: int = 0) -> Result:
-    result = CliRunner().invoke(build_cli(), list(args), prog_name="clockwork")
-    if result.exception is not None and not isinstance(result.exception, SystemExit):
-        raise result.exception
-    assert result.exit_code == code, result.output
-    return result
 
 
 def clockwork_json(*args: str, code: int = 0) -> dict[str, Any]:

@@ -10,10 +10,9 @@ from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
-from click.testing import CliRunner, Result
 
 from clockwork.testing import plugin_host
-from clockwork_cli.main import build_cli
+from clockwork_cli.testing import run_clockwork as clockwork
 
 pytestmark = pytest.mark.pulumi_cli
 
@@ -22,14 +21,6 @@ pytestmark = pytest.mark.pulumi_cli
 def installed_plugins(clean_env: pytest.MonkeyPatch) -> Iterator[None]:
     with plugin_host(entry_points=True):
         yield
-
-
-def clockwork(*args: str, code: int = 0) -> Result:
-    result = CliRunner().invoke(build_cli(), list(args), prog_name="clockwork")
-    if result.exception is not None and not isinstance(result.exception, SystemExit):
-        raise result.exception
-    assert result.exit_code == code, result.output
-    return result
 
 
 def write_main(project: Path, source: str) -> str:

@@ -11,12 +11,11 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from click.testing import CliRunner, Result
 
 from clockwork import hookimpl
 from clockwork.completion import CompletionOutcome, CompletionRequest
 from clockwork.testing import plugin_host
-from clockwork_cli.main import build_cli
+from clockwork_cli.testing import run_clockwork as clockwork
 
 pytestmark = pytest.mark.pulumi_cli
 
@@ -44,14 +43,6 @@ def installed_plugins(clean_env: pytest.MonkeyPatch) -> Iterator[None]:
     clean_env.setenv("CW_COMPLETER", "content")
     with plugin_host(ContentCompleterPlugin(), entry_points=True):
         yield
-
-
-def clockwork(*args: str, code: int = 0) -> Result:
-    result = CliRunner().invoke(build_cli(), list(args), prog_name="clockwork")
-    if result.exception is not None and not isinstance(result.exception, SystemExit):
-        raise result.exception
-    assert result.exit_code == code, result.output
-    return result
 
 
 def plan_json(main: str, *extra: str, code: int = 0) -> dict[str, Any]:

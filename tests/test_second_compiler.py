@@ -13,11 +13,10 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from click.testing import CliRunner, Result
 
 from clockwork import hookimpl
 from clockwork.testing import plugin_host
-from clockwork_cli.main import build_cli
+from clockwork_cli.testing import run_clockwork as clockwork
 
 
 class StampingCompiler:
@@ -51,14 +50,6 @@ def stamping(clean_env: pytest.MonkeyPatch) -> Iterator[None]:
     clean_env.setenv("CW_COMPILER", "stamping")
     with plugin_host(StampingPlugin(), entry_points=True):
         yield
-
-
-def clockwork(*args: str, code: int = 0) -> Result:
-    result = CliRunner().invoke(build_cli(), list(args), prog_name="clockwork")
-    if result.exception is not None and not isinstance(result.exception, SystemExit):
-        raise result.exception
-    assert result.exit_code == code, result.output
-    return result
 
 
 def test_plan_evaluates_the_chosen_compilers_program(tmp_path: Path, no_pulumi_cli: Path) -> None:

@@ -17,14 +17,13 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from click.testing import CliRunner, Result
 
 from clockwork import hookimpl
 from clockwork.completion import CompletionOutcome, CompletionRequest
 from clockwork.engine import StackTarget
 from clockwork.settings import Settings, clear_settings_cache
 from clockwork.testing import plugin_host
-from clockwork_cli.main import build_cli
+from clockwork_cli.testing import run_clockwork as clockwork
 
 PASSWORD = "hunter2-canary-7f3a"
 
@@ -56,14 +55,6 @@ def installed_plugins(clean_env: pytest.MonkeyPatch) -> Iterator[None]:
     RecordingCompleter.prompts = []
     with plugin_host(RecordingCompleterPlugin(), entry_points=True):
         yield
-
-
-def clockwork(*args: str, code: int = 0) -> Result:
-    result = CliRunner().invoke(build_cli(), list(args), prog_name="clockwork")
-    if result.exception is not None and not isinstance(result.exception, SystemExit):
-        raise result.exception
-    assert result.exit_code == code, result.output
-    return result
 
 
 def project_with(tmp_path: Path, source: str) -> Path:

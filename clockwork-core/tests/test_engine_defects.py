@@ -14,7 +14,7 @@ from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
-from click.testing import CliRunner, Result
+from click.testing import Result
 
 import clockwork_files.plugin
 from clockwork import ClockworkError, ProjectError, pipeline
@@ -22,7 +22,7 @@ from clockwork.engine import EngineFailure, find_pulumi_cli
 from clockwork.engine_setup import EngineHome
 from clockwork.folders import make_parents, remove_empty_folders
 from clockwork.testing import plugin_host
-from clockwork_cli.main import build_cli
+from clockwork_cli.testing import run_clockwork
 
 
 @pytest.fixture(autouse=True)
@@ -39,10 +39,7 @@ def project_with(tmp_path: Path, source: str, name: str = "project") -> Path:
 
 
 def clockwork(*args: str) -> Result:
-    result = CliRunner().invoke(build_cli(), list(args), prog_name="clockwork")
-    if result.exception is not None and not isinstance(result.exception, SystemExit):
-        raise result.exception
-    return result
+    return run_clockwork(*args, code=None)  # the tests check the exit status themselves
 
 
 TWO_FILES = """
