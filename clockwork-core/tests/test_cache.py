@@ -14,7 +14,12 @@ from pydantic import Field
 from clockwork import Resource
 from clockwork.cache import CacheCorruptError, CompletionCache, cache_dir_for, cache_key
 from clockwork.completion import CompletionReport, complete_project
-from clockwork.completion_testing import ScriptedModel, project_of, scripted_completer
+from clockwork.completion_testing import (
+    ScriptedModel,
+    completion_of,
+    project_of,
+    scripted_completer,
+)
 from clockwork.plugins import Registry
 from clockwork.prompts import PromptTemplate
 from clockwork.settings import Settings
@@ -94,7 +99,7 @@ def test_changing_one_resource_completes_again_only_it_and_its_dependents(tmp_pa
     report, model = complete(tmp_path, settings, declare(db_port=6543))
 
     assert sorted(call.resource for call in model.calls) == ["api", "db"]  # not docs
-    assert report.for_resource("docs").cache_hit
+    assert completion_of(report, "docs").cache_hit
     assert '"port": 6543' in model.calls_for("api")[0].prompt
 
 

@@ -28,6 +28,7 @@ from clockwork.completion import (
 )
 from clockwork.completion_testing import (
     ScriptedModel,
+    completion_of,
     first_prompt,
     project_of,
     response_with,
@@ -165,7 +166,7 @@ def test_user_fields_are_never_overwritten_even_when_the_model_returns_them(tmp_
     assert (api.name, api.description, api.port, api.replicas) == ("api", "API", 8000, 1)
     assert api.image == "shop/api:1.0"
     assert api.ai_filled_fields == {"image", "env"}
-    assert report.for_resource("api").filled == {"image": "shop/api:1.0", "env": {}}
+    assert completion_of(report, "api").filled == {"image": "shop/api:1.0", "env": {}}
 
 
 def test_apply_completion_ignores_user_fields_and_unknown_keys():
@@ -197,7 +198,7 @@ def test_invalid_output_goes_back_to_the_model_until_it_is_valid(tmp_path, setti
     report = run(tmp_path, settings, model, web)
 
     assert web.image == "nginx:1.27"
-    assert report.for_resource("web").model_calls == 2
+    assert completion_of(report, "web").model_calls == 2
     assert "an image needs a tag" in model.calls[1].feedback  # the resource's own validator
 
 
@@ -459,7 +460,7 @@ def test_a_third_party_completer_registered_through_the_hook_is_used(tmp_path, s
 
     assert (web.image, web.port, web.env) == ("fixed/image:1", 80, {})
     assert web.ai_filled_fields == {"image", "env"}
-    assert report.for_resource("web").status == "completed"
+    assert completion_of(report, "web").status == "completed"
 
 
 def test_a_fully_specified_project_never_creates_the_completer(tmp_path, settings):

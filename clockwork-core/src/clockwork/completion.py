@@ -169,12 +169,6 @@ class CompletionReport:
         """Resources completed by the model in this run (not from the cache)."""
         return sum(entry.status == "completed" for entry in self.resources)
 
-    def for_resource(self, resource: Resource | str) -> ResourceCompletion:
-        for entry in self.resources:
-            if entry.resource is resource or entry.resource.name == resource:
-                return entry
-        raise KeyError(resource)
-
     def to_dict(self) -> dict[str, Any]:
         return {
             "model_calls": self.model_calls,

@@ -178,3 +178,11 @@ def project_of(directory: str | Path, *roots: Resource) -> Project:
         if resource.parent is None:  # a root: binds its whole tree
             resource.bind_to_project(folder)
     return Project(main_path=folder / "main.py", directory=folder, resources=resources)
+
+
+def completion_of(report: Any, name: str) -> Any:
+    """The entry of a CompletionReport for the resource named `name`."""
+    for entry in report.resources:
+        if entry.resource.name == name:
+            return entry
+    raise KeyError(name)
