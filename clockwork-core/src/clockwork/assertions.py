@@ -20,6 +20,38 @@ class AssertionFailed(Exception):
     """The checked thing is not as asserted; the message says what was found instead."""
 
 
+def time_left(deadline: float, at_most: float) -> float:
+    """Seconds until `deadline`, capped: what a step of a check may wait (a subprocess,
+    a connection), so that nothing it starts outlives the check's own timeout."""
+    return max(min(deadline - time.monotonic(), at_most), 0.05)
+
+
+def search_within(pattern: str, text: str, deadline: float, *, multiline: bool = False) -> bool:
+    """`re.search`, bounded by the check's deadline: a pathological pattern (or a huge
+    text) cannot run past it. The `regex` module stops a search on a timeout; plain
+    `re` cannot be interrupted at all."""
+    import regex
+
+    flags = regex.MULTILINE if multiline else 0
+    try:
+        return regex.search(pattern, text, flags, timeout=time_left(deadline, 3600)) is not None
+    except TimeoutError:
+        raise AssertionFailed(
+            f"matching /{pattern}/ did not finish within the check's timeout"
+        ) from None
+
+
+def valid_pattern(pattern: str) -> str:
+    """A pattern `search_within` accepts; a ValueError naming it otherwise."""
+    import regex
+
+    try:
+        regex.compile(pattern)
+    except regex.error as error:  # not a ValueError: pydantic would let it escape raw
+        raise ValueError(f"pattern {pattern!r} is not a regular expression: {error}") from None
+    return pattern
+
+
 class Assertion(BaseModel):
     model_config = ConfigDict(extra="forbid", defer_build=True)  # built on first use
 

@@ -15,6 +15,7 @@ from typing import Any
 from pydantic import Field, field_validator
 
 from clockwork import Assertion, AssertionFailed, Resource
+from clockwork.assertions import search_within, time_left, valid_pattern
 
 from .docker_cli import run_docker
 from .specs import check_docker_name
@@ -63,14 +64,17 @@ class ContainerRunningAssert(Assertion):
     def check(self, resource: Resource | None) -> str:
         name = _container_name(self.container_name, resource)
         deadline = time.monotonic() + self.timeout_seconds
-        running, detail = _poll(deadline, lambda: _running_state(name))
+        running, detail = _poll(deadline, lambda: _running_state(name, deadline))
         if not running:
             raise AssertionFailed(detail)
         return detail
 
 
-def _running_state(name: str) -> tuple[bool, str]:
-    result = run_docker("container", "inspect", "--format", "{{json .State}}", name, timeout=15)
+def _running_state(name: str, deadline: float) -> tuple[bool, str]:
+    # The docker process never outlives the check: its timeout is what the check has left.
+    result = run_docker(
+        "container", "inspect", "--format", "{{json .State}}", name, timeout=time_left(deadline, 15)
+    )
     if not result.ok:
         if "no such" in result.stderr.lower():
             return False, f"container {name!r} does not exist"
@@ -104,11 +108,7 @@ class LogContainsAssert(Assertion):
     @field_validator("pattern")
     @classmethod
     def _valid_pattern(cls, pattern: str) -> str:
-        try:
-            re.compile(pattern)
-        except re.error as error:
-            raise ValueError(f"pattern {pattern!r} is not a regular expression: {error}") from None
-        return pattern
+        return valid_pattern(pattern)
 
     @field_validator("since")
     @classmethod
@@ -119,21 +119,22 @@ class LogContainsAssert(Assertion):
 
     def check(self, resource: Resource | None) -> str:
         name = _container_name(self.container_name, resource)
-        regex = re.compile(self.pattern, re.MULTILINE)
         deadline = time.monotonic() + self.timeout_seconds
-        found, detail = _poll(deadline, lambda: self._search_logs(name, regex))
+        found, detail = _poll(deadline, lambda: self._search_logs(name, deadline))
         if not found:
             raise AssertionFailed(detail)
         return detail
 
-    def _search_logs(self, name: str, regex: re.Pattern[str]) -> tuple[bool, str]:
+    def _search_logs(self, name: str, deadline: float) -> tuple[bool, str]:
         options = [f"--since={self.since}"] if self.since else []
         options += [f"--tail={self.tail}"] if self.tail else []
-        result = run_docker("logs", *options, name, timeout=15)
+        result = run_docker("logs", *options, name, timeout=time_left(deadline, 15))
         if not result.ok:
             return False, f"cannot read the logs of container {name!r}: {result.error_line}"
         # The container's stdout and stderr come back on the CLI's stdout and stderr.
-        if regex.search(result.stdout) or regex.search(result.stderr):
+        # The search is bounded by the deadline too: a slow pattern cannot outrun it.
+        matches = search_within(self.pattern, result.stdout, deadline, multiline=True)
+        if matches or search_within(self.pattern, result.stderr, deadline, multiline=True):
             return True, f"logs of container {name!r} match /{self.pattern}/"
         lines = len((result.stdout + result.stderr).splitlines())
         return False, f"logs of container {name!r} ({lines} lines) do not match /{self.pattern}/"

@@ -3,13 +3,15 @@
 from __future__ import annotations
 
 import hashlib
-import re
+import stat
+import time
 from pathlib import Path
 from typing import Self
 
 from pydantic import Field, model_validator
 
 from clockwork import Assertion, AssertionFailed, Resource
+from clockwork.assertions import search_within, valid_pattern
 
 
 def _target(path: str | None, resource: Resource | None) -> Path:
@@ -54,25 +56,39 @@ class FileContentMatchesAssert(Assertion):
         if (self.pattern is None) == (self.sha256 is None):
             raise ValueError("give exactly one of pattern= or sha256=")
         if self.pattern is not None:
-            try:
-                re.compile(self.pattern)
-            except re.error as error:  # not a ValueError: pydantic would let it escape raw
-                raise ValueError(
-                    f"pattern {self.pattern!r} is not a regular expression: {error}"
-                ) from None
+            valid_pattern(self.pattern)
         return self
 
     def check(self, resource: Resource | None) -> str:
+        deadline = time.monotonic() + self.timeout_seconds
         target = _target(self.path, resource)
-        try:
-            data = target.read_bytes()
-        except OSError as error:
-            raise AssertionFailed(f"cannot read {target}: {error.strerror or error}") from None
+        data = _read_bounded(target)
         if self.sha256 is not None:
             digest = hashlib.sha256(data).hexdigest()
             if digest != self.sha256.lower():
                 raise AssertionFailed(f"{target} has sha256 {digest}, expected {self.sha256}")
             return f"{target} has the expected sha256"
-        if not re.search(self.pattern or "", data.decode("utf-8", errors="replace")):
+        text = data.decode("utf-8", errors="replace")
+        if not search_within(self.pattern or "", text, deadline):
             raise AssertionFailed(f"{target} does not match /{self.pattern}/")
         return f"{target} matches /{self.pattern}/"
+
+
+MAX_CHECKED_BYTES = 64 * 1024 * 1024  # what a content check reads at most
+
+
+def _read_bounded(target: Path) -> bytes:
+    """The file's bytes: only a regular file (not /dev/zero, a FIFO, a socket), and at
+    most MAX_CHECKED_BYTES, so a check's memory and time stay bounded."""
+    try:
+        if not stat.S_ISREG(target.stat().st_mode):
+            raise AssertionFailed(f"{target} is not a regular file: its content is not checked")
+        with target.open("rb") as handle:
+            data = handle.read(MAX_CHECKED_BYTES + 1)
+    except OSError as error:
+        raise AssertionFailed(f"cannot read {target}: {error.strerror or error}") from None
+    if len(data) > MAX_CHECKED_BYTES:
+        raise AssertionFailed(
+            f"{target} is larger than {MAX_CHECKED_BYTES // 2**20} MiB: its content is not checked"
+        )
+    return data
