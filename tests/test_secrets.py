@@ -249,3 +249,18 @@ def test_a_token_in_a_git_url_is_masked_in_plan_show_and_json(
     plan = json.loads(clockwork("plan", main, "--json").stdout)
     (repo,) = [r for r in plan["resources"] if r["name"] == "r"]
     assert repo["fields"]["repo_url"] == "https://bot:***@git.example.invalid/o/r.git"
+
+
+@pytest.mark.pulumi_cli
+def test_no_warning_for_a_project_without_secrets(tmp_path: Path) -> None:
+    project = project_with(
+        tmp_path,
+        """
+        from clockwork_files import FileResource
+
+        f = FileResource(name="a.txt", description="d", content="a")
+    """,
+    )
+    applied = clockwork("apply", str(project / "main.py"), "--yes")
+    assert "unprotected" not in applied.stderr
+    clockwork("destroy", str(project / "main.py"), "--yes")

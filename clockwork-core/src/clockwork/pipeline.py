@@ -240,7 +240,13 @@ def warn_if_secrets_unprotected(target: StackTarget, registered: list[Any]) -> N
 
     if not target.secrets_unprotected or target.directory in _warned_unprotected:
         return
-    if any(holds_secret(resource.inputs) for resource in registered):
+
+    # Pulumi marks every dynamic provider's own serialization (`__provider`) secret:
+    # only the resources' real inputs say whether the program holds a secret.
+    def real_inputs(resource: Any) -> dict[str, Any]:
+        return {k: v for k, v in resource.inputs.items() if not k.startswith("__")}
+
+    if any(holds_secret(real_inputs(resource)) for resource in registered):
         _warned_unprotected.add(target.directory)
         logging.getLogger("clockwork.engine").warning(
             "warning: secrets go into the state unprotected: set CW_PULUMI_CONFIG_PASSPHRASE "
