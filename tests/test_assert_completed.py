@@ -143,3 +143,24 @@ def test_a_main_py_that_exits_is_an_error_with_file_and_line(
         f"error: {main}:3: main.py called sys.exit({code}); a project may not exit"
     )
     assert result.stdout == ""
+
+
+def test_an_answer_that_fails_a_project_check_is_not_cached(
+    tmp_path: Path, no_pulumi_cli: Path, clean_env: pytest.MonkeyPatch
+) -> None:
+    """Before: the clashing name was cached before the uniqueness check, so every later
+    run failed with zero model calls until `cache clear`."""
+    (tmp_path / "main.py").write_text(
+        textwrap.dedent("""
+        from clockwork_files import FileResource
+
+        mine = FileResource(name="chosen-by-ai.txt", description="the user's", content="x")
+        notes = FileResource(description="notes for the team")
+    """)
+    )
+    with pytest.raises(ClockworkError, match="chosen-by-ai.txt"):
+        pipeline.plan(tmp_path / "main.py")  # the model's name clashes with the user's
+    assert len(NamingCompleter.calls) == 1
+    with pytest.raises(ClockworkError, match="chosen-by-ai.txt"):
+        pipeline.plan(tmp_path / "main.py")
+    assert len(NamingCompleter.calls) == 2  # asked again: nothing stale came back

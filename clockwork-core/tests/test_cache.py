@@ -104,13 +104,16 @@ def test_changing_one_resource_completes_again_only_it_and_its_dependents(tmp_pa
 
 
 def test_without_the_cache_every_run_asks_the_model(tmp_path, settings):
-    complete(tmp_path, settings, declare(), use_cache=False)
-    _, with_flag = complete(tmp_path, settings, declare(), use_cache=False)
     disabled = settings.model_copy(update={"cache_enabled": False})
     _, with_setting = complete(tmp_path, disabled, declare())
+    assert len(with_setting.calls) == 3
+    assert not (tmp_path / "cache").exists()  # CW_CACHE_ENABLED=false: nothing is kept
 
-    assert len(with_flag.calls) == 3 and len(with_setting.calls) == 3
-    assert not (tmp_path / "cache").exists()
+    complete(tmp_path, settings, declare(), use_cache=False)
+    _, with_flag = complete(tmp_path, settings, declare(), use_cache=False)
+    assert len(with_flag.calls) == 3  # --no-cache asks again every time ...
+    _, cached = complete(tmp_path, settings, declare())
+    assert cached.calls == []  # ... and keeps what it was told: a stale entry is replaced
 
 
 def test_a_fully_cached_project_needs_no_api_key(tmp_path, settings):

@@ -150,11 +150,37 @@ class ResourceCompletion:
         }
 
 
+@dataclass(frozen=True)
+class CachedAnswer:
+    """A model's answer to keep in the cache, once the project's own checks passed."""
+
+    key: str
+    values: dict[str, Any]
+    resource_type: str
+    resource_name: str | None
+
+
 @dataclass
 class CompletionReport:
     """Per resource, in project order: what the AI filled, calls made, cache hits."""
 
     resources: list[ResourceCompletion]
+    pending: list[CachedAnswer] = field(default_factory=list, repr=False)
+    cache: CompletionCache | None = field(default=None, repr=False)
+
+    def store(self) -> None:
+        """Keep the new answers in the cache. Called only after every project-level
+        check passed: an answer that fails one (an AI-chosen name that clashes) must not
+        come back from the cache on the next run."""
+        if self.cache is not None:
+            for answer in self.pending:
+                self.cache.put(
+                    answer.key,
+                    answer.values,
+                    resource_type=answer.resource_type,
+                    resource_name=answer.resource_name,
+                )
+        self.pending = []
 
     @property
     def model_calls(self) -> int:
@@ -193,9 +219,12 @@ class _CompletionRun:
         completer: Completer | None,
         progress: ProgressCallback | None,
         offline: bool = False,
+        read_cache: bool = True,
     ):
         self.settings = settings
         self.offline = offline  # never call the model: what is not cached fails
+        self.read_cache = read_cache  # --no-cache: ask again, but keep the new answers
+        self.pending: list[CachedAnswer] = []  # stored once the project's checks pass
         self.registry = registry
         self.cache = cache
         self._completer = completer
@@ -212,7 +241,8 @@ class _CompletionRun:
             tasks[id(resource)] = asyncio.create_task(self._complete_after(resource, waits))
         results = await asyncio.gather(*tasks.values(), return_exceptions=True)
         _raise_failures(results)
-        return CompletionReport([r for r in results if isinstance(r, ResourceCompletion)])
+        completed = [r for r in results if isinstance(r, ResourceCompletion)]
+        return CompletionReport(completed, self.pending, self.cache)
 
     async def _complete_after(
         self, resource: Resource, waits: list[asyncio.Task[ResourceCompletion]]
@@ -233,7 +263,7 @@ class _CompletionRun:
         context = build_prompt_context(resource)
         output_type = output_model_for(resource)
         key = self._key(context, output_type, template) if self.cache is not None else None
-        cached = self._from_cache(resource, key) if key is not None else None
+        cached = self._from_cache(resource, key) if key is not None and self.read_cache else None
         if cached is not None:
             self.progress(resource, "cached")
             return cached
@@ -253,11 +283,8 @@ class _CompletionRun:
                 self.progress(resource, "failed")
                 raise
         if self.cache is not None and key is not None:
-            self.cache.put(
-                key,
-                completion.filled,
-                resource_type=resource.type_name(),
-                resource_name=resource.name,
+            self.pending.append(
+                CachedAnswer(key, completion.filled, resource.type_name(), resource.name)
             )
         self.progress(resource, "completed")
         return completion
@@ -382,12 +409,15 @@ async def complete_project_async(
     completer: Completer | None = None,
     registry: Registry | None = None,
     offline: bool = False,
+    store: bool = True,
 ) -> CompletionReport:
     """Complete every resource of `project` that needs it, in place.
 
     `completer` replaces the one `settings.completer` names (tests, embedding);
     `registry` defaults to the process-wide plugin host's. `offline`: values come from
-    the cache only, and a resource that would need the model fails instead. Raises
+    the cache only, and a resource that would need the model fails instead.
+    `use_cache=False` asks the model again but keeps its answers; `store=False` leaves
+    keeping them to the caller (`report.store()`, after its own checks). Raises
     CompletionError (a ClockworkError) naming the resource and fields when one cannot
     be completed.
     """
@@ -396,7 +426,7 @@ async def complete_project_async(
 
         registry = get_plugin_host().registry
     cache = None
-    if (use_cache and settings.cache_enabled) or offline:
+    if settings.cache_enabled or offline:
         cache = CompletionCache(cache_dir_for(project.directory, settings))
     run = _CompletionRun(
         settings,
@@ -405,8 +435,12 @@ async def complete_project_async(
         completer=completer,
         progress=progress,
         offline=offline,
+        read_cache=use_cache or offline,
     )
-    return await run.run(project.resources)
+    report = await run.run(project.resources)
+    if store:
+        report.store()
+    return report
 
 
 def complete_project(
@@ -418,6 +452,7 @@ def complete_project(
     completer: Completer | None = None,
     registry: Registry | None = None,
     offline: bool = False,
+    store: bool = True,
 ) -> CompletionReport:
     """Synchronous `complete_project_async`; works even where an event loop is running
     (it then runs in a worker thread, and `progress` is called from that thread)."""
@@ -432,6 +467,7 @@ def complete_project(
                 completer=completer,
                 registry=registry,
                 offline=offline,
+                store=store,
             )
         )
     )

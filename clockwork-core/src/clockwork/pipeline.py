@@ -81,8 +81,10 @@ def complete(
         progress=options.on_completion_progress,
         registry=(host or get_plugin_host()).registry,
         offline=options.offline,
+        store=False,
     )
     check_unique_names(project.resources)  # names the AI chose must not clash either
+    report.store()  # only what passed the project's checks comes back next time
     return report
 
 
