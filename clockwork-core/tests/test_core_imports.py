@@ -89,3 +89,21 @@ def test_one_resolver_of_the_project_folder() -> None:
         text = path.read_text()
         assert "main_py_path" in text or "project_folder" in text, what
         assert ".expanduser().resolve()" not in text, f"{what} resolves the folder itself"
+
+
+def test_pydantic_ais_first_run_banner_is_off_once_the_completer_loads() -> None:
+    """Checked in a fresh interpreter, without the CI and pytest variables that would
+    hide the banner anyway."""
+    import os
+    import subprocess
+    import sys
+
+    env = {k: v for k, v in os.environ.items() if k not in ("CI", "PYTEST_VERSION")}
+    probe = (
+        "import pydantic_ai; before = pydantic_ai.BANNER_ENABLED; "
+        "import clockwork.pydantic_ai_completer; print(before, pydantic_ai.BANNER_ENABLED)"
+    )
+    result = subprocess.run(
+        [sys.executable, "-c", probe], capture_output=True, text=True, env=env, check=True
+    )
+    assert result.stdout.split() == ["True", "False"]

@@ -14,6 +14,7 @@ from __future__ import annotations
 from typing import Any
 from urllib.parse import urlparse
 
+import pydantic_ai
 from pydantic_ai import Agent, ModelRetry, NativeOutput, PromptedOutput, Tool, ToolOutput
 from pydantic_ai.exceptions import (
     AgentRunError,
@@ -33,6 +34,10 @@ from .completer import (
 )
 from .errors import UsageError
 from .settings import Settings
+
+# pydantic-ai greets a first run on a terminal with a large banner (and an
+# advertisement) on stderr, over Clockwork's own progress lines: never here.
+pydantic_ai.BANNER_ENABLED = False
 
 OUTPUT_TOOL_NAME = "fill_fields"
 LOCAL_HOSTS = frozenset({"localhost", "127.0.0.1", "::1", "0.0.0.0"})
