@@ -205,14 +205,11 @@ def describe_resource(resource: Any) -> dict[str, Any]:
     }
 
 
-def plan(
-    main_path: str | Path | None,
-    options: RunOptions | None = None,
-    settings: Settings | None = None,
-) -> PlanResult:
-    """Load, complete and compile; evaluate the program in-process under Pulumi's mock
-    runtime; then preview against the stack's state when the Pulumi CLI is there."""
-    options = options or RunOptions()
+def evaluated(
+    main_path: str | Path | None, options: RunOptions, settings: Settings | None
+) -> tuple[PlanResult, Callable[[], None], Settings]:
+    """Load, complete, compile, and evaluate the program in-process under Pulumi's mock
+    runtime: what plan shows and what apply checks before the engine runs."""
     project = load(main_path)
     settings = settings or get_settings(project.directory)
     completion = complete(project, settings, options)
@@ -221,6 +218,19 @@ def plan(
 
     result = PlanResult(project, completion, run_under_mocks(program, preview=True))
     check_providers_importable(result.registered)
+    return result, program, settings
+
+
+def plan(
+    main_path: str | Path | None,
+    options: RunOptions | None = None,
+    settings: Settings | None = None,
+) -> PlanResult:
+    """Load, complete and compile; evaluate the program in-process under Pulumi's mock
+    runtime; then preview against the stack's state when the Pulumi CLI is there."""
+    options = options or RunOptions()
+    result, program, settings = evaluated(main_path, options, settings)
+    project = result.project
     try:
         require_pulumi_cli()
         require_engine_plugins(result.registered)
@@ -289,16 +299,10 @@ def apply(
     """Load → complete → compile → deploy. `confirm` sees the plan first and may decline."""
     options = options or RunOptions()
     require_pulumi_cli()  # fail before any model call when deploying is impossible anyway
-    project = load(main_path)
-    settings = settings or get_settings(project.directory)
-    completion = complete(project, settings, options)
-    program = compile_program(project, settings)
-    from .simulate import run_under_mocks
-
     # Evaluated first, as plan does: an error in a resource's to_pulumi() stops here,
     # before the engine has created anything; so does a plugin the engine would lack.
-    planned = PlanResult(project, completion, run_under_mocks(program, preview=True))
-    check_providers_importable(planned.registered)
+    planned, program, settings = evaluated(main_path, options, settings)
+    project = planned.project
     require_engine_plugins(planned.registered)
     warn_if_secrets_unprotected(options.target(project.directory, settings), planned.registered)
     if confirm is not None:

@@ -105,17 +105,11 @@ class GitRepoResource(Resource):
 
     def shown_fields(self) -> dict[str, Any]:
         """A token in repo_url is masked in plan, show and --json."""
-        data = super().shown_fields()
-        if data.get("repo_url"):
-            data["repo_url"] = redacted(data["repo_url"])
-        return data
+        return _url_redacted(super().shown_fields())
 
     def for_model(self, include: set[str] | None = None) -> dict[str, Any]:
         """Nor does the model read it (it is context for connected resources)."""
-        data = super().for_model(include)
-        if data.get("repo_url"):
-            data["repo_url"] = redacted(data["repo_url"])
-        return data
+        return _url_redacted(super().for_model(include))
 
     def working_directories(self) -> list[Path]:
         """The folder the clone goes in: missing parents are recorded before a deploy,
@@ -169,3 +163,9 @@ class GitRepoResource(Resource):
             secret = pulumi.ResourceOptions(additional_secret_outputs=list(SECRET_OUTPUTS))
             opts = pulumi.ResourceOptions.merge(opts, secret)
         return GitRepo(name, inputs, opts)
+
+
+def _url_redacted(fields: dict[str, Any]) -> dict[str, Any]:
+    if fields.get("repo_url"):
+        fields["repo_url"] = redacted(fields["repo_url"])
+    return fields
