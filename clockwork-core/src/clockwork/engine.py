@@ -343,33 +343,33 @@ def run_engine(
     lists what would go without touching anything."""
     from pulumi import automation as auto
 
-    diagnostics = EngineWatcher(on_event)
+    watcher = EngineWatcher(on_event)
     try:
         if action == "up":
-            result = stack.up(on_event=diagnostics, refresh=refresh or None)
-            return _from_update(action, result.summary, result.outputs, diagnostics)
+            result = stack.up(on_event=watcher, refresh=refresh or None)
+            return _from_update(action, result.summary, result.outputs, watcher)
         if action == "destroy":
             if preview_only:
                 # A preview-only destroy returns the stack's LAST update summary, not
                 # what would go: that is in the preview's summary event.
-                stack.destroy(on_event=diagnostics, preview_only=True)
-                return diagnostics.result(action, diagnostics.last_changes())
-            result = stack.destroy(on_event=diagnostics)
-            return _from_update(action, result.summary, {}, diagnostics)
-        result = stack.preview(on_event=diagnostics, refresh=refresh or None)
-        return diagnostics.result(action, dict(result.change_summary or {}))
+                stack.destroy(on_event=watcher, preview_only=True)
+                return watcher.result(action, watcher.last_changes())
+            result = stack.destroy(on_event=watcher)
+            return _from_update(action, result.summary, {}, watcher)
+        result = stack.preview(on_event=watcher, refresh=refresh or None)
+        return watcher.result(action, dict(result.change_summary or {}))
     except auto.ConcurrentUpdateError:
         raise ClockworkError(
             f"stack {stack.name} is locked by another run: wait for it to finish, or if it "
             "crashed, remove the lock with `pulumi cancel`"
         ) from None
     except auto.CommandError as error:
-        failure = EngineFailure.of(f"pulumi {action} failed", error, diagnostics.errors, log_dir)
+        failure = EngineFailure.of(f"pulumi {action} failed", error, watcher.errors, log_dir)
         # What did happen before the failure: it is in the state, and the next run
         # goes on from there.
         failure.done = [
             change
-            for change in diagnostics.changes.values()
+            for change in watcher.changes.values()
             if change.name not in {step.resource for step in failure.steps}
         ]
         raise failure from None
