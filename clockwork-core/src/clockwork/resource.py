@@ -135,6 +135,7 @@ class Resource(BaseModel):
     _connected_by: list[Resource] = PrivateAttr(default_factory=list)
     _ai_filled: set[str] = PrivateAttr(default_factory=set)
     _project_dir: Path | None = PrivateAttr(default=None)
+    _declared_key: str | None = PrivateAttr(default=None)
 
     def __init__(self, /, **data: Any):
         try:
@@ -174,6 +175,14 @@ class Resource(BaseModel):
             names.append(node.display_name)
             node = node.parent
         return f"{self.type_name()}:{'/'.join(reversed(names))}"
+
+    @property
+    def declared_key(self) -> str:
+        """Who this resource is before the AI fills anything: its address, with an
+        ordinal for unnamed ones of one type (`FileResource:<unnamed FileResource>#2`).
+        The loader assigns it in declaration order; the lock file and the repair loop
+        key their entries by it, since an AI-chosen name is not known yet."""
+        return self._declared_key or self.address()
 
     def require_name(self) -> str:
         """The name, for code that needs one (compiling, deploying)."""
