@@ -144,6 +144,8 @@ def print_resources(resources: list[dict[str, Any]]) -> None:
             click.echo(f"  {key:<{width}}  {json.dumps(value, ensure_ascii=False)}{mark}")
         if resource["connects_to"]:
             click.echo(f"  connects to: {', '.join(resource['connects_to'])}")
+        for check in resource.get("assertions", ()):
+            click.echo(f"  assert {check}")
         click.echo()
 
 
@@ -208,6 +210,27 @@ def print_assert_report(report: dict[str, Any]) -> None:
         f"{report['passed']} passed, {report['failed']} failed, "
         f"{report['total']} total{interrupted}"
     )
+
+
+def print_repair_rounds(repair: dict[str, Any]) -> None:
+    """`apply --repair`: per round, what the AI changed (old → new) and each check."""
+    for round_ in repair["rounds"]:
+        checks = round_["assertions"]
+        asked = f" (asked again: {', '.join(round_['reasked'])})" if round_["reasked"] else ""
+        click.echo(f"round {round_['round']}{asked}")
+        for change in round_["changes"]:
+            click.echo(
+                f"  {change['resource']}.{change['field']}: {_short(change['old'])} → "
+                f"{_short(change['new'])}  {AI_MARK}"
+            )
+        for detail in checks["details"]:
+            mark = "✓" if detail["passed"] else "✗"
+            click.echo(f"  {mark} {detail['resource']}: {detail['assertion']}: {detail['message']}")
+        click.echo(
+            f"  {checks['passed']} passed, {checks['failed']} failed, {checks['total']} total"
+        )
+    if repair["success"]:
+        click.echo(f"every assertion passes after {len(repair['rounds'])} round(s)")
 
 
 class SetupProgress:

@@ -20,7 +20,7 @@ the model. This module itself stays light: no pydantic-ai import.
 from __future__ import annotations
 
 import asyncio
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any, Literal
 
@@ -220,10 +220,13 @@ class _CompletionRun:
         progress: ProgressCallback | None,
         offline: bool = False,
         read_cache: bool = True,
+        reask: Mapping[str, list[str]] | None = None,
     ):
         self.settings = settings
         self.offline = offline  # never call the model: what is not cached fails
         self.read_cache = read_cache  # --no-cache: ask again, but keep the new answers
+        # `apply --repair`: declared_key -> why its last values failed; asked again.
+        self.reask: Mapping[str, list[str]] = reask or {}
         self.pending: list[CachedAnswer] = []  # stored once the project's checks pass
         self.registry = registry
         self.cache = cache
@@ -260,10 +263,11 @@ class _CompletionRun:
 
     async def _complete(self, resource: Resource) -> ResourceCompletion:
         template = template_for(resource.type_name(), self.registry.prompt_templates)
-        context = build_prompt_context(resource)
+        context = build_prompt_context(resource, self.reask.get(resource.declared_key, ()))
         output_type = output_model_for(resource)
         key = self._key(context, output_type, template) if self.cache is not None else None
-        cached = self._from_cache(resource, key) if key is not None and self.read_cache else None
+        reuse = self._reuses_stored_answers(resource)
+        cached = self._from_cache(resource, key) if key is not None and reuse else None
         if cached is not None:
             self.progress(resource, "cached")
             return cached
@@ -331,6 +335,11 @@ class _CompletionRun:
         filled = resource.model_dump(mode="json", include=set(request.filled))
         return ResourceCompletion(resource, "completed", filled, outcome.model_calls)
 
+    def _reuses_stored_answers(self, resource: Resource) -> bool:
+        """False for --no-cache, and for a resource asked again because its stored
+        values failed their checks (`apply --repair`)."""
+        return self.read_cache and resource.declared_key not in self.reask
+
     def _completer_instance(self) -> Completer:
         # Created on the first cache miss: a project that is fully specified, or fully
         # cached, needs no API key and no reachable model.
@@ -350,7 +359,9 @@ class _CompletionRun:
             {
                 "resource_type": context.resource_type,
                 "output_schema": output_type.model_json_schema(),
-                "context": context.as_dict(),
+                # Without the failures of a repair: its answer replaces the one that
+                # failed, under the same key, so the next plain run reuses it.
+                "context": context.without_failures().as_dict(),
                 "model": self.settings.model,
                 "base_url": self.settings.base_url,
                 "output_mode": self.settings.output_mode,
@@ -410,6 +421,7 @@ async def complete_project_async(
     registry: Registry | None = None,
     offline: bool = False,
     store: bool = True,
+    reask: Mapping[str, list[str]] | None = None,
 ) -> CompletionReport:
     """Complete every resource of `project` that needs it, in place.
 
@@ -417,7 +429,9 @@ async def complete_project_async(
     `registry` defaults to the process-wide plugin host's. `offline`: values come from
     the cache only, and a resource that would need the model fails instead.
     `use_cache=False` asks the model again but keeps its answers; `store=False` leaves
-    keeping them to the caller (`report.store()`, after its own checks). Raises
+    keeping them to the caller (`report.store()`, after its own checks). `reask` maps
+    a resource's `declared_key` to the checks its last values failed: it is asked
+    again, with them in its prompt, and nothing stored answers it. Raises
     CompletionError (a ClockworkError) naming the resource and fields when one cannot
     be completed.
     """
@@ -436,6 +450,7 @@ async def complete_project_async(
         progress=progress,
         offline=offline,
         read_cache=use_cache or offline,
+        reask=reask,
     )
     report = await run.run(project.resources)
     if store:
@@ -453,6 +468,7 @@ def complete_project(
     registry: Registry | None = None,
     offline: bool = False,
     store: bool = True,
+    reask: Mapping[str, list[str]] | None = None,
 ) -> CompletionReport:
     """Synchronous `complete_project_async`; works even where an event loop is running
     (it then runs in a worker thread, and `progress` is called from that thread)."""
@@ -468,6 +484,7 @@ def complete_project(
                 registry=registry,
                 offline=offline,
                 store=store,
+                reask=reask,
             )
         )
     )

@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import dataclasses
 import logging
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -32,6 +32,7 @@ from .folders import FORCE_ENV, project_folder
 from .graph import check_unique_names
 from .loader import Project, load_project
 from .plugins import PluginHost, get_plugin_host
+from .repair import RepairResult, RepairRound, ai_values, field_changes, split_failures
 from .settings import Settings, get_settings
 from .workdirs import Cleanup, record_dirs_to_create, remove_created_dirs
 
@@ -48,6 +49,8 @@ class RunOptions:
     force: bool = False  # providers may delete what they would keep (see folders.FORCE_ENV)
     offline: bool = False  # values from the cache only; a needed model call fails
     refresh: bool = True  # read the real state of what is deployed first (drift)
+    # `apply --repair`: declared_key -> the checks its last values failed (asked again)
+    reask: Mapping[str, list[str]] | None = None
 
     def target(self, directory: Path, settings: Settings) -> StackTarget:
         target = StackTarget.for_project(directory, settings)
@@ -82,6 +85,7 @@ def complete(
         registry=(host or get_plugin_host()).registry,
         offline=options.offline,
         store=False,
+        reask=options.reask,
     )
     check_unique_names(project.resources)  # names the AI chose must not clash either
     report.store()  # only what passed the project's checks comes back next time
@@ -316,6 +320,40 @@ def apply(
     # What each resource was deployed as: a rename or move next time keeps it.
     record_deployed(project.directory, settings.stack, engine.outputs.get(IDENTITIES_OUTPUT))
     return ApplyResult(planned, engine)
+
+
+def repair(
+    main_path: str | Path | None,
+    rounds: int,
+    options: RunOptions | None = None,
+    confirm: Callable[[PlanResult], bool] | None = None,
+    settings: Settings | None = None,
+) -> RepairResult:
+    """`apply`, then the assertions; while some fail on resources with AI-filled
+    fields, ask the model again for those (the failures in their prompts), redeploy and
+    check again: at most `rounds` times. Each round reloads main.py, so the user's
+    values are the user's again and the last AI values are never taken for them; what
+    the new answers pass is stored (cache) by the complete step, as in any run."""
+    options = options or RunOptions()
+    history: list[RepairRound] = []
+    reask: Mapping[str, list[str]] = {}
+    before = ai_values([])
+    while True:
+        applied = apply(main_path, dataclasses.replace(options, reask=reask), confirm, settings)
+        if applied.engine is None:  # the user declined this round's deploy
+            return RepairResult(history, applied)
+        project = applied.plan.project
+        checks = run_assertions(
+            project.resources,
+            concurrency=(settings or get_settings(project.directory)).assert_concurrency,
+        )
+        now = ai_values(project.resources)
+        names = [name for key, (name, _) in now.items() if key in reask]
+        history.append(RepairRound(len(history) + 1, names, field_changes(before, now), checks))
+        failures = split_failures(project.resources, checks)
+        if checks.success or checks.interrupted or not failures.reask or len(history) > rounds:
+            return RepairResult(history, applied, failures)
+        reask, before = failures.reask, now
 
 
 @dataclass
