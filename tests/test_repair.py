@@ -9,15 +9,13 @@ from __future__ import annotations
 
 import json
 import textwrap
-from collections.abc import Iterator, Mapping
+from collections.abc import Mapping
 from pathlib import Path
 from typing import Any
 
 import pytest
 
-from clockwork import hookimpl
-from clockwork.completion_testing import ScriptedModel, scripted_completer
-from clockwork.testing import plugin_host
+from clockwork.completion_testing import ScriptedModel
 from clockwork_cli.testing import run_clockwork
 
 pytestmark = pytest.mark.pulumi_cli
@@ -39,32 +37,6 @@ def greeting_answer(model: ScriptedModel) -> Any:
 
 def stubborn_answer(name: str | None, attempt: int) -> Mapping[str, Any]:
     return {"directory": ".", "content": "welcome\n", "mode": "644"}
-
-
-class ScriptedPlugin:
-    def __init__(self, model: ScriptedModel):
-        self.model = model
-
-    @hookimpl
-    def register_completers(self, register):
-        register("scripted", lambda settings: scripted_completer(settings, self.model))
-
-
-@pytest.fixture
-def use_model(clean_env: pytest.MonkeyPatch) -> Iterator[Any]:
-    """Call with a ScriptedModel: it answers every completion of the test."""
-    clean_env.setenv("CW_COMPLETER", "scripted")
-    hosts: list[Any] = []
-
-    def use(model: ScriptedModel) -> ScriptedModel:
-        context = plugin_host(ScriptedPlugin(model), entry_points=True)
-        context.__enter__()
-        hosts.append(context)
-        return model
-
-    yield use
-    for context in reversed(hosts):
-        context.__exit__(None, None, None)
 
 
 def write_project(folder: Path, source: str) -> Path:
@@ -103,9 +75,9 @@ def apply_json(main: Path, *args: str, code: int = 0) -> tuple[dict[str, Any], s
 
 
 def test_content_that_fails_its_check_is_rewritten_and_passes_in_round_two(
-    tmp_path: Path, use_model: Any
+    tmp_path: Path, use_scripted_model: Any
 ) -> None:
-    model = use_model(ScriptedModel({}))
+    model = use_scripted_model(ScriptedModel({}))
     model.answers = {"greeting.txt": greeting_answer(model)}
     main = write_project(tmp_path / "project", GREETING)
 
@@ -145,9 +117,9 @@ def test_content_that_fails_its_check_is_rewritten_and_passes_in_round_two(
 
 
 def test_a_failing_resource_without_ai_fields_is_the_users_and_never_asked(
-    tmp_path: Path, use_model: Any
+    tmp_path: Path, use_scripted_model: Any
 ) -> None:
-    model = use_model(ScriptedModel({}))
+    model = use_scripted_model(ScriptedModel({}))
     model.answers = {"greeting.txt": greeting_answer(model)}
     main = write_project(tmp_path / "project", USERS_TOO)
 
@@ -166,9 +138,9 @@ def test_a_failing_resource_without_ai_fields_is_the_users_and_never_asked(
 
 
 def test_only_the_users_failure_stops_at_once_without_a_repair_round(
-    tmp_path: Path, use_model: Any
+    tmp_path: Path, use_scripted_model: Any
 ) -> None:
-    model = use_model(ScriptedModel({}))
+    model = use_scripted_model(ScriptedModel({}))
     model.answers = {"greeting.txt": greeting_answer(model)}
     main = write_project(tmp_path / "project", USERS_TOO.replace("^hello", "^welcome"))
 
@@ -181,9 +153,9 @@ def test_only_the_users_failure_stops_at_once_without_a_repair_round(
 
 
 def test_at_most_n_repair_rounds_then_exit_one_naming_what_fails(
-    tmp_path: Path, use_model: Any
+    tmp_path: Path, use_scripted_model: Any
 ) -> None:
-    model = use_model(ScriptedModel({"greeting.txt": stubborn_answer}))
+    model = use_scripted_model(ScriptedModel({"greeting.txt": stubborn_answer}))
     main = write_project(tmp_path / "project", GREETING)
 
     report, stderr = apply_json(main, "--repair", "2", code=1)
@@ -199,8 +171,8 @@ def test_at_most_n_repair_rounds_then_exit_one_naming_what_fails(
     run_clockwork("destroy", str(main), "--yes")
 
 
-def test_repair_offline_is_a_usage_error(tmp_path: Path, use_model: Any) -> None:
-    model = use_model(ScriptedModel({"greeting.txt": stubborn_answer}))
+def test_repair_offline_is_a_usage_error(tmp_path: Path, use_scripted_model: Any) -> None:
+    model = use_scripted_model(ScriptedModel({"greeting.txt": stubborn_answer}))
     main = write_project(tmp_path / "project", GREETING)
     result = run_clockwork("apply", str(main), "--yes", "--repair", "1", "--offline", code=2)
     assert "--repair asks the model again: it cannot be --offline" in result.stderr
