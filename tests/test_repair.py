@@ -144,11 +144,26 @@ def test_only_the_users_failure_stops_at_once_without_a_repair_round(
     model.answers = {"greeting.txt": greeting_answer(model)}
     main = write_project(tmp_path / "project", USERS_TOO.replace("^hello", "^welcome"))
 
-    report, stderr = apply_json(main, "--repair", "3", code=1)
+    result = run_clockwork("apply", str(main), "--yes", "--repair", "3", code=1)
 
-    assert len(report["repair"]["rounds"]) == 1  # nothing the model could change
-    assert len(model.calls) == 1
-    assert "yours to fix" in stderr and "notes.txt" in stderr
+    assert len(model.calls) == 1  # nothing the model could change: no repair round
+    lines = result.stdout.splitlines()
+    assert lines[0].startswith("round 1: applied: +3 create")  # 2 files and the stack
+    assert lines[1:] == [
+        '  greeting.txt.content: - → "welcome\\n"  [AI]',
+        '  greeting.txt.directory: - → "."  [AI]',
+        '  greeting.txt.mode: - → "0644"  [AI]',
+        f"  ✓ greeting.txt: FileContentMatchesAssert(pattern='^welcome'): "
+        f"{main.parent / 'greeting.txt'} matches /^welcome/",
+        f"  ✗ notes.txt: FileContentMatchesAssert(pattern='^todo'): "
+        f"{main.parent / 'notes.txt'} does not match /^todo/",
+        "  1 passed, 1 failed, 2 total",
+    ]
+    assert result.stderr.strip().endswith(
+        "error: yours to fix (no AI-filled fields, so never asked again): notes.txt: "
+        f"FileContentMatchesAssert(pattern='^todo'): {main.parent / 'notes.txt'} "
+        "does not match /^todo/"
+    )
     run_clockwork("destroy", str(main), "--yes")
 
 

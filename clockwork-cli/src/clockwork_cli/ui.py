@@ -217,7 +217,7 @@ def print_repair_rounds(repair: dict[str, Any]) -> None:
     for round_ in repair["rounds"]:
         checks = round_["assertions"]
         asked = f" (asked again: {', '.join(round_['reasked'])})" if round_["reasked"] else ""
-        click.echo(f"round {round_['round']}{asked}")
+        click.echo(f"round {round_['round']}{asked}: applied: {round_['deployed']}")
         for change in round_["changes"]:
             click.echo(
                 f"  {change['resource']}.{change['field']}: {_short(change['old'])} → "

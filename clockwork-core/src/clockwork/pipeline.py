@@ -349,7 +349,10 @@ def repair(
         )
         now = ai_values(project.resources)
         names = [name for key, (name, _) in now.items() if key in reask]
-        history.append(RepairRound(len(history) + 1, names, field_changes(before, now), checks))
+        changes = field_changes(before, now)
+        history.append(
+            RepairRound(len(history) + 1, names, changes, checks, applied.engine.summary())
+        )
         failures = split_failures(project.resources, checks)
         if checks.success or checks.interrupted or not failures.reask or len(history) > rounds:
             return RepairResult(history, applied, failures)

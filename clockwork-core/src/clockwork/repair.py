@@ -38,11 +38,13 @@ class RepairRound:
     reasked: list[str]  # names of the resources asked again before this deploy
     changes: list[FieldChange]
     checks: AssertReport
+    deployed: str = ""  # the engine's summary of this round's deploy
 
     def to_dict(self) -> dict[str, Any]:
         return {
             "round": self.number,
             "reasked": self.reasked,
+            "deployed": self.deployed,
             "changes": [{**asdict(change), "ai_filled": True} for change in self.changes],
             "assertions": self.checks.to_dict(),
         }
