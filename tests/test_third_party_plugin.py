@@ -145,6 +145,7 @@ def test_sample_plugin_is_listed_with_what_it_registers(sample_python: Path) -> 
         "hooks": [
             "register_assertions",
             "register_commands",
+            "register_policies",
             "register_prompt_templates",
             "register_resources",
         ],
@@ -155,6 +156,7 @@ def test_sample_plugin_is_listed_with_what_it_registers(sample_python: Path) -> 
         "prompt_templates": ["SampleResource"],
         "completion_tools": [],
         "engine_plugins": [],
+        "policies": ["sample.thing-size"],
     }
     assert SAMPLE not in result.stderr
 

@@ -69,7 +69,11 @@ class PolicyRefused(UsageError):
     def __init__(self, refusals: list[tuple[str, Resource, Finding]]):
         self.refusals = refusals
         rule, resource, finding = refusals[0]
-        more = f" (and {len(refusals) - 1} more refused)" if len(refusals) > 1 else ""
+        others = [
+            f"{name} ({other.display_name!r}, {found.field!r})"
+            for name, other, found in refusals[1:]
+        ]
+        more = f" (also refused by {', '.join(others)})" if others else ""
         super().__init__(
             f"policy {rule} refused {resource.type_name()} {resource.display_name!r}, "
             f"field {finding.field!r}: {finding.message}{more}"
@@ -92,7 +96,8 @@ def active_policies(registry: Registry, settings: Settings) -> tuple[dict[str, P
     """The registered policies that are on, and the names switched off. A name in
     CW_POLICIES_OFF that no plugin registers is a usage error (a typo would leave the
     rule on without a word)."""
-    registered = {name: entry.value for name, entry in sorted(registry.policies.items())}
+    # In registration order: core's first, then each plugin's, as each declares them.
+    registered = {name: entry.value for name, entry in registry.policies.items()}
     off = list(dict.fromkeys(settings.policies_off))
     unknown = [name for name in off if name not in registered]
     if unknown:
