@@ -96,7 +96,8 @@ class PydanticAICompleter:
             try:
                 request.accept(values_of(output))
             except OutputRejected as rejection:
-                raise ModelRetry(str(rejection)) from None  # the model sees why, tries again
+                # The model sees why and tries again; never with a secret in the reason.
+                raise ModelRetry(redact(str(rejection))) from None
             return output
 
         return agent
