@@ -287,4 +287,4 @@ def test_the_sample_plugins_own_tests_pass_with_clockwork_testing(sample_python:
     )
 
     assert result.returncode == 0, result.stdout + result.stderr
-    assert "4 passed" in result.stdout
+    assert "5 passed" in result.stdout
