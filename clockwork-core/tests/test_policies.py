@@ -11,7 +11,7 @@ from pathlib import Path
 import pytest
 from pydantic import Field
 
-from clockwork import Resource, hookimpl, pipeline
+from clockwork import PluginError, Resource, hookimpl, pipeline
 from clockwork.completion_testing import ScriptedModel, project_of, scripted_completer
 from clockwork.policies import (
     Finding,
@@ -150,3 +150,17 @@ def test_the_pipeline_judges_the_models_values_and_then_the_cached_ones(tmp_path
         with pytest.raises(PolicyRefused, match="buckets.size"):
             run(settings, offline=True)
     assert len(model.calls) == calls
+
+
+def test_a_rule_that_breaks_is_its_plugins_error_naming_it(tmp_path: Path) -> None:
+    def broken(resource: Resource, context: PolicyContext) -> list[Finding]:
+        raise KeyError("size")
+
+    class BrokenPolicy:
+        @hookimpl
+        def register_policies(self, register):
+            register("broken.rule", Policy("breaks", broken))
+
+    with plugin_host(BrokenPolicy()) as host, pytest.raises(PluginError) as failed:
+        enforce_policies([Bucket(name="logs")], Settings(), host.registry, tmp_path)
+    assert str(failed.value) == "policy broken.rule failed on Bucket 'logs': KeyError: 'size'"

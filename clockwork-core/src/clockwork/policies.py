@@ -22,7 +22,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-from .errors import UsageError
+from .errors import ClockworkError, PluginError, UsageError
 
 if TYPE_CHECKING:
     from .plugins import Registry
@@ -121,7 +121,7 @@ def enforce_policies(
     refusals: list[tuple[str, Resource, Finding]] = []
     for resource in resources:
         for name, policy in on.items():
-            for finding in policy.check(resource, context):
+            for finding in _findings(name, policy, resource, context):
                 if finding.warn:
                     run.warnings.append(_warning_line(name, resource, finding))
                 else:
@@ -131,6 +131,22 @@ def enforce_policies(
     if refusals:
         raise PolicyRefused(refusals)
     return run
+
+
+def _findings(
+    name: str, policy: Policy, resource: Resource, context: PolicyContext
+) -> list[Finding]:
+    """What one rule finds on one resource; a rule that breaks is its plugin's error,
+    named, never a traceback (and never a silent pass)."""
+    try:
+        return list(policy.check(resource, context))
+    except ClockworkError:
+        raise
+    except Exception as error:
+        raise PluginError(
+            f"policy {name} failed on {resource.type_name()} {resource.display_name!r}: "
+            f"{type(error).__name__}: {error}"
+        ) from error
 
 
 def _warning_line(rule: str, resource: Resource, finding: Finding) -> str:

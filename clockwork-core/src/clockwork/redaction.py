@@ -36,9 +36,12 @@ def remember_secret(value: str) -> None:
 
 
 def _encoded_forms(value: str) -> set[str]:
+    """How else a text may spell it: URL-encoded (in a URL), JSON-escaped (in --json)."""
+    import json
     from urllib.parse import quote
 
-    return {form for form in (quote(value, safe=""), unquote(value)) if form != value}
+    forms = (quote(value, safe=""), unquote(value), json.dumps(value)[1:-1])
+    return {form for form in forms if form != value and len(form) >= MIN_SECRET_LENGTH}
 
 
 def forget_secrets() -> None:

@@ -14,7 +14,7 @@ from clockwork.policies import Finding, Policy, PolicyContext, refused_by_ai
 from clockwork.resource import Resource
 
 from .resource import GitRepoResource
-from .specs import _SCP_LIKE, has_credentials, redacted
+from .specs import has_credentials, redacted, scp_like_host
 
 SECURE_SCHEMES = frozenset({"https", "ssh", "git+ssh", "ssh+git"})
 
@@ -29,7 +29,7 @@ def url_scheme(url: str) -> str | None:
     """'https', 'ssh' (an scp-like git@host:path too), ...; None for a local path."""
     if "://" in url:
         return urlsplit(url).scheme.lower()
-    return "ssh" if _SCP_LIKE.match(url) and not url.startswith(("/", ".", "~")) else None
+    return "ssh" if scp_like_host(url) is not None else None
 
 
 def url_host(url: str) -> str | None:
@@ -38,8 +38,8 @@ def url_host(url: str) -> str | None:
             return (urlsplit(url).hostname or "").lower() or None
         except ValueError:
             return None
-    match = _SCP_LIKE.match(url)
-    return match["host"].lower() if match else None
+    host = scp_like_host(url)
+    return host.lower() if host else None
 
 
 def check_scheme(resource: Resource, context: PolicyContext) -> list[Finding]:
