@@ -151,7 +151,9 @@ def show(main_py: str, name: str | None, completion: CompletionChoices, as_json:
     described = [pipeline.describe_resource(resource) for resource in shown]
     completed = report.to_dict() if report is not None else None
     if as_json:
-        click.echo(json.dumps({"resources": described, "completion": completed}, indent=2))
+        from clockwork.redaction import redact
+
+        click.echo(redact(json.dumps({"resources": described, "completion": completed}, indent=2)))
         return
     print_resources(described)
     if report is not None:

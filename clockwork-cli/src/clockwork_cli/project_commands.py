@@ -39,7 +39,10 @@ def _settings(main_py: str, completion: CompletionChoices | None, stack: str | N
 
 
 def _echo_json(data: Any) -> None:
-    click.echo(json.dumps(data, indent=2, default=str))
+    from clockwork.redaction import redact
+
+    # ASCII-only JSON escapes every control character; secrets are masked in it too.
+    click.echo(redact(json.dumps(data, indent=2, default=str)))
 
 
 def _run_options(
@@ -146,7 +149,7 @@ def apply(
     """Complete, compile and deploy the resources declared in MAIN_PY."""
     from clockwork import pipeline
 
-    from .ui import EngineView, print_engine_report, print_resources
+    from .ui import EngineView, echo, print_engine_report, print_resources
 
     if not yes and (as_json or not sys.stdin.isatty()):
         raise click.UsageError("not a terminal to confirm in: pass --yes to deploy")
@@ -181,7 +184,7 @@ def apply(
     elif result.engine is None:
         click.echo("nothing deployed", err=True)
     else:
-        click.echo(f"applied: {result.engine.summary()}")
+        echo(f"applied: {result.engine.summary()}")
     if result.engine is None:
         sys.exit(2)
 
@@ -255,15 +258,17 @@ def destroy(
 
 
 def _print_destroy(result: Any) -> None:
+    from .ui import echo
+
     verb = "would remove" if result.dry_run else "removed"
     if result.engine is not None:
-        click.echo(f"stack: {result.engine.summary()}")
+        echo(f"stack: {result.engine.summary()}")
     if result.engine_skipped:
-        click.echo(result.engine_skipped)
+        echo(result.engine_skipped)
     for folder in result.cleanup.removed:
-        click.echo(f"{verb} folder {folder}")
+        echo(f"{verb} folder {folder}")
     for folder, why in result.cleanup.kept.items():
-        click.echo(f"kept folder {folder}: {why}")
+        echo(f"kept folder {folder}: {why}")
 
 
 @click.command("assert")

@@ -20,6 +20,8 @@ from rich.console import Console
 from rich.live import Live
 from rich.table import Table
 
+from clockwork.redaction import printable
+
 AI_MARK = "[AI]"
 
 
@@ -43,7 +45,7 @@ class CompletionProgress:
     def __call__(self, resource: Any, status: str) -> None:
         if not self.console.is_terminal:
             return
-        text = f"completing {resource.display_name}: {status}"
+        text = f"completing {printable(resource.display_name)}: {status}"
         if self.status is None:
             self.status = self.console.status(text)
             self.status.start()
@@ -115,16 +117,16 @@ class EngineView:
     def _line(self, step: Any) -> str:
         symbol = self.SYMBOLS.get(step.op, step.op)
         detail = f": {step.message}" if step.message else ""
-        return f"{symbol} {step.type} {step.name} {step.status}{detail}"
+        return printable(f"{symbol} {step.type} {step.name} {step.status}{detail}")
 
     def _table(self) -> Table:
         table = Table("", "resource", "type", "status", title=self.title, title_justify="left")
         for step in self.steps.values():
             table.add_row(
-                self.SYMBOLS.get(step.op, step.op),
-                step.name,
-                step.type,
-                step.status + (f": {step.message}" if step.message else ""),
+                printable(self.SYMBOLS.get(step.op, step.op)),
+                printable(step.name),
+                printable(step.type),
+                printable(step.status + (f": {step.message}" if step.message else "")),
             )
         return table
 
@@ -132,20 +134,26 @@ class EngineView:
 # ----- reports: on stdout -----------------------------------------------------------------
 
 
+def echo(text: str, *, err: bool = False) -> None:
+    """Print one report line: secrets masked, control characters escaped (whatever
+    part of it a model wrote)."""
+    click.echo(printable(text), err=err)
+
+
 def print_resources(resources: list[dict[str, Any]]) -> None:
     """Each completed resource with its fields; the AI's values marked [AI]."""
     for resource in resources:
         parent = f"  (in {resource['parent']})" if resource["parent"] else ""
-        click.echo(f"{resource['type']} {resource['name']!r}{parent}")
+        echo(f"{resource['type']} {resource['name']!r}{parent}")
         fields = {k: v for k, v in resource["fields"].items() if v is not None}
         width = max((len(key) for key in fields), default=0)
         for key, value in fields.items():
             mark = f"  {AI_MARK}" if key in resource["ai_filled"] else ""
-            click.echo(f"  {key:<{width}}  {json.dumps(value, ensure_ascii=False)}{mark}")
+            echo(f"  {key:<{width}}  {json.dumps(value, ensure_ascii=False)}{mark}")
         if resource["connects_to"]:
-            click.echo(f"  connects to: {', '.join(resource['connects_to'])}")
+            echo(f"  connects to: {', '.join(map(str, resource['connects_to']))}")
         for check in resource.get("assertions", ()):
-            click.echo(f"  assert {check}")
+            echo(f"  assert {check}")
         click.echo()
 
 
@@ -154,16 +162,26 @@ def print_plan(plan: dict[str, Any]) -> None:
     registered = plan["pulumi_resources"]
     if registered:
         names = {r["urn"]: r["name"] for r in registered if "urn" in r}
-        click.echo(f"Pulumi resources the program registers ({len(registered)}):")
+        echo(f"Pulumi resources the program registers ({len(registered)}):")
         for resource in registered:
             parent = names.get(resource["parent"], "")
             inside = f"  in {parent}" if parent else ""
-            click.echo(f"  + {resource['type']}  {resource['name']}{inside}")
+            echo(f"  + {resource['type']}  {resource['name']}{inside}")
         click.echo()
+    if plan.get("policies"):
+        print_policies(plan["policies"])
     if plan["preview"] is not None:
         print_engine_report(plan["preview"], "preview against the stack")
     if plan["preview_skipped"]:
-        click.echo(plan["preview_skipped"])
+        echo(plan["preview_skipped"])
+
+
+def print_policies(policies: dict[str, list[str]]) -> None:
+    """Which rules judged the AI's values, and which CW_POLICIES_OFF switched off."""
+    echo(f"policies ({len(policies['ran'])}): {', '.join(policies['ran']) or '-'}")
+    if policies["off"]:
+        echo(f"policies off (CW_POLICIES_OFF): {', '.join(policies['off'])}")
+    click.echo()
 
 
 SIGNS = {"create": "+", "update": "~", "delete": "-", "replace": "+-"}
@@ -177,15 +195,13 @@ def print_engine_report(report: dict[str, Any], title: str) -> None:
             if drift["gone"]
             else f"{', '.join(drift['properties'])} changed outside Clockwork"
         )
-        click.echo(f"drift: {drift['name']}: {what}")
+        echo(f"drift: {drift['name']}: {what}")
     for step in report.get("steps", []):
-        click.echo(
-            f"{SIGNS.get(step['op'], step['op'])} {step['name']} ({step['type']}) {step['op']}"
-        )
+        echo(f"{SIGNS.get(step['op'], step['op'])} {step['name']} ({step['type']}) {step['op']}")
         for key, values in step["properties"].items():
             mark = f"  {AI_MARK}" if key in step.get("ai_filled", ()) else ""
-            click.echo(f"    {key}: {_short(values['old'])} → {_short(values['new'])}{mark}")
-    click.echo(f"{title}: {report['summary']}")
+            echo(f"    {key}: {_short(values['old'])} → {_short(values['new'])}{mark}")
+    echo(f"{title}: {report['summary']}")
 
 
 def _short(value: Any, width: int = 60) -> str:
@@ -201,7 +217,12 @@ def print_assert_report(report: dict[str, Any]) -> None:
     table.add_column("result", overflow="fold")
     for detail in report["details"]:
         mark = "✓" if detail["passed"] else "✗"
-        table.add_row(mark, detail["resource"], detail["assertion"], detail["message"])
+        table.add_row(
+            mark,
+            printable(detail["resource"]),
+            printable(detail["assertion"]),
+            printable(detail["message"], multiline=True),
+        )
     console = stdout_console()
     if report["details"]:
         console.print(table)
@@ -256,6 +277,7 @@ class SetupProgress:
         return self
 
     def __call__(self, message: str) -> None:
+        message = printable(message)
         if self.progress is None:
             self.console.print(message, soft_wrap=True)
             return

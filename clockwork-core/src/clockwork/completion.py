@@ -41,6 +41,7 @@ from .errors import ClockworkError, PluginError, UsageError
 from .filling import apply_completion, label_of
 from .graph import dependencies, topological_order
 from .prompts import PromptContext, PromptTemplate, build_prompt_context, template_for
+from .redaction import redact
 from .resource import Resource
 from .settings import Settings
 
@@ -85,10 +86,12 @@ class CompletionError(ClockworkError):
         self.resource_name = resource.name
         self.type_name = resource.type_name()
         self.fields = list(fields)
-        self.reason = reason
+        # A rejected value may quote a secret (a model echoing the API key): masked here,
+        # so no caller that prints or stores the error can leak it.
+        self.reason = redact(reason)
         self.exit_code = exit_code
         super().__init__(
-            f"could not complete {label_of(resource)} (fields: {', '.join(fields)}): {reason}"
+            f"could not complete {label_of(resource)} (fields: {', '.join(fields)}): {self.reason}"
         )
 
 
@@ -263,7 +266,11 @@ class _CompletionRun:
 
     async def _complete(self, resource: Resource) -> ResourceCompletion:
         template = template_for(resource.type_name(), self.registry.prompt_templates)
-        context = build_prompt_context(resource, self.reask.get(resource.declared_key, ()))
+        context = build_prompt_context(
+            resource,
+            self.reask.get(resource.declared_key, ()),
+            secret_names=self.settings.secret_name_patterns,
+        )
         output_type = output_model_for(resource)
         key = self._key(context, output_type, template) if self.cache is not None else None
         reuse = self._reuses_stored_answers(resource)

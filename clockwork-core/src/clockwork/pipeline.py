@@ -32,6 +32,7 @@ from .folders import FORCE_ENV, project_folder
 from .graph import check_unique_names
 from .loader import Project, load_project
 from .plugins import PluginHost, get_plugin_host
+from .policies import active_policies, enforce_policies
 from .repair import RepairResult, RepairRound, ai_values, field_changes, split_failures
 from .settings import Settings, get_settings
 from .workdirs import Cleanup, record_dirs_to_create, remove_created_dirs
@@ -71,24 +72,28 @@ def load(main_path: str | Path | None, host: PluginHost | None = None) -> Projec
 def complete(
     project: Project, settings: Settings, options: RunOptions, host: PluginHost | None = None
 ) -> Any:
-    """Let the AI fill what the user left open. A project with nothing to fill never
-    touches the completer (no API key or model needed)."""
-    if not any(resource.needs_completion() for resource in project.resources):
-        return None
-    from .completion import complete_project  # pydantic-ai loads only when needed
+    """Let the AI fill what the user left open, then judge the result with the
+    policies (whatever the values came from: the model, the cache). A project with
+    nothing to fill never touches the completer (no API key or model needed)."""
+    registry = (host or get_plugin_host()).registry
+    report = None
+    if any(resource.needs_completion() for resource in project.resources):
+        from .completion import complete_project  # pydantic-ai loads only when needed
 
-    report = complete_project(
-        project,
-        settings,
-        use_cache=options.use_cache,
-        progress=options.on_completion_progress,
-        registry=(host or get_plugin_host()).registry,
-        offline=options.offline,
-        store=False,
-        reask=options.reask,
-    )
-    check_unique_names(project.resources)  # names the AI chose must not clash either
-    report.store()  # only what passed the project's checks comes back next time
+        report = complete_project(
+            project,
+            settings,
+            use_cache=options.use_cache,
+            progress=options.on_completion_progress,
+            registry=registry,
+            offline=options.offline,
+            store=False,
+            reask=options.reask,
+        )
+        check_unique_names(project.resources)  # names the AI chose must not clash either
+    enforce_policies(project.resources, settings, registry, project.directory)
+    if report is not None:
+        report.store()  # only what passed the project's checks comes back next time
     return report
 
 
@@ -157,10 +162,12 @@ class PlanResult:
     registered: list[Any]  # Pulumi resources the program registers (in-process evaluation)
     preview: EngineResult | None = None
     preview_skipped: str | None = None
+    policies: dict[str, list[str]] | None = None  # the rules that ran, and those off
 
     def to_dict(self) -> dict[str, Any]:
         return {
             "main": str(self.project.main_path),
+            "policies": self.policies,
             "resources": [describe_resource(r) for r in self.project.resources],
             "pulumi_resources": [
                 {
@@ -221,8 +228,15 @@ def evaluated(
     from .simulate import run_under_mocks
 
     result = PlanResult(project, completion, run_under_mocks(program, preview=True))
+    result.policies = policy_summary(settings)
     check_providers_importable(result.registered)
     return result, program, settings
+
+
+def policy_summary(settings: Settings, host: PluginHost | None = None) -> dict[str, list[str]]:
+    """Which policies judged the run, and which CW_POLICIES_OFF switched off."""
+    on, off = active_policies((host or get_plugin_host()).registry, settings)
+    return {"ran": list(on), "off": off}
 
 
 def plan(

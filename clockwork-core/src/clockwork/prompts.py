@@ -20,12 +20,12 @@ import inspect
 import json
 import types
 import typing
-from collections.abc import Mapping, Sequence
+from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import asdict, dataclass, field, replace
 from typing import Any
 
 from .errors import PluginError
-from .resource import Resource
+from .resource import Resource, masked_for_model
 
 DEFAULT_TEMPLATE_NAME = "*"
 
@@ -86,23 +86,36 @@ class PromptContext:
 
 
 def build_prompt_context(
-    resource: Resource, previous_failures: Sequence[str] = ()
+    resource: Resource,
+    previous_failures: Sequence[str] = (),
+    *,
+    secret_names: Iterable[str] = (),
 ) -> PromptContext:
     """Context of `resource`, read when its parent and connections are complete;
-    `previous_failures` when it is asked again because its last values failed checks."""
+    `previous_failures` when it is asked again because its last values failed checks.
+
+    Whatever each resource's `for_model()` already masks, the values under every
+    secret-looking key (and those `secret_names` adds, CW_SECRET_NAME_PATTERNS) in
+    any mapping of the context read `<secret>`: this is where data leaves for the model.
+    """
     ancestors = _ancestors_of(resource)
+    names = tuple(secret_names)
+
+    def masked(summary: dict[str, Any]) -> dict[str, Any]:
+        return {key: masked_for_model(value, names) for key, value in summary.items()}
+
     return PromptContext(
         resource_type=resource.type_name(),
         type_doc=inspect.cleandoc(type(resource).__doc__ or ""),
         name=resource.name,
         description=resource.description,
-        user_fields=resource.user_set_fields(),
+        user_fields=masked(resource.user_set_fields()),
         fields_to_fill=[_field_to_fill(resource, name) for name in resource.fields_to_complete()],
-        connections=list(resource.connections),
-        parent=_completed_summary(ancestors[0]) if ancestors else None,
-        ancestors=[_completed_summary(ancestor) for ancestor in ancestors[1:]],
-        children=[_declared_summary(child) for child in resource.all_children],
-        siblings=[_declared_summary(sibling) for sibling in _siblings_of(resource)],
+        connections=[masked(peer) for peer in resource.connections],
+        parent=masked(_completed_summary(ancestors[0])) if ancestors else None,
+        ancestors=[masked(_completed_summary(ancestor)) for ancestor in ancestors[1:]],
+        children=[masked(_declared_summary(child)) for child in resource.all_children],
+        siblings=[masked(_declared_summary(sibling)) for sibling in _siblings_of(resource)],
         previous_failures=list(previous_failures),
     )
 

@@ -11,7 +11,8 @@ from __future__ import annotations
 import itertools
 import types
 import typing
-from collections.abc import Iterator, Mapping
+from collections.abc import Iterable, Iterator, Mapping
+from fnmatch import fnmatchcase
 from functools import cache
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, ClassVar, Self
@@ -65,12 +66,53 @@ def _mentions_secret_str(annotation: Any) -> bool:
 SHOWN_SECRET = "[secret]"  # what plan, show and --json print in place of a secret
 MODEL_SECRET = "<secret>"  # what the model reads in place of one
 # Names of environment variables (or other keys) whose values the model never reads.
-SECRET_KEY_WORDS = ("PASSWORD", "PASSWD", "SECRET", "TOKEN", "KEY", "CREDENTIAL", "AUTH")
+SECRET_KEY_WORDS = (
+    "PASSWORD",
+    "PASSWD",
+    "PASSPHRASE",
+    "PWD",
+    "SECRET",
+    "TOKEN",
+    "KEY",
+    "CREDENTIAL",
+    "AUTH",
+    "PRIVATE",
+    "DSN",
+    "COOKIE",
+    "SESSION",
+)
 
 
-def looks_secret(key: str) -> bool:
+def looks_secret(key: str, patterns: Iterable[str] = ()) -> bool:
+    """Whether a key names a secret: it holds one of SECRET_KEY_WORDS, or matches one
+    of `patterns` (CW_SECRET_NAME_PATTERNS: a word it holds, or a glob like '*_DSN');
+    case does not matter."""
     upper = key.upper()
-    return any(word in upper for word in SECRET_KEY_WORDS)
+    if any(word in upper for word in SECRET_KEY_WORDS):
+        return True
+    for pattern in patterns:
+        wanted = pattern.strip().upper()
+        if wanted and (
+            fnmatchcase(upper, wanted) if "*" in wanted or "?" in wanted else wanted in upper
+        ):
+            return True
+    return False
+
+
+def masked_for_model(value: Any, patterns: Iterable[str] = ()) -> Any:
+    """`value` with the value under every secret-looking key, in any mapping nested in
+    it, read as `<secret>`: what reaches the model of env vars and the like."""
+    patterns = tuple(patterns)
+    if isinstance(value, dict):
+        return {
+            key: MODEL_SECRET
+            if isinstance(key, str) and looks_secret(key, patterns) and item is not None
+            else masked_for_model(item, patterns)
+            for key, item in value.items()
+        }
+    if isinstance(value, list):
+        return [masked_for_model(item, patterns) for item in value]
+    return value
 
 
 class Children(Mapping[str, "Resource"]):
@@ -250,8 +292,8 @@ class Resource(BaseModel):
         return data
 
     def for_model(self, include: set[str] | None = None) -> dict[str, Any]:
-        """JSON-safe fields for a prompt: SecretStr values, and the values of
-        secret-looking keys in secret fields, read `<secret>`."""
+        """JSON-safe fields for a prompt: SecretStr values and other secret fields read
+        `<secret>`; of a secret mapping (env vars), the values under secret-looking keys."""
         data = self.model_dump(
             mode="json", include=include, exclude={"assertions", "connections"}, exclude_none=True
         )
@@ -261,7 +303,7 @@ class Resource(BaseModel):
                 data[name] = {
                     key: MODEL_SECRET if looks_secret(key) else item for key, item in value.items()
                 }
-            elif name not in self.secret_fields or isinstance(getattr(self, name), SecretStr):
+            else:  # a secret as a whole (a SecretStr, a token string)
                 data[name] = MODEL_SECRET
         return data
 
