@@ -221,7 +221,7 @@ class Resource(BaseModel):
     @property
     def declared_key(self) -> str:
         """Who this resource is before the AI fills anything: its address, with an
-        ordinal for unnamed ones of one type (`FileResource:<unnamed FileResource>#2`).
+        ordinal for unnamed ones of one type (`Service:<unnamed Service>#2`).
         The loader assigns it in declaration order; the lock file and the repair loop
         key their entries by it, since an AI-chosen name is not known yet."""
         return self._declared_key or self.address()
