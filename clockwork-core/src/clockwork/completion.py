@@ -20,7 +20,7 @@ the model. This module itself stays light: no pydantic-ai import.
 from __future__ import annotations
 
 import asyncio
-from collections.abc import Callable
+from collections.abc import Callable, Collection, Mapping
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any, Literal
 
@@ -40,6 +40,7 @@ from .completer import (
 from .errors import ClockworkError, PluginError, UsageError
 from .filling import apply_completion, label_of
 from .graph import dependencies, topological_order
+from .lockfile import LockSession, input_hashes
 from .prompts import PromptContext, PromptTemplate, build_prompt_context, template_for
 from .resource import Resource
 from .settings import Settings
@@ -64,7 +65,7 @@ __all__ = [  # the contract is re-exported for code that imported it from here
     "values_of",
 ]
 
-ProgressStatus = Literal["skipped", "cached", "started", "completed", "failed"]
+ProgressStatus = Literal["skipped", "locked", "cached", "started", "completed", "failed"]
 ProgressCallback = Callable[[Resource, ProgressStatus], None]
 
 
@@ -130,7 +131,8 @@ def enabled_tools(settings: Settings, registry: Registry) -> dict[str, Callable[
 @dataclass
 class ResourceCompletion:
     resource: Resource
-    status: Literal["complete", "completed", "cached"]  # complete: nothing was missing
+    # complete: nothing was missing; locked: from clockwork.lock; cached: from the cache
+    status: Literal["complete", "completed", "cached", "locked"]
     filled: dict[str, Any] = field(default_factory=dict)  # field -> JSON-safe value
     model_calls: int = 0
 
@@ -147,6 +149,7 @@ class ResourceCompletion:
             "filled": _shown(self.resource, self.filled),
             "model_calls": self.model_calls,
             "cache_hit": self.cache_hit,
+            "lock_hit": self.status == "locked",
         }
 
 
@@ -167,11 +170,15 @@ class CompletionReport:
     resources: list[ResourceCompletion]
     pending: list[CachedAnswer] = field(default_factory=list, repr=False)
     cache: CompletionCache | None = field(default=None, repr=False)
+    lock: LockSession | None = field(default=None, repr=False)
 
     def store(self) -> None:
-        """Keep the new answers in the cache. Called only after every project-level
-        check passed: an answer that fails one (an AI-chosen name that clashes) must not
-        come back from the cache on the next run."""
+        """Keep the new answers in the cache, and write clockwork.lock when this run
+        may (see clockwork.lockfile). Called only after every project-level check
+        passed: an answer that fails one (an AI-chosen name that clashes) must not come
+        back from the cache, or the lock, on the next run."""
+        if self.lock is not None:
+            self.lock.store()
         if self.cache is not None:
             for answer in self.pending:
                 self.cache.put(
@@ -191,6 +198,10 @@ class CompletionReport:
         return sum(entry.cache_hit for entry in self.resources)
 
     @property
+    def lock_hits(self) -> int:
+        return sum(entry.status == "locked" for entry in self.resources)
+
+    @property
     def completed(self) -> int:
         """Resources completed by the model in this run (not from the cache)."""
         return sum(entry.status == "completed" for entry in self.resources)
@@ -199,8 +210,10 @@ class CompletionReport:
         return {
             "model_calls": self.model_calls,
             "cache_hits": self.cache_hits,
+            "lock_hits": self.lock_hits,
             "completed": self.completed,
             "resources": [entry.to_dict() for entry in self.resources],
+            "lock": None if self.lock is None else self.lock.changes().to_dict(),
         }
 
 
@@ -220,8 +233,12 @@ class _CompletionRun:
         progress: ProgressCallback | None,
         offline: bool = False,
         read_cache: bool = True,
+        lock: LockSession | None = None,
+        ask_again: Collection[str] = (),
     ):
         self.settings = settings
+        self.lock = lock
+        self.ask_again = frozenset(ask_again)  # declared keys: skip the lock and the cache
         self.offline = offline  # never call the model: what is not cached fails
         self.read_cache = read_cache  # --no-cache: ask again, but keep the new answers
         self.pending: list[CachedAnswer] = []  # stored once the project's checks pass
@@ -242,7 +259,7 @@ class _CompletionRun:
         results = await asyncio.gather(*tasks.values(), return_exceptions=True)
         _raise_failures(results)
         completed = [r for r in results if isinstance(r, ResourceCompletion)]
-        return CompletionReport(completed, self.pending, self.cache)
+        return CompletionReport(completed, self.pending, self.cache, self.lock)
 
     async def _complete_after(
         self, resource: Resource, waits: list[asyncio.Task[ResourceCompletion]]
@@ -258,22 +275,86 @@ class _CompletionRun:
             return ResourceCompletion(resource, "complete")
         return await self._complete(resource)
 
+    def _should_reuse(self, resource: Resource) -> bool:
+        """Whether earlier answers (the lock's, the cache's) may stand for `resource`;
+        not when it is to be asked again (`clockwork lock --update NAME`)."""
+        return resource.declared_key not in self.ask_again
+
     async def _complete(self, resource: Resource) -> ResourceCompletion:
         template = template_for(resource.type_name(), self.registry.prompt_templates)
         context = build_prompt_context(resource)
         output_type = output_model_for(resource)
+        if self.lock is None:
+            return await self._complete_unlocked(resource, context, output_type, template)
+        # The lock first: hashed before any value is set, as the model would see it.
+        hashes = input_hashes(context.as_dict(), output_type)
+        locked = self._from_lock(resource, hashes)
+        if locked is not None:
+            self.progress(resource, "locked")
+            return locked
+        completion = await self._complete_unlocked(resource, context, output_type, template)
+        self.lock.record(
+            resource,
+            hashes,
+            completion.filled,
+            completer=self.completer_name,
+            model=self.settings.model,
+            output_mode=self.settings.output_mode,
+            template_version=template.version,
+        )
+        return completion
+
+    def _from_lock(
+        self, resource: Resource, hashes: Mapping[str, str]
+    ) -> ResourceCompletion | None:
+        assert self.lock is not None
+        if not self._should_reuse(resource):
+            self.lock.mark_asked_again(resource, "asked again (--update)")
+            return None
+        found = self.lock.look_up(resource, hashes)
+        if found.entry is not None:
+            try:
+                filled = apply_completion(resource, found.entry.values)
+            except OutputRejected as rejection:  # the type's rules changed since
+                self.lock.mark_stale(resource, f"its locked values are refused now: {rejection}")
+            else:
+                self.lock.keep(resource, found.entry)
+                values = resource.model_dump(mode="json", include=set(filled))
+                return ResourceCompletion(resource, "locked", values)
+        stale = self.lock.stale.get(resource.declared_key)
+        if stale and self.offline:
+            self.progress(resource, "failed")
+            raise CompletionError(
+                resource,
+                resource.fields_to_complete(),
+                f"its clockwork.lock entry is stale ({'; '.join(stale)}), and offline the "
+                "model may not be asked again; run `clockwork lock` with a model",
+            )
+        return None
+
+    async def _complete_unlocked(
+        self,
+        resource: Resource,
+        context: PromptContext,
+        output_type: type[BaseModel],
+        template: PromptTemplate,
+    ) -> ResourceCompletion:
         key = self._key(context, output_type, template) if self.cache is not None else None
-        cached = self._from_cache(resource, key) if key is not None and self.read_cache else None
+        reuse = self.read_cache and self._should_reuse(resource)
+        cached = self._from_cache(resource, key) if key is not None and reuse else None
         if cached is not None:
             self.progress(resource, "cached")
             return cached
         if self.offline:
             self.progress(resource, "failed")
+            where = (
+                "in clockwork.lock nor " if self.lock is not None and self.lock.lock.exists else ""
+            )
             raise CompletionError(
                 resource,
                 resource.fields_to_complete(),
-                "the model would be asked, and offline nothing may be; "
-                "run `clockwork plan` (or apply) with a model first",
+                f"not {where}in the cache: the model would be asked, and offline nothing may "
+                "be; run `clockwork lock` (or plan, apply) with a model first",
             )
         async with self.semaphore:
             self.progress(resource, "started")
@@ -410,6 +491,8 @@ async def complete_project_async(
     registry: Registry | None = None,
     offline: bool = False,
     store: bool = True,
+    write_lock: bool = False,
+    ask_again: Collection[str] = (),
 ) -> CompletionReport:
     """Complete every resource of `project` that needs it, in place.
 
@@ -420,6 +503,10 @@ async def complete_project_async(
     keeping them to the caller (`report.store()`, after its own checks). Raises
     CompletionError (a ClockworkError) naming the resource and fields when one cannot
     be completed.
+
+    The project's clockwork.lock is read first (clockwork.lockfile); `write_lock`
+    lets `report.store()` write it. `ask_again`: declared keys of resources whose
+    earlier answers (lock, cache) must not stand: the model is asked again.
     """
     if registry is None:  # a convenience for tests and embedding: the process-wide host
         from .plugins import get_plugin_host
@@ -436,6 +523,8 @@ async def complete_project_async(
         progress=progress,
         offline=offline,
         read_cache=use_cache or offline,
+        lock=LockSession.for_project(project.directory, project.resources, write=write_lock),
+        ask_again=ask_again,
     )
     report = await run.run(project.resources)
     if store:
@@ -453,6 +542,8 @@ def complete_project(
     registry: Registry | None = None,
     offline: bool = False,
     store: bool = True,
+    write_lock: bool = False,
+    ask_again: Collection[str] = (),
 ) -> CompletionReport:
     """Synchronous `complete_project_async`; works even where an event loop is running
     (it then runs in a worker thread, and `progress` is called from that thread)."""
@@ -468,6 +559,8 @@ def complete_project(
                 registry=registry,
                 offline=offline,
                 store=store,
+                write_lock=write_lock,
+                ask_again=ask_again,
             )
         )
     )

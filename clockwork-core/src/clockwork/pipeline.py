@@ -31,6 +31,7 @@ from .errors import EngineMissingError, UsageError
 from .folders import FORCE_ENV, project_folder
 from .graph import check_unique_names
 from .loader import Project, load_project
+from .lockfile import lock_exists
 from .plugins import PluginHost, get_plugin_host
 from .settings import Settings, get_settings
 from .workdirs import Cleanup, record_dirs_to_create, remove_created_dirs
@@ -48,6 +49,9 @@ class RunOptions:
     force: bool = False  # providers may delete what they would keep (see folders.FORCE_ENV)
     offline: bool = False  # values from the cache only; a needed model call fails
     refresh: bool = True  # read the real state of what is deployed first (drift)
+    # Write clockwork.lock; None: as the workflow does (apply writes, the others read).
+    write_lock: bool | None = None
+    ask_again: frozenset[str] = frozenset()  # declared keys: skip the lock and the cache
 
     def target(self, directory: Path, settings: Settings) -> StackTarget:
         target = StackTarget.for_project(directory, settings)
@@ -69,8 +73,10 @@ def complete(
     project: Project, settings: Settings, options: RunOptions, host: PluginHost | None = None
 ) -> Any:
     """Let the AI fill what the user left open. A project with nothing to fill never
-    touches the completer (no API key or model needed)."""
-    if not any(resource.needs_completion() for resource in project.resources):
+    touches the completer (no API key or model needed); with a clockwork.lock it still
+    runs, so the lock's entries for what main.py now sets drop out."""
+    nothing_to_fill = not any(resource.needs_completion() for resource in project.resources)
+    if nothing_to_fill and not lock_exists(project.directory):
         return None
     from .completion import complete_project  # pydantic-ai loads only when needed
 
@@ -82,6 +88,8 @@ def complete(
         registry=(host or get_plugin_host()).registry,
         offline=options.offline,
         store=False,
+        write_lock=bool(options.write_lock),
+        ask_again=options.ask_again,
     )
     check_unique_names(project.resources)  # names the AI chose must not clash either
     report.store()  # only what passed the project's checks comes back next time
@@ -171,7 +179,14 @@ class PlanResult:
             "preview": None if self.preview is None else engine_report(self.preview, self.project),
             "preview_skipped": self.preview_skipped,
             "completion": getattr(self.completion, "to_dict", lambda: None)(),
+            "lock": lock_report(self.completion),
         }
+
+
+def lock_report(completion: Any) -> dict[str, Any] | None:
+    """How the run changes (plan: would change) clockwork.lock; None: no lock is used."""
+    session = getattr(completion, "lock", None)
+    return None if session is None else session.changes().to_dict()
 
 
 def engine_report(result: EngineResult, project: Project | None = None) -> dict[str, Any]:
@@ -298,6 +313,8 @@ def apply(
 ) -> ApplyResult:
     """Load → complete → compile → deploy. `confirm` sees the plan first and may decline."""
     options = options or RunOptions()
+    if options.write_lock is None:  # apply records what it deploys (creating the lock)
+        options = dataclasses.replace(options, write_lock=True)
     require_pulumi_cli()  # fail before any model call when deploying is impossible anyway
     # Evaluated first, as plan does: an error in a resource's to_pulumi() stops here,
     # before the engine has created anything; so does a plugin the engine would lack.
