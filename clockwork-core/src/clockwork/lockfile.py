@@ -184,8 +184,9 @@ def input_hashes(context: Mapping[str, Any], output_type: type[BaseModel]) -> di
     connection is a part of its own."""
     parts: dict[str, Any] = {}
     for key, value in context.items():
-        if key == "user_fields":
-            parts.update({f"user_fields.{name}": item for name, item in value.items()})
+        if key == "user_fields":  # name and description are parts of their own already
+            own = {name: item for name, item in value.items() if name not in context}
+            parts.update({f"user_fields.{name}": item for name, item in own.items()})
         elif key == "connections":
             parts.update({f"connections.{index}": item for index, item in enumerate(value)})
         elif key != "fields_to_fill":
@@ -242,7 +243,7 @@ def _input_label(key: str) -> str:
 def secret_values_in(resource: Resource, values: Mapping[str, Any]) -> list[str]:
     """The AI-filled values that are secrets: a whole secret field, or the
     secret-looking keys (PASSWORD, TOKEN...) of a secret dict field."""
-    found = []
+    found: list[str] = []
     for name in sorted(resource.secret_field_names() & set(values)):
         value = values[name]
         if isinstance(value, dict):

@@ -415,7 +415,7 @@ def _constructing_call(resource: Resource) -> tuple[Any, int] | None:
     above the `__init__`s of its classes. Kept as (code, offset), not as positions:
     those are looked up only when asked for (by `clockwork freeze`), so building a
     resource stays cheap."""
-    frame = sys._getframe(2)  # above Resource.__init__ and this function
+    frame: types.FrameType | None = sys._getframe(2)  # above Resource.__init__ and this
     while frame is not None and frame.f_code.co_name == "__init__":
         if frame.f_locals.get("self") is not resource:
             break
