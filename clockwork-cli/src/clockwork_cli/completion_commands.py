@@ -169,6 +169,7 @@ def completion_summary(report: CompletionReport) -> str:
     return (
         f"completed by the model: {report.completed} "
         f"({report.model_calls} calls); from the cache: {report.cache_hits}"
+        + (f"; from clockwork.lock: {report.lock_hits}" if report.lock_hits else "")
     )
 
 

@@ -440,3 +440,22 @@ def remove_entries(project_dir: Path, keys: Iterable[str]) -> list[str]:
     if removed:
         lock.write()
     return removed
+
+
+def keys_named(resources: Iterable[Resource], names: Iterable[str], lock: LockFile) -> list[str]:
+    """The declared keys of the resources `names` names: by the name main.py gives it,
+    its declared key, or the name the AI chose (as the lock records it). An unknown
+    name is a usage error."""
+    by_name: dict[str, str] = {}
+    for resource in resources:
+        key = resource.declared_key
+        by_name[key] = key
+        locked = lock.entries.get(key)
+        chosen = locked.values.get("name") if locked is not None else None
+        for name in (resource.name, chosen):
+            if isinstance(name, str):
+                by_name.setdefault(name, key)
+    unknown = [name for name in names if name not in by_name]
+    if unknown:
+        raise UsageError(f"no resource named {unknown[0]!r} in main.py (nor in {lock.path.name})")
+    return [by_name[name] for name in names]
