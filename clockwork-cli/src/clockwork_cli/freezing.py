@@ -266,7 +266,7 @@ def _appended_on_lines(
             comma=last.comma.with_changes(whitespace_after=after.with_changes(last_line=indent))
         )
         final_comma: cst.Comma | cst.MaybeSentinel = cst.Comma(whitespace_after=line_break(closing))
-        trailing_space = cst.SimpleWhitespace("")
+        trailing_space: cst.BaseParenthesizableWhitespace = cst.SimpleWhitespace("")
     else:  # no trailing comma: the line break before `)` sits after the last value
         new_last = last.with_changes(
             comma=cst.Comma(whitespace_after=line_break(indent)),

@@ -156,7 +156,7 @@ def _resources_to_freeze(project: Any, names: list[str]) -> list[Any]:
 
     if not names:
         return [r for r in project.resources if r.ai_filled_fields]
-    chosen = []
+    chosen: list[Any] = []
     for name in names:
         found = [r for r in project.resources if name in (r.name, r.declared_key)]
         if not found:
