@@ -138,6 +138,7 @@ def freeze(
         sys.exit(EXIT_REFUSED)
     if frozen != source:
         project.main_path.write_text(frozen, encoding="utf-8")
+        _check_frozen(project.main_path, source, chosen)
     unlocked = remove_entries(project.directory, [r.declared_key for r in chosen])
     done = [{"resource": request.label, "fields": sorted(request.values)} for request in requests]
     if as_json:
@@ -171,6 +172,29 @@ def _ai_values(resource: Any) -> dict[str, Any]:
     ordered = [name for name in type(resource).model_fields if name in filled]
     dumped = resource.model_dump(mode="json", include=set(ordered))
     return {name: dumped[name] for name in ordered}
+
+
+def _check_frozen(main_path: Path, original: str, frozen: list[Any]) -> None:
+    """Load the new main.py: each frozen resource must now hold its values as the
+    user's. Anything else puts the original back, so a freeze never breaks main.py."""
+    from clockwork import pipeline
+    from clockwork.errors import ClockworkError
+
+    try:
+        project = pipeline.load(main_path)
+        for resource in frozen:
+            if resource.name is None:
+                continue  # nothing to find it by: the libcst edit is all there is
+            again = project.find(resource.name)
+            values = _ai_values(resource)
+            mine = again.model_dump(mode="json", include=set(values))
+            if mine != values or not set(values) <= again.model_fields_set:
+                raise ClockworkError(
+                    f"after freezing, {resource!r} does not read back the same values"
+                )
+    except ClockworkError as error:
+        main_path.write_text(original, encoding="utf-8")
+        raise ClockworkError(f"{error}; {main_path.name} is left as it was") from None
 
 
 def _report_refusal(reasons: dict[str, str], as_json: bool) -> None:

@@ -132,7 +132,7 @@ def apply(
     """Complete, compile and deploy the resources declared in MAIN_PY."""
     from clockwork import pipeline
 
-    from .ui import EngineView, print_engine_report, print_resources
+    from .ui import EngineView, print_engine_report, print_lock_changes, print_resources
 
     if not yes and (as_json or not sys.stdin.isatty()):
         raise click.UsageError("not a terminal to confirm in: pass --yes to deploy")
@@ -158,6 +158,8 @@ def apply(
         click.echo("nothing deployed", err=True)
     else:
         click.echo(f"applied: {result.engine.summary()}")
+        if result.plan.to_dict()["lock"]:  # what apply recorded in clockwork.lock
+            print_lock_changes(result.plan.to_dict()["lock"])
     if result.engine is None:
         sys.exit(2)
 
