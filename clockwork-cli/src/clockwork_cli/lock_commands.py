@@ -88,13 +88,15 @@ def lock(
     if as_json:
         click.echo(json.dumps({"lock": changes, "completion": _dict_of(report)}, indent=2))
         return
-    if changes is None or not (changes["written"] or changes["not_locked"]):
-        state = "up to date" if existing.exists else "not needed: the AI fills nothing"
-        click.echo(f"{existing.path.name}: {state}")
-        return
     from .ui import print_lock_changes
 
-    print_lock_changes(changes)
+    if changes is not None and (changes["changes"] or changes["not_locked"]):
+        print_lock_changes(changes)
+    elif changes is not None and changes["written"]:  # new hashes, the same values
+        click.echo(f"{existing.path.name}: written (inputs recorded anew, no value changed)")
+    else:
+        state = "up to date" if existing.exists else "not needed: the AI fills nothing"
+        click.echo(f"{existing.path.name}: {state}")
 
 
 def _dict_of(report: Any) -> dict[str, Any] | None:
