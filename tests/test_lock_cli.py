@@ -373,3 +373,21 @@ def test_a_locked_project_plans_applies_and_asserts_with_no_model(model, tmp_pat
         "content"
     ]
     as_json("destroy", main, "--yes")
+
+
+@pytest.mark.pulumi_cli
+def test_plan_never_writes_the_lock_and_apply_creates_it(model, tmp_path):
+    project = copy_example("files", tmp_path)
+    main = str(project / "main.py")
+
+    planned = with_model("plan", main)
+    assert not (project / "clockwork.lock").exists()
+    assert [c["change"] for c in planned["lock"]["changes"]] == ["added"]
+
+    applied = with_model("apply", main, "--yes")
+
+    assert applied["lock"]["written"]
+    [entry] = lock_of(project).values()
+    assert entry["values"] == ANSWERS["Settings of the demo site"]
+    assert entry["completer"] == "scripted" and entry["model"] == "meta-llama/llama-4-scout:free"
+    as_json("destroy", main, "--yes")
