@@ -177,8 +177,6 @@ class CompletionReport:
         may (see clockwork.lockfile). Called only after every project-level check
         passed: an answer that fails one (an AI-chosen name that clashes) must not come
         back from the cache, or the lock, on the next run."""
-        if self.lock is not None:
-            self.lock.store()
         if self.cache is not None:
             for answer in self.pending:
                 self.cache.put(
@@ -188,6 +186,8 @@ class CompletionReport:
                     resource_name=answer.resource_name,
                 )
         self.pending = []
+        if self.lock is not None:
+            self.lock.store()
 
     @property
     def model_calls(self) -> int:
@@ -308,19 +308,10 @@ class _CompletionRun:
         self, resource: Resource, hashes: Mapping[str, str]
     ) -> ResourceCompletion | None:
         assert self.lock is not None
-        if not self._should_reuse(resource):
-            self.lock.mark_asked_again(resource, "asked again (--update)")
-            return None
-        found = self.lock.look_up(resource, hashes)
-        if found.entry is not None:
-            try:
-                filled = apply_completion(resource, found.entry.values)
-            except OutputRejected as rejection:  # the type's rules changed since
-                self.lock.mark_stale(resource, f"its locked values are refused now: {rejection}")
-            else:
-                self.lock.keep(resource, found.entry)
-                values = resource.model_dump(mode="json", include=set(filled))
-                return ResourceCompletion(resource, "locked", values)
+        ask_again = None if self._should_reuse(resource) else "asked again (--update)"
+        values = self.lock.reuse(resource, hashes, ask_again=ask_again)
+        if values is not None:
+            return ResourceCompletion(resource, "locked", values)
         stale = self.lock.stale.get(resource.declared_key)
         if stale and self.offline:
             self.progress(resource, "failed")

@@ -46,6 +46,7 @@ from typing import Any
 from pydantic import BaseModel
 
 from .errors import UsageError
+from .filling import OutputRejected, apply_completion
 from .resource import Resource, looks_secret
 
 LOCK_FILE_NAME = "clockwork.lock"
@@ -342,6 +343,27 @@ class LockSession:
             return Lookup(entry)
         self.stale[resource.declared_key] = reasons
         return Lookup(stale=reasons)
+
+    def reuse(
+        self, resource: Resource, hashes: Mapping[str, str], *, ask_again: str | None = None
+    ) -> dict[str, Any] | None:
+        """Set the locked values on `resource` when its entry still fits (inputs
+        unchanged, values still valid) and return them as JSON; else None, with the
+        reason in `stale`. `ask_again`: why the entry must not stand (an update, a
+        repair), as the lock's diff will say."""
+        if ask_again is not None:
+            self.mark_asked_again(resource, ask_again)
+            return None
+        found = self.look_up(resource, hashes)
+        if found.entry is None:
+            return None
+        try:
+            filled = apply_completion(resource, found.entry.values)
+        except OutputRejected as rejection:  # the type's rules changed since
+            self.mark_stale(resource, f"its locked values are refused now: {rejection}")
+            return None
+        self.keep(resource, found.entry)
+        return resource.model_dump(mode="json", include=set(filled))
 
     def mark_stale(self, resource: Resource, reason: str) -> None:
         """The locked values no longer pass the resource's own rules."""
