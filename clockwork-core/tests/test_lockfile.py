@@ -345,3 +345,13 @@ def test_a_resource_knows_the_call_that_built_it(project_dir):
     assert site is not None
     assert Path(site.filename) == project_dir / "main.py"
     assert (site.line, site.column) == (12, 5)  # `Service(` of `db = Service(...)`
+
+
+def test_no_cache_asks_again_past_the_lock_too(project_dir):
+    complete(project_dir, ScriptedModel(ANSWERS), write_lock=True)
+    model = ScriptedModel(ANSWERS)
+
+    _, report = complete(project_dir, model, use_cache=False)
+
+    assert sorted(map(str, model.order)) == ["None", "db"] and report.lock_hits == 0
+    assert report.to_dict()["lock"]["changes"] == []  # the same answers again

@@ -76,7 +76,12 @@ def project_settings(project_dir: Path) -> Settings:
 
 
 _COMPLETION_OPTIONS = (
-    click.option("--no-cache", is_flag=True, help="Ask the model again; ignore the cache."),
+    click.option(
+        "--no-cache",
+        is_flag=True,
+        help="Ask the model again: ignore the cache and clockwork.lock (apply and lock "
+        "record the new answers).",
+    ),
     click.option("--model", metavar="NAME", help="Model that completes resources (CW_MODEL)."),
     click.option(
         "--completer",

@@ -277,8 +277,8 @@ class _CompletionRun:
 
     def _should_reuse(self, resource: Resource) -> bool:
         """Whether earlier answers (the lock's, the cache's) may stand for `resource`;
-        not when it is to be asked again (`clockwork lock --update NAME`)."""
-        return resource.declared_key not in self.ask_again
+        not with --no-cache, nor when it is to be asked again (`lock --update NAME`)."""
+        return self.read_cache and resource.declared_key not in self.ask_again
 
     async def _complete(self, resource: Resource) -> ResourceCompletion:
         template = template_for(resource.type_name(), self.registry.prompt_templates)
@@ -308,7 +308,10 @@ class _CompletionRun:
         self, resource: Resource, hashes: Mapping[str, str]
     ) -> ResourceCompletion | None:
         assert self.lock is not None
-        ask_again = None if self._should_reuse(resource) else "asked again (--update)"
+        ask_again = None
+        if not self._should_reuse(resource):
+            why = "--update" if resource.declared_key in self.ask_again else "--no-cache"
+            ask_again = f"asked again ({why})"
         values = self.lock.reuse(resource, hashes, ask_again=ask_again)
         if values is not None:
             return ResourceCompletion(resource, "locked", values)
@@ -331,7 +334,7 @@ class _CompletionRun:
         template: PromptTemplate,
     ) -> ResourceCompletion:
         key = self._key(context, output_type, template) if self.cache is not None else None
-        reuse = self.read_cache and self._should_reuse(resource)
+        reuse = self._should_reuse(resource)
         cached = self._from_cache(resource, key) if key is not None and reuse else None
         if cached is not None:
             self.progress(resource, "cached")
