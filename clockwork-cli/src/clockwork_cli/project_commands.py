@@ -158,8 +158,9 @@ def apply(
         click.echo("nothing deployed", err=True)
     else:
         click.echo(f"applied: {result.engine.summary()}")
-        if result.plan.to_dict()["lock"]:  # what apply recorded in clockwork.lock
-            print_lock_changes(result.plan.to_dict()["lock"])
+        lock = pipeline.lock_report(result.plan.completion)
+        if lock is not None:  # what apply recorded in clockwork.lock
+            print_lock_changes(lock)
     if result.engine is None:
         sys.exit(2)
 
