@@ -76,7 +76,12 @@ def project_settings(project_dir: Path) -> Settings:
 
 
 _COMPLETION_OPTIONS = (
-    click.option("--no-cache", is_flag=True, help="Ask the model again; ignore the cache."),
+    click.option(
+        "--no-cache",
+        is_flag=True,
+        help="Ask the model again: ignore the cache and clockwork.lock (apply and lock "
+        "record the new answers).",
+    ),
     click.option("--model", metavar="NAME", help="Model that completes resources (CW_MODEL)."),
     click.option(
         "--completer",
@@ -171,6 +176,7 @@ def completion_summary(report: CompletionReport) -> str:
     return (
         f"completed by the model: {report.completed} "
         f"({report.model_calls} calls); from the cache: {report.cache_hits}"
+        + (f"; from clockwork.lock: {report.lock_hits}" if report.lock_hits else "")
     )
 
 

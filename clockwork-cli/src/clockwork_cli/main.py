@@ -27,7 +27,7 @@ from clockwork.errors import ClockworkError, UsageError
 from clockwork.folders import project_folder
 from clockwork.plugins import get_plugin_host
 
-from . import completion_commands, info_commands, project_commands
+from . import completion_commands, info_commands, lock_commands, project_commands
 
 # Clockwork reports warnings (plugin problems, unprotected state secrets) through
 # this logger and its children, already worded as "warning: ..." lines.
@@ -178,6 +178,7 @@ def build_cli() -> ClockworkGroup:
         *info_commands.COMMANDS,
         *project_commands.COMMANDS,
         *completion_commands.COMMANDS,
+        *lock_commands.COMMANDS,
     ):
         group.add_command(command)
     return group

@@ -149,7 +149,7 @@ def apply(
     """Complete, compile and deploy the resources declared in MAIN_PY."""
     from clockwork import pipeline
 
-    from .ui import EngineView, echo, print_engine_report, print_resources
+    from .ui import EngineView, echo, print_engine_report, print_lock_changes, print_resources
 
     if not yes and (as_json or not sys.stdin.isatty()):
         raise click.UsageError("not a terminal to confirm in: pass --yes to deploy")
@@ -185,6 +185,9 @@ def apply(
         click.echo("nothing deployed", err=True)
     else:
         echo(f"applied: {result.engine.summary()}")
+        lock = pipeline.lock_report(result.plan.completion)
+        if lock is not None:  # what apply recorded in clockwork.lock
+            print_lock_changes(lock)
     if result.engine is None:
         sys.exit(2)
 

@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import json
 import threading
+from pathlib import Path
 from typing import Any
 
 import click
@@ -170,6 +171,8 @@ def print_plan(plan: dict[str, Any]) -> None:
         click.echo()
     if plan.get("policies"):
         print_policies(plan["policies"])
+    if plan.get("lock"):
+        print_lock_changes(plan["lock"])
     if plan["preview"] is not None:
         print_engine_report(plan["preview"], "preview against the stack")
     if plan["preview_skipped"]:
@@ -185,6 +188,32 @@ def print_policies(policies: dict[str, list[str]]) -> None:
 
 
 SIGNS = {"create": "+", "update": "~", "delete": "-", "replace": "+-"}
+LOCK_SIGNS = {"added": "+", "updated": "~", "removed": "-"}
+
+
+def print_lock_changes(lock: dict[str, Any]) -> None:
+    """The diff this run makes (plan: would make) to clockwork.lock, value by value,
+    with why each entry changed; nothing when the lock stays as it is."""
+    changes = lock["changes"]
+    if not changes and not lock["not_locked"]:
+        return
+    counts = {kind: sum(c["change"] == kind for c in changes) for kind in LOCK_SIGNS}
+    summary = ", ".join(f"{n} {kind}" for kind, n in counts.items() if n) or "no change"
+    verb = "written" if lock["written"] else "would change"
+    click.echo(f"{Path(lock['path']).name} ({verb}: {summary}):")
+    for change in changes:
+        why = f": {'; '.join(change['reasons'])}" if change["reasons"] else ""
+        click.echo(f"  {LOCK_SIGNS[change['change']]} {change['key']}{why}")
+        before, after = change["before"] or {}, change["after"] or {}
+        for field in sorted(set(before) | set(after)):
+            old, new = before.get(field), after.get(field)
+            if field in before and field in after and old == new:
+                continue
+            shown = _short(new) if field not in before else f"{_short(old)} → {_short(new)}"
+            click.echo(f"      {field}: {shown}")
+    for key, why in lock["not_locked"].items():
+        click.echo(f"  not locked: {key}: {why}")
+    click.echo()
 
 
 def print_engine_report(report: dict[str, Any], title: str) -> None:

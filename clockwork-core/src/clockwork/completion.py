@@ -20,7 +20,7 @@ the model. This module itself stays light: no pydantic-ai import.
 from __future__ import annotations
 
 import asyncio
-from collections.abc import Callable, Mapping
+from collections.abc import Callable, Collection, Mapping
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any, Literal
 
@@ -40,6 +40,7 @@ from .completer import (
 from .errors import ClockworkError, PluginError, UsageError
 from .filling import apply_completion, label_of
 from .graph import dependencies, topological_order
+from .lockfile import LockSession, input_hashes
 from .prompts import PromptContext, PromptTemplate, build_prompt_context, template_for
 from .redaction import redact
 from .resource import Resource
@@ -65,7 +66,7 @@ __all__ = [  # the contract is re-exported for code that imported it from here
     "values_of",
 ]
 
-ProgressStatus = Literal["skipped", "cached", "started", "completed", "failed"]
+ProgressStatus = Literal["skipped", "locked", "cached", "started", "completed", "failed"]
 ProgressCallback = Callable[[Resource, ProgressStatus], None]
 
 
@@ -133,7 +134,8 @@ def enabled_tools(settings: Settings, registry: Registry) -> dict[str, Callable[
 @dataclass
 class ResourceCompletion:
     resource: Resource
-    status: Literal["complete", "completed", "cached"]  # complete: nothing was missing
+    # complete: nothing was missing; locked: from clockwork.lock; cached: from the cache
+    status: Literal["complete", "completed", "cached", "locked"]
     filled: dict[str, Any] = field(default_factory=dict)  # field -> JSON-safe value
     model_calls: int = 0
 
@@ -150,6 +152,7 @@ class ResourceCompletion:
             "filled": _shown(self.resource, self.filled),
             "model_calls": self.model_calls,
             "cache_hit": self.cache_hit,
+            "lock_hit": self.status == "locked",
         }
 
 
@@ -170,11 +173,13 @@ class CompletionReport:
     resources: list[ResourceCompletion]
     pending: list[CachedAnswer] = field(default_factory=list, repr=False)
     cache: CompletionCache | None = field(default=None, repr=False)
+    lock: LockSession | None = field(default=None, repr=False)
 
     def store(self) -> None:
-        """Keep the new answers in the cache. Called only after every project-level
-        check passed: an answer that fails one (an AI-chosen name that clashes) must not
-        come back from the cache on the next run."""
+        """Keep the new answers in the cache, and write clockwork.lock when this run
+        may (see clockwork.lockfile). Called only after every project-level check
+        passed: an answer that fails one (an AI-chosen name that clashes) must not come
+        back from the cache, or the lock, on the next run."""
         if self.cache is not None:
             for answer in self.pending:
                 self.cache.put(
@@ -184,6 +189,8 @@ class CompletionReport:
                     resource_name=answer.resource_name,
                 )
         self.pending = []
+        if self.lock is not None:
+            self.lock.store()
 
     @property
     def model_calls(self) -> int:
@@ -194,6 +201,10 @@ class CompletionReport:
         return sum(entry.cache_hit for entry in self.resources)
 
     @property
+    def lock_hits(self) -> int:
+        return sum(entry.status == "locked" for entry in self.resources)
+
+    @property
     def completed(self) -> int:
         """Resources completed by the model in this run (not from the cache)."""
         return sum(entry.status == "completed" for entry in self.resources)
@@ -202,8 +213,10 @@ class CompletionReport:
         return {
             "model_calls": self.model_calls,
             "cache_hits": self.cache_hits,
+            "lock_hits": self.lock_hits,
             "completed": self.completed,
             "resources": [entry.to_dict() for entry in self.resources],
+            "lock": None if self.lock is None else self.lock.changes().to_dict(),
         }
 
 
@@ -224,8 +237,12 @@ class _CompletionRun:
         offline: bool = False,
         read_cache: bool = True,
         reask: Mapping[str, list[str]] | None = None,
+        lock: LockSession | None = None,
+        ask_again: Collection[str] = (),
     ):
         self.settings = settings
+        self.lock = lock
+        self.ask_again = frozenset(ask_again)  # declared keys: skip the lock and the cache
         self.offline = offline  # never call the model: what is not cached fails
         self.read_cache = read_cache  # --no-cache: ask again, but keep the new answers
         # `apply --repair`: declared_key -> why its last values failed; asked again.
@@ -248,7 +265,7 @@ class _CompletionRun:
         results = await asyncio.gather(*tasks.values(), return_exceptions=True)
         _raise_failures(results)
         completed = [r for r in results if isinstance(r, ResourceCompletion)]
-        return CompletionReport(completed, self.pending, self.cache)
+        return CompletionReport(completed, self.pending, self.cache, self.lock)
 
     async def _complete_after(
         self, resource: Resource, waits: list[asyncio.Task[ResourceCompletion]]
@@ -264,6 +281,13 @@ class _CompletionRun:
             return ResourceCompletion(resource, "complete")
         return await self._complete(resource)
 
+    def _should_reuse(self, resource: Resource) -> bool:
+        """Whether earlier answers (the lock's, the cache's) may stand for `resource`;
+        not with --no-cache, nor when it is to be asked again (`lock --update NAME`, or
+        `apply --repair` because its values failed their checks)."""
+        key = resource.declared_key
+        return self.read_cache and key not in self.ask_again and key not in self.reask
+
     async def _complete(self, resource: Resource) -> ResourceCompletion:
         template = template_for(resource.type_name(), self.registry.prompt_templates)
         context = build_prompt_context(
@@ -272,19 +296,75 @@ class _CompletionRun:
             secret_names=self.settings.secret_name_patterns,
         )
         output_type = output_model_for(resource)
+        if self.lock is None:
+            return await self._complete_unlocked(resource, context, output_type, template)
+        # The lock first: hashed before any value is set, as the model would see it.
+        hashes = input_hashes(context.as_dict(), output_type)
+        locked = self._from_lock(resource, hashes)
+        if locked is not None:
+            self.progress(resource, "locked")
+            return locked
+        completion = await self._complete_unlocked(resource, context, output_type, template)
+        self.lock.record(
+            resource,
+            hashes,
+            completion.filled,
+            completer=self.completer_name,
+            model=self.settings.model,
+            output_mode=self.settings.output_mode,
+            template_version=template.version,
+        )
+        return completion
+
+    def _from_lock(
+        self, resource: Resource, hashes: Mapping[str, str]
+    ) -> ResourceCompletion | None:
+        assert self.lock is not None
+        ask_again = None
+        if not self._should_reuse(resource):
+            why = "--no-cache"
+            if resource.declared_key in self.ask_again:
+                why = "--update"
+            elif resource.declared_key in self.reask:
+                why = "its checks failed"
+            ask_again = f"asked again ({why})"
+        values = self.lock.reuse(resource, hashes, ask_again=ask_again)
+        if values is not None:
+            return ResourceCompletion(resource, "locked", values)
+        stale = self.lock.stale.get(resource.declared_key)
+        if stale and self.offline:
+            self.progress(resource, "failed")
+            raise CompletionError(
+                resource,
+                resource.fields_to_complete(),
+                f"its clockwork.lock entry is stale ({'; '.join(stale)}), and offline the "
+                "model may not be asked again; run `clockwork lock` with a model",
+            )
+        return None
+
+    async def _complete_unlocked(
+        self,
+        resource: Resource,
+        context: PromptContext,
+        output_type: type[BaseModel],
+        template: PromptTemplate,
+    ) -> ResourceCompletion:
         key = self._key(context, output_type, template) if self.cache is not None else None
-        reuse = self._reuses_stored_answers(resource)
+        reuse = self._should_reuse(resource)
         cached = self._from_cache(resource, key) if key is not None and reuse else None
         if cached is not None:
             self.progress(resource, "cached")
             return cached
         if self.offline:
             self.progress(resource, "failed")
+            where = (
+                "in clockwork.lock nor " if self.lock is not None and self.lock.lock.exists else ""
+            )
             raise CompletionError(
                 resource,
                 resource.fields_to_complete(),
-                "the model would be asked, and offline nothing may be; "
-                "run `clockwork plan` (or apply) with a model first",
+                f"not {where}in the cache: the model would be asked, and offline nothing may "
+                "be; run `clockwork lock` (or plan, apply) with a model first",
             )
         async with self.semaphore:
             self.progress(resource, "started")
@@ -341,11 +421,6 @@ class _CompletionRun:
             raise
         filled = resource.model_dump(mode="json", include=set(request.filled))
         return ResourceCompletion(resource, "completed", filled, outcome.model_calls)
-
-    def _reuses_stored_answers(self, resource: Resource) -> bool:
-        """False for --no-cache, and for a resource asked again because its stored
-        values failed their checks (`apply --repair`)."""
-        return self.read_cache and resource.declared_key not in self.reask
 
     def _completer_instance(self) -> Completer:
         # Created on the first cache miss: a project that is fully specified, or fully
@@ -429,6 +504,8 @@ async def complete_project_async(
     offline: bool = False,
     store: bool = True,
     reask: Mapping[str, list[str]] | None = None,
+    write_lock: bool = False,
+    ask_again: Collection[str] = (),
 ) -> CompletionReport:
     """Complete every resource of `project` that needs it, in place.
 
@@ -441,6 +518,10 @@ async def complete_project_async(
     again, with them in its prompt, and nothing stored answers it. Raises
     CompletionError (a ClockworkError) naming the resource and fields when one cannot
     be completed.
+
+    The project's clockwork.lock is read first (clockwork.lockfile); `write_lock`
+    lets `report.store()` write it. `ask_again`: declared keys of resources whose
+    earlier answers (lock, cache) must not stand: the model is asked again.
     """
     if registry is None:  # a convenience for tests and embedding: the process-wide host
         from .plugins import get_plugin_host
@@ -458,6 +539,8 @@ async def complete_project_async(
         offline=offline,
         read_cache=use_cache or offline,
         reask=reask,
+        lock=LockSession.for_project(project.directory, project.resources, write=write_lock),
+        ask_again=ask_again,
     )
     report = await run.run(project.resources)
     if store:
@@ -476,6 +559,8 @@ def complete_project(
     offline: bool = False,
     store: bool = True,
     reask: Mapping[str, list[str]] | None = None,
+    write_lock: bool = False,
+    ask_again: Collection[str] = (),
 ) -> CompletionReport:
     """Synchronous `complete_project_async`; works even where an event loop is running
     (it then runs in a worker thread, and `progress` is called from that thread)."""
@@ -492,6 +577,8 @@ def complete_project(
                 offline=offline,
                 store=store,
                 reask=reask,
+                write_lock=write_lock,
+                ask_again=ask_again,
             )
         )
     )

@@ -31,6 +31,7 @@ from .errors import EngineMissingError, UsageError
 from .folders import FORCE_ENV, project_folder
 from .graph import check_unique_names
 from .loader import Project, load_project
+from .lockfile import lock_exists
 from .plugins import PluginHost, get_plugin_host
 from .policies import active_policies, enforce_policies
 from .repair import RepairResult, RepairRound, ai_values, field_changes, split_failures
@@ -52,6 +53,9 @@ class RunOptions:
     refresh: bool = True  # read the real state of what is deployed first (drift)
     # `apply --repair`: declared_key -> the checks its last values failed (asked again)
     reask: Mapping[str, list[str]] | None = None
+    # Write clockwork.lock; None: as the workflow does (apply writes, the others read).
+    write_lock: bool | None = None
+    ask_again: frozenset[str] = frozenset()  # declared keys: skip the lock and the cache
 
     def target(self, directory: Path, settings: Settings) -> StackTarget:
         target = StackTarget.for_project(directory, settings)
@@ -73,11 +77,14 @@ def complete(
     project: Project, settings: Settings, options: RunOptions, host: PluginHost | None = None
 ) -> Any:
     """Let the AI fill what the user left open, then judge the result with the
-    policies (whatever the values came from: the model, the cache). A project with
-    nothing to fill never touches the completer (no API key or model needed)."""
+    policies (whatever the values came from: the model, the lock, the cache). A project
+    with nothing to fill never touches the completer (no API key or model needed);
+    with a clockwork.lock it still runs, so the lock's entries for what main.py now
+    sets drop out."""
     registry = (host or get_plugin_host()).registry
     report = None
-    if any(resource.needs_completion() for resource in project.resources):
+    something_to_fill = any(resource.needs_completion() for resource in project.resources)
+    if something_to_fill or lock_exists(project.directory):
         from .completion import complete_project  # pydantic-ai loads only when needed
 
         report = complete_project(
@@ -89,6 +96,8 @@ def complete(
             offline=options.offline,
             store=False,
             reask=options.reask,
+            write_lock=bool(options.write_lock),
+            ask_again=options.ask_again,
         )
         check_unique_names(project.resources)  # names the AI chose must not clash either
     enforce_policies(project.resources, settings, registry, project.directory)
@@ -182,7 +191,14 @@ class PlanResult:
             "preview": None if self.preview is None else engine_report(self.preview, self.project),
             "preview_skipped": self.preview_skipped,
             "completion": getattr(self.completion, "to_dict", lambda: None)(),
+            "lock": lock_report(self.completion),
         }
+
+
+def lock_report(completion: Any) -> dict[str, Any] | None:
+    """How the run changes (plan: would change) clockwork.lock; None: no lock is used."""
+    session = getattr(completion, "lock", None)
+    return None if session is None else session.changes().to_dict()
 
 
 def engine_report(result: EngineResult, project: Project | None = None) -> dict[str, Any]:
@@ -316,6 +332,8 @@ def apply(
 ) -> ApplyResult:
     """Load → complete → compile → deploy. `confirm` sees the plan first and may decline."""
     options = options or RunOptions()
+    if options.write_lock is None:  # apply records what it deploys (creating the lock)
+        options = dataclasses.replace(options, write_lock=True)
     require_pulumi_cli()  # fail before any model call when deploying is impossible anyway
     # Evaluated first, as plan does: an error in a resource's to_pulumi() stops here,
     # before the engine has created anything; so does a plugin the engine would lack.

@@ -9,9 +9,11 @@ turns both into one deployment order.
 from __future__ import annotations
 
 import itertools
+import sys
 import types
 import typing
 from collections.abc import Iterable, Iterator, Mapping
+from dataclasses import dataclass
 from fnmatch import fnmatchcase
 from functools import cache
 from pathlib import Path
@@ -178,6 +180,7 @@ class Resource(BaseModel):
     _ai_filled: set[str] = PrivateAttr(default_factory=set)
     _project_dir: Path | None = PrivateAttr(default=None)
     _declared_key: str | None = PrivateAttr(default=None)
+    _declared_at: tuple[Any, int] | None = PrivateAttr(default=None)  # (code, instruction)
 
     def __init__(self, /, **data: Any):
         try:
@@ -185,6 +188,21 @@ class Resource(BaseModel):
         except ValidationError as error:
             # Re-raised with the resource's name so a user knows which one is wrong.
             raise ResourceValidationError(type(self).__name__, data.get("name"), error) from None
+        self._declared_at = _constructing_call(self)
+
+    @property
+    def declared_at(self) -> DeclarationSite | None:
+        """Where the call that built this resource is (`clockwork freeze` edits it)."""
+        if self._declared_at is None:
+            return None
+        code, instruction = self._declared_at
+        positions = list(code.co_positions())
+        if instruction // 2 >= len(positions):
+            return None
+        line, end_line, column, end_column = positions[instruction // 2]
+        if line is None or end_line is None or column is None or end_column is None:
+            return None
+        return DeclarationSite(code.co_filename, line, end_line, column, end_column)
 
     # ----- identity -------------------------------------------------------------------
 
@@ -420,6 +438,33 @@ class Resource(BaseModel):
         Return the main Pulumi resource, or None when the resource only groups others.
         """
         raise NotImplementedError(f"{self.type_name()} does not implement to_pulumi()")
+
+
+@dataclass(frozen=True)
+class DeclarationSite:
+    """A call expression in a source file: lines from 1, columns in UTF-8 bytes from 0,
+    as Python's code positions give them."""
+
+    filename: str
+    line: int
+    end_line: int
+    column: int
+    end_column: int
+
+
+def _constructing_call(resource: Resource) -> tuple[Any, int] | None:
+    """The code and instruction of the call that built `resource`: the first frame
+    above the `__init__`s of its classes. Kept as (code, offset), not as positions:
+    those are looked up only when asked for (by `clockwork freeze`), so building a
+    resource stays cheap."""
+    frame: types.FrameType | None = sys._getframe(2)  # above Resource.__init__ and this
+    while frame is not None and frame.f_code.co_name == "__init__":
+        if frame.f_locals.get("self") is not resource:
+            break
+        frame = frame.f_back  # a subclass's own __init__: look further up
+    if frame is None:
+        return None
+    return frame.f_code, frame.f_lasti
 
 
 @cache
