@@ -42,7 +42,7 @@ ANSWERS: dict[str, dict[str, Any]] = {
         "env_vars": {},
     },
     "The shop's HTTP API on port 80: orders in the database, sessions in the cache": {
-        "image": "traefik/whoami:v1.10",
+        "image": "nginx:1.27-alpine",
         "volumes": [],
         "env_vars": {"DATABASE_URL": "postgresql://db:5432/shop", "REDIS_URL": "redis://cache"},
     },
@@ -160,7 +160,7 @@ def test_a_locked_project_shows_with_no_model_and_an_empty_cache(shop, model):
 
     assert model.asked == [] and shown["completion"]["lock_hits"] == 3
     api = next(r for r in shown["resources"] if r["name"] == "api")
-    assert api["fields"]["image"] == "traefik/whoami:v1.10" and "image" in api["ai_filled"]
+    assert api["fields"]["image"] == "nginx:1.27-alpine" and "image" in api["ai_filled"]
     assert shown["completion"]["lock"]["changes"] == []
 
 
@@ -182,7 +182,7 @@ def test_plan_shows_stale_entries_and_the_lock_diff_it_would_make(shop, model):
         planned = with_model("plan", str(shop / "main.py"))
         text = clockwork("plan", str(shop / "main.py"), "--completer", "scripted").stdout
     finally:
-        ANSWERS[api]["image"] = "traefik/whoami:v1.10"
+        ANSWERS[api]["image"] = "nginx:1.27-alpine"
 
     # The siblings saw api's ports too (as "other resources with the same parent").
     assert planned["lock"]["stale"] == {
@@ -192,12 +192,12 @@ def test_plan_shows_stale_entries_and_the_lock_diff_it_would_make(shop, model):
     }
     [change] = planned["lock"]["changes"]  # only api's values differ
     assert (change["before"]["image"], change["after"]["image"]) == (
-        "traefik/whoami:v1.10",
+        "nginx:1.27-alpine",
         "nginx:1",
     )
     assert "clockwork.lock (would change: 1 updated):" in text
     assert "  ~ DockerResource:shop/api: user field 'ports' changed" in text
-    assert '      image: "traefik/whoami:v1.10" → "nginx:1"' in text
+    assert '      image: "nginx:1.27-alpine" → "nginx:1"' in text
     assert (shop / "clockwork.lock").read_bytes() == before  # plan only shows it
 
 

@@ -107,7 +107,11 @@ def test_content_that_fails_its_check_is_rewritten_and_passes_in_round_two(
     assert second.request.context.user_fields == first.request.context.user_fields
     assert "content" not in second.request.context.user_fields
 
-    # The repaired values are what the cache keeps: no model call from here on.
+    # The repaired values are what clockwork.lock records, for a teammate or CI ...
+    lock = json.loads((main.parent / "clockwork.lock").read_text())
+    [entry] = lock["resources"].values()
+    assert entry["values"]["content"] == "hello, visitor\n"
+    # ... and what the cache keeps: no model call from here on.
     checked = json.loads(run_clockwork("assert", str(main), "--json").stdout)
     assert checked["success"] and checked["passed"] == 1
     again, _ = apply_json(main)

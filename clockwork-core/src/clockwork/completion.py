@@ -299,7 +299,8 @@ class _CompletionRun:
         if self.lock is None:
             return await self._complete_unlocked(resource, context, output_type, template)
         # The lock first: hashed before any value is set, as the model would see it.
-        hashes = input_hashes(context.as_dict(), output_type)
+        # What the plain request sees: a repair's failure notes are not an input.
+        hashes = input_hashes(context.without_failures().as_dict(), output_type)
         locked = self._from_lock(resource, hashes)
         if locked is not None:
             self.progress(resource, "locked")
