@@ -209,6 +209,28 @@ def test_a_refused_answer_is_not_cached_and_a_cached_one_is_judged_again(
     assert len(scripted.model.calls) == calls
 
 
+def test_a_hostile_value_edited_into_the_lock_file_is_refused(
+    tmp_path: Path, scripted: Any
+) -> None:
+    """A committed clockwork.lock is input like any other: a value changed in it (a
+    pull request that edits the lock) is judged as the AI's, with no model call."""
+    answer(scripted, **file_answer())
+    project = project_with(tmp_path, A_FILE)
+    run_clockwork("lock", str(project / "main.py"), "--completer", "scripted")
+    lock_path = project / "clockwork.lock"
+    lock = json.loads(lock_path.read_text())
+    [entry] = lock["resources"].values()
+    assert entry["values"]["name"] == "notes.txt"
+    entry["values"]["name"] = ".env"
+    lock_path.write_text(json.dumps(lock, indent=2, sort_keys=True))
+    calls = len(scripted.model.calls)
+
+    result = plan(project, "--offline")
+
+    refused(result, "files.sensitive-path", "name")
+    assert len(scripted.model.calls) == calls  # the lock answered, and was judged
+
+
 # ----- terminal control codes ---------------------------------------------------------------
 
 
