@@ -5,11 +5,10 @@ from __future__ import annotations
 
 import contextlib
 from collections.abc import Callable, Iterator
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING
 
 import pytest
 
-from clockwork import hookimpl
 from clockwork.testing import (  # noqa: F401 (fixtures, found by name)
     clean_env,
     fresh_settings,
@@ -23,17 +22,6 @@ if TYPE_CHECKING:
     from clockwork.completion_testing import ScriptedModel
 
 
-class _ScriptedCompleterPlugin:
-    def __init__(self, model: ScriptedModel):
-        self.model = model
-
-    @hookimpl
-    def register_completers(self, register: Any) -> None:
-        from clockwork.completion_testing import scripted_completer  # needs pydantic-ai
-
-        register("scripted", lambda settings: scripted_completer(settings, self.model))
-
-
 @pytest.fixture
 def use_scripted_model(
     request: pytest.FixtureRequest,
@@ -44,7 +32,9 @@ def use_scripted_model(
     with contextlib.ExitStack() as stack:
 
         def use(model: ScriptedModel) -> ScriptedModel:
-            stack.enter_context(plugin_host(_ScriptedCompleterPlugin(model), entry_points=True))
+            from clockwork.completion_testing import ScriptedCompleterPlugin  # pydantic-ai
+
+            stack.enter_context(plugin_host(ScriptedCompleterPlugin(model), entry_points=True))
             return model
 
         yield use

@@ -14,8 +14,7 @@ from typing import Any
 
 import pytest
 
-from clockwork import hookimpl
-from clockwork.completion_testing import ScriptedModel, scripted_completer
+from clockwork.completion_testing import ScriptedCompleterPlugin
 from clockwork.settings import clear_settings_cache
 from clockwork.testing import plugin_host
 from clockwork_cli.testing import run_clockwork
@@ -23,22 +22,11 @@ from clockwork_cli.testing import run_clockwork
 ESC_NAME = "a\x1b]52;c;aGVsbG8=\x07\x1b[2Jb.txt"  # a clipboard write and a screen clear
 
 
-class ScriptedModelPlugin:
-    """Registers completer `scripted`: core's pydantic-ai completer on `self.model`."""
-
-    def __init__(self) -> None:
-        self.model = ScriptedModel({})
-
-    @hookimpl
-    def register_completers(self, register):
-        register("scripted", lambda settings: scripted_completer(settings, self.model))
-
-
 @pytest.fixture
-def scripted(no_pulumi_cli: Path) -> Iterator[ScriptedModelPlugin]:
+def scripted(no_pulumi_cli: Path) -> Iterator[ScriptedCompleterPlugin]:
     """Installed plugins (files, docker, git) plus the scripted completer; no Pulumi
     CLI, so plan stops after evaluating the program."""
-    plugin = ScriptedModelPlugin()
+    plugin = ScriptedCompleterPlugin()
     with plugin_host(plugin, entry_points=True):
         yield plugin
 
@@ -52,7 +40,7 @@ def set_env(env: pytest.MonkeyPatch, name: str, value: str | None) -> None:
     clear_settings_cache()
 
 
-def answer(plugin: ScriptedModelPlugin, **values: Any) -> None:
+def answer(plugin: ScriptedCompleterPlugin, **values: Any) -> None:
     plugin.model.answers = {None: values, **{name: values for name in ("thing", "app", "repo")}}
 
 

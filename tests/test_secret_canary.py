@@ -18,8 +18,7 @@ from typing import Any
 import pytest
 from pydantic_ai.exceptions import ModelHTTPError
 
-from clockwork import hookimpl
-from clockwork.completion_testing import ScriptedModel, scripted_completer
+from clockwork.completion_testing import ScriptedCompleterPlugin
 from clockwork.redaction import forget_secrets
 from clockwork.settings import clear_settings_cache
 from clockwork.testing import plugin_host
@@ -32,24 +31,15 @@ GIT_TOKEN = "ghp-canary-5a6b7c"
 CANARIES = (API_KEY, URL_PASSWORD, PASSPHRASE, GIT_TOKEN)
 
 
-class ScriptedModelPlugin:
-    def __init__(self) -> None:
-        self.model = ScriptedModel({})
-
-    @hookimpl
-    def register_completers(self, register):
-        register("scripted", lambda settings: scripted_completer(settings, self.model))
-
-
 @pytest.fixture
-def scripted(clean_env: pytest.MonkeyPatch) -> Iterator[ScriptedModelPlugin]:
+def scripted(clean_env: pytest.MonkeyPatch) -> Iterator[ScriptedCompleterPlugin]:
     clean_env.setenv("CW_COMPLETER", "scripted")
     clean_env.setenv("CW_API_KEY", API_KEY)
     clean_env.setenv("CW_BASE_URL", f"https://clockwork:{URL_PASSWORD}@models.invalid/v1")
     clean_env.setenv("CW_PULUMI_CONFIG_PASSPHRASE", PASSPHRASE)
     clear_settings_cache()
     forget_secrets()  # each test shows the settings it reads are what masks them
-    plugin = ScriptedModelPlugin()
+    plugin = ScriptedCompleterPlugin()
     with plugin_host(plugin, entry_points=True):
         yield plugin
     forget_secrets()
@@ -88,7 +78,7 @@ A_FILE = """
 
 
 def test_the_api_key_echoed_into_a_rejected_value_is_never_printed(
-    tmp_path: Path, scripted: ScriptedModelPlugin
+    tmp_path: Path, scripted: ScriptedCompleterPlugin
 ) -> None:
     scripted.model.answers = {"notes.txt": {"directory": ".", "content": "hi\n", "mode": API_KEY}}
     project = project_with(tmp_path, A_FILE)
@@ -108,7 +98,7 @@ def test_the_api_key_echoed_into_a_rejected_value_is_never_printed(
 
 
 def test_the_key_in_a_model_servers_error_and_the_url_password_are_never_printed(
-    tmp_path: Path, scripted: ScriptedModelPlugin
+    tmp_path: Path, scripted: ScriptedCompleterPlugin
 ) -> None:
     def fail(name: str, attempt: int) -> dict[str, Any]:
         raise ModelHTTPError(401, "scripted", body={"error": f"bad key {API_KEY}"})
@@ -125,7 +115,7 @@ def test_the_key_in_a_model_servers_error_and_the_url_password_are_never_printed
 
 
 def test_a_token_as_the_url_user_name_is_never_printed(
-    tmp_path: Path, scripted: ScriptedModelPlugin, clean_env: pytest.MonkeyPatch
+    tmp_path: Path, scripted: ScriptedCompleterPlugin, clean_env: pytest.MonkeyPatch
 ) -> None:
     clean_env.delenv("CW_API_KEY")
     clean_env.setenv("CW_BASE_URL", f"https://{API_KEY}@models.invalid/v1")
@@ -148,7 +138,7 @@ GIT_PROJECT = f"""
 
 
 def test_a_token_in_a_git_url_is_masked_in_plan_show_and_json(
-    tmp_path: Path, scripted: ScriptedModelPlugin, no_pulumi_cli: Path
+    tmp_path: Path, scripted: ScriptedCompleterPlugin, no_pulumi_cli: Path
 ) -> None:
     project = project_with(tmp_path, GIT_PROJECT)
     main = str(project / "main.py")
@@ -178,7 +168,7 @@ CONNECTED = f"""
 @pytest.mark.parametrize("patterns", ["*_URL", "url"])
 def test_cw_secret_name_patterns_masks_more_names_for_the_model(
     tmp_path: Path,
-    scripted: ScriptedModelPlugin,
+    scripted: ScriptedCompleterPlugin,
     no_pulumi_cli: Path,
     clean_env: pytest.MonkeyPatch,
     patterns: str,
@@ -203,7 +193,7 @@ def test_cw_secret_name_patterns_masks_more_names_for_the_model(
 
 @pytest.mark.pulumi_cli
 def test_apply_and_destroy_through_the_real_engine_leak_no_canary(
-    tmp_path: Path, scripted: ScriptedModelPlugin
+    tmp_path: Path, scripted: ScriptedCompleterPlugin
 ) -> None:
     scripted.model.answers = {"notes.txt": {"directory": ".", "content": "hi\n", "mode": "600"}}
     project = project_with(tmp_path, A_FILE)  # files: deployable here, no network
