@@ -7,6 +7,8 @@ The layout of a plugin package `clockwork_<name>`:
 - `program.py` or `provider.py`: what the model compiles to (Pulumi resources or a
   dynamic provider; imports pulumi); may import the model, specs and helpers.
 - `assertions.py`: may import the model, specs and helpers, never the compile module.
+- `policies.py`: the rules on AI-chosen values; like assertions, it may import the
+  model, specs and helpers, never the compile module.
 - `plugin.py`: the hooks; imports its classes inside them, nothing of its own at
   module level (`clockwork --help` loads it).
 - anything else is a helper (running a CLI: `git.py`, `docker_cli.py`): specs only.
@@ -51,11 +53,12 @@ MODULE_LEVEL = {
     "resource": {"specs", "helper"},
     "compile": {"specs", "helper", "resource"},
     "assertions": {"specs", "helper", "resource"},
+    "policies": {"specs", "helper", "resource"},
     "plugin": set(),
 }
 LAZY = {
     "resource": {"compile"},  # to_pulumi
-    "plugin": {"resource", "assertions"},  # the hooks
+    "plugin": {"resource", "assertions", "policies"},  # the hooks
 }
 
 
@@ -152,7 +155,7 @@ def role(package: str, module: str) -> str:
         return "specs"
     if module in COMPILE_MODULES:
         return "compile"
-    if module in ("resource", "assertions", "plugin"):
+    if module in ("resource", "assertions", "policies", "plugin"):
         return module
     return "helper"
 
