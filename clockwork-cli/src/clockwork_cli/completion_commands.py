@@ -26,7 +26,7 @@ if TYPE_CHECKING:
     from clockwork.completion import CompletionReport
     from clockwork.settings import Settings
 
-OUTPUT_MODES = ("tool", "native", "prompted")
+OUTPUT_MODES = ("auto", "tool", "native", "prompted")
 
 
 # ----- completion options, for any command that completes ---------------------------------

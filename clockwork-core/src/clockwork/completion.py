@@ -37,9 +37,11 @@ from .completer import (
     output_model_for,
     values_of,
 )
+from .empty_fallback import fall_back_to_empty
 from .errors import ClockworkError, PluginError, UsageError
 from .filling import apply_completion, label_of
 from .graph import dependencies, topological_order
+from .output_modes import ModeMemory, ModePlan, complete_in_modes
 from .prompts import PromptContext, PromptTemplate, build_prompt_context, template_for
 from .resource import Resource
 from .settings import Settings
@@ -133,6 +135,8 @@ class ResourceCompletion:
     status: Literal["complete", "completed", "cached"]  # complete: nothing was missing
     filled: dict[str, Any] = field(default_factory=dict)  # field -> JSON-safe value
     model_calls: int = 0
+    output_mode: str | None = None  # the mode the model answered in (None: not asked)
+    warnings: list[str] = field(default_factory=list)  # fields that fell back to empty
 
     @property
     def cache_hit(self) -> bool:
@@ -147,6 +151,8 @@ class ResourceCompletion:
             "filled": _shown(self.resource, self.filled),
             "model_calls": self.model_calls,
             "cache_hit": self.cache_hit,
+            "output_mode": self.output_mode,
+            "warnings": list(self.warnings),
         }
 
 
@@ -167,6 +173,7 @@ class CompletionReport:
     resources: list[ResourceCompletion]
     pending: list[CachedAnswer] = field(default_factory=list, repr=False)
     cache: CompletionCache | None = field(default=None, repr=False)
+    output_mode: dict[str, str | None] = field(default_factory=dict)  # configured, remembered
 
     def store(self) -> None:
         """Keep the new answers in the cache. Called only after every project-level
@@ -200,6 +207,7 @@ class CompletionReport:
             "model_calls": self.model_calls,
             "cache_hits": self.cache_hits,
             "completed": self.completed,
+            "output_mode": dict(self.output_mode),
             "resources": [entry.to_dict() for entry in self.resources],
         }
 
@@ -220,8 +228,10 @@ class _CompletionRun:
         progress: ProgressCallback | None,
         offline: bool = False,
         read_cache: bool = True,
+        mode_plan: ModePlan,
     ):
         self.settings = settings
+        self.mode_plan = mode_plan
         self.offline = offline  # never call the model: what is not cached fails
         self.read_cache = read_cache  # --no-cache: ask again, but keep the new answers
         self.pending: list[CachedAnswer] = []  # stored once the project's checks pass
@@ -242,7 +252,7 @@ class _CompletionRun:
         results = await asyncio.gather(*tasks.values(), return_exceptions=True)
         _raise_failures(results)
         completed = [r for r in results if isinstance(r, ResourceCompletion)]
-        return CompletionReport(completed, self.pending, self.cache)
+        return CompletionReport(completed, self.pending, self.cache, self.mode_plan.describe())
 
     async def _complete_after(
         self, resource: Resource, waits: list[asyncio.Task[ResourceCompletion]]
@@ -310,7 +320,7 @@ class _CompletionRun:
         )
         try:
             request.tools = self._enabled_tools()
-            outcome = await self._completer_instance().complete(request)
+            outcome = await complete_in_modes(self._completer_instance(), request, self.mode_plan)
             if not request.accepted:
                 request.accept(outcome.values)
         except OutputRejected as rejection:
@@ -318,6 +328,9 @@ class _CompletionRun:
             raise CompletionError(resource, fields, f"invalid values: {rejection}") from None
         except CompletionFailed as failure:
             request.rollback()
+            fell_back = fall_back_to_empty(request)
+            if fell_back is not None:
+                return self._completed(request, failure.model_calls, fell_back)
             reason = str(failure)
             if request.last_problem:
                 reason += f"; last problem: {request.last_problem}"
@@ -328,8 +341,15 @@ class _CompletionRun:
         except BaseException:
             request.rollback()
             raise
-        filled = resource.model_dump(mode="json", include=set(request.filled))
-        return ResourceCompletion(resource, "completed", filled, outcome.model_calls)
+        return self._completed(request, outcome.model_calls, [])
+
+    def _completed(
+        self, request: CompletionRequest, model_calls: int, warnings: list[str]
+    ) -> ResourceCompletion:
+        filled = request.resource.model_dump(mode="json", include=set(request.filled))
+        return ResourceCompletion(
+            request.resource, "completed", filled, model_calls, request.output_mode, warnings
+        )
 
     def _completer_instance(self) -> Completer:
         # Created on the first cache miss: a project that is fully specified, or fully
@@ -428,8 +448,15 @@ async def complete_project_async(
     cache = None
     if settings.cache_enabled or offline:
         cache = CompletionCache(cache_dir_for(project.directory, settings))
+    mode_plan = ModePlan(
+        settings.output_mode,
+        settings.base_url,
+        settings.model,
+        ModeMemory.for_project(project.directory),
+    )
     run = _CompletionRun(
         settings,
+        mode_plan=mode_plan,
         registry=registry,
         cache=cache,
         completer=completer,

@@ -1,0 +1,45 @@
+"""When the model keeps failing a field that may as well be empty.
+
+An optional collection (a type's `ask_only_when_needed`: mounts, extra environment) has
+a safe default, empty. When the model's answers kept failing validation through every
+retry, its last answer is applied once more with those fields set to empty: if that
+passes, the resource completes, and a warning names each field given up on and why.
+Anything else (a required field failing, no answer at all) still fails the completion.
+"""
+
+from __future__ import annotations
+
+import logging
+
+from .completer import CompletionRequest, OutputRejected
+from .filling import label_of
+
+logger = logging.getLogger("clockwork.completion")
+
+
+def fall_back_to_empty(request: CompletionRequest) -> list[str] | None:
+    """Accept the last rejected answer with its safe-empty fields emptied; the warnings
+    (one per field given up on), or None when that does not make it pass."""
+    empties = request.resource.safe_empty_defaults()
+    proposed = request.last_rejected or {}
+    given_up = [name for name in empties if proposed.get(name, empties[name]) != empties[name]]
+    if not given_up:
+        return None  # emptying nothing cannot make the answer pass
+    try:
+        request.accept_last_with({name: empties[name] for name in given_up})
+    except OutputRejected:
+        return None
+    secret = request.resource.secret_field_names()
+    warnings = [
+        f"{label_of(request.resource)}: {name} left empty ({empties[name]!r}): the model's "
+        f"value kept failing validation ({_reason(request, secret_field=name in secret)})"
+        for name in given_up
+    ]
+    for warning in warnings:
+        logger.warning("warning: %s", warning)
+    return warnings
+
+
+def _reason(request: CompletionRequest, *, secret_field: bool) -> str | None:
+    # The problem quotes the rejected values; a secret field's stay off the terminal.
+    return "reason not shown: a secret field" if secret_field else request.last_problem
