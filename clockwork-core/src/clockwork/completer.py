@@ -75,6 +75,9 @@ class CompletionRequest:
     timeout: float
     last_problem: str | None = None
     probing: bool = False
+    # Rules that need the whole project (an AI-chosen name must not be taken): raises
+    # OutputRejected, after the resource's own rules passed.
+    project_rules: Callable[[Resource], None] | None = field(default=None, repr=False)
     last_rejected: dict[str, Any] | None = field(default=None, repr=False)
     _undo: dict[str, FieldState] = field(default_factory=dict, repr=False)
 
@@ -91,7 +94,7 @@ class CompletionRequest:
         if self.accepted:
             return  # a second proposal in the same answer: the first one stands
         try:
-            self._undo = apply_reversibly(self.resource, values)
+            self._apply(values)
         except OutputRejected as rejection:
             self.last_problem = str(rejection)
             self.last_rejected = dict(values)
@@ -102,7 +105,17 @@ class CompletionRequest:
         (safe defaults for fields that kept failing); OutputRejected if it still fails."""
         if self.last_rejected is None:
             raise OutputRejected("the model proposed no values")
-        self._undo = apply_reversibly(self.resource, {**self.last_rejected, **replacements})
+        self._apply({**self.last_rejected, **replacements})
+
+    def _apply(self, values: Mapping[str, Any]) -> None:
+        undo = apply_reversibly(self.resource, values)
+        if self.project_rules is not None:
+            try:
+                self.project_rules(self.resource)
+            except OutputRejected:
+                restore(self.resource, undo)
+                raise
+        self._undo = undo
 
     def rollback(self) -> None:
         """Undo an accepted proposal (the run failed after it)."""

@@ -242,8 +242,10 @@ class _CompletionRun:
         self.completer_name = getattr(completer, "name", None) or settings.completer
         self.progress: ProgressCallback = progress or (lambda resource, status: None)
         self.semaphore = asyncio.Semaphore(settings.completion_concurrency)
+        self.resources: list[Resource] = []  # the project's, for rules across resources
 
     async def run(self, resources: list[Resource]) -> CompletionReport:
+        self.resources = resources
         ordered = topological_order(resources)
         tasks: dict[int, asyncio.Task[ResourceCompletion]] = {}
         for resource in ordered:  # dependencies come first, so their tasks exist
@@ -317,6 +319,7 @@ class _CompletionRun:
             tools={},
             max_retries=self.settings.completion_max_retries,
             timeout=self.settings.completion_timeout,
+            project_rules=self._name_is_free,
         )
         try:
             request.tools = self._enabled_tools()
@@ -350,6 +353,17 @@ class _CompletionRun:
         return ResourceCompletion(
             request.resource, "completed", filled, model_calls, request.output_mode, warnings
         )
+
+    def _name_is_free(self, resource: Resource) -> None:
+        """An AI-chosen name must not be one another resource has (the user's, or one
+        the AI chose already): the model is told, and chooses again."""
+        if "name" not in resource.ai_filled_fields or resource.name is None:
+            return
+        for other in self.resources:
+            if other is not resource and other.name == resource.name:
+                raise OutputRejected(
+                    f"name {resource.name!r} is taken by {label_of(other)}: choose another"
+                )
 
     def _completer_instance(self) -> Completer:
         # Created on the first cache miss: a project that is fully specified, or fully

@@ -54,16 +54,18 @@ __all__ = ["LOCAL_HOSTS", "PydanticAICompleter", "is_local_url", "openai_compati
 
 class PydanticAICompleter:
     """Completes one resource per `complete()` call; `model` replaces the configured
-    OpenAI-compatible one (tests pass a FunctionModel)."""
+    OpenAI-compatible one (tests pass a FunctionModel). `stream`: while probing output
+    modes, stream responses, so one in the wrong shape stops at its first chunk
+    (default: only the network model, which surely streams)."""
 
     name = "pydantic-ai"
 
-    def __init__(self, settings: Settings, *, model: Model | None = None):
+    def __init__(
+        self, settings: Settings, *, model: Model | None = None, stream: bool | None = None
+    ):
         self.settings = settings
         self.model = model if model is not None else openai_compatible_model(settings)
-        # The network model streams, so a probe sees a wrong-shaped answer in its first
-        # chunks; a model passed in (a test's FunctionModel) may not stream.
-        self._streams = model is None
+        self.stream = model is None if stream is None else stream
         self._secret = settings.api_key.get_secret_value() if settings.api_key else ""
 
     async def complete(self, request: CompletionRequest) -> CompletionOutcome:
@@ -72,8 +74,8 @@ class PydanticAICompleter:
         usage = RunUsage()  # passed in, so the calls are known even when the run fails
         try:
             result = await agent.run(request.prompt, usage=usage)
-        except OutputModeFailed as failure:
-            failure.model_calls = usage.requests
+        except OutputModeFailed as failure:  # from ShapeCheckedModel, inside a request
+            failure.model_calls = usage.requests + 1  # the request it cut short counts too
             raise
         except ModelRequestTimeout:
             raise CompletionFailed(
@@ -111,7 +113,7 @@ class PydanticAICompleter:
     def _model_for(self, request: CompletionRequest) -> Model:
         if not request.probing:
             return self.model
-        return ShapeCheckedModel(self.model, request.output_mode, stream=self._streams)
+        return ShapeCheckedModel(self.model, request.output_mode, stream=self.stream)
 
     def _agent_for(self, request: CompletionRequest, proposals: list[Any]) -> Agent[None, Any]:
         agent: Agent[None, Any] = Agent(
