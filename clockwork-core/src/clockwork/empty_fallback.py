@@ -18,16 +18,16 @@ logger = logging.getLogger("clockwork.completion")
 
 
 def fall_back_to_empty(request: CompletionRequest) -> list[str] | None:
-    """Accept the last rejected answer with its safe-empty fields emptied; the warnings
-    (one per field given up on), or None when that does not make it pass."""
+    """Accept the last rejected answer with as few of its safe-empty fields emptied as
+    it takes (one, else all); the warnings (one per field given up on), or None when
+    that does not make it pass."""
     empties = request.resource.safe_empty_defaults()
     proposed = request.last_rejected or {}
-    given_up = [name for name in empties if proposed.get(name, empties[name]) != empties[name]]
-    if not given_up:
-        return None  # emptying nothing cannot make the answer pass
-    try:
-        request.accept_last_with({name: empties[name] for name in given_up})
-    except OutputRejected:
+    candidates = [name for name in empties if proposed.get(name, empties[name]) != empties[name]]
+    # Emptying one field is tried before emptying them all: a good value is kept.
+    attempts = [[name] for name in candidates] + ([candidates] if len(candidates) > 1 else [])
+    given_up = next((names for names in attempts if _accepted_without(request, names)), None)
+    if given_up is None:
         return None
     secret = request.resource.secret_field_names()
     warnings = [
@@ -38,6 +38,15 @@ def fall_back_to_empty(request: CompletionRequest) -> list[str] | None:
     for warning in warnings:
         logger.warning("warning: %s", warning)
     return warnings
+
+
+def _accepted_without(request: CompletionRequest, names: list[str]) -> bool:
+    empties = request.resource.safe_empty_defaults()
+    try:
+        request.accept_last_with({name: empties[name] for name in names})
+    except OutputRejected:
+        return False
+    return True
 
 
 def _reason(request: CompletionRequest, *, secret_field: bool) -> str | None:
