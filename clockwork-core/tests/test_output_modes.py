@@ -83,7 +83,7 @@ def complete(tmp_path: Path, settings: Settings, server: Server, *resources: Res
 
 
 def remembered(tmp_path: Path, base_url: str) -> str | None:
-    return ModeMemory.for_project(tmp_path).recall(base_url, "small")
+    return ModeMemory.for_project(tmp_path, Settings(_env_file=None)).recall(base_url, "small")
 
 
 # ----- the order, and switching at once ----------------------------------------------------
@@ -136,7 +136,9 @@ def test_a_hosted_server_is_tried_with_tool_calls_first_and_text_instead_switche
 
 def test_the_remembered_mode_is_tried_first_on_the_next_run(tmp_path):
     settings = settings_for(tmp_path, HOSTED_URL)
-    ModeMemory.for_project(tmp_path).remember(HOSTED_URL, "small", "prompted")
+    ModeMemory.for_project(tmp_path, Settings(_env_file=None)).remember(
+        HOSTED_URL, "small", "prompted"
+    )
     server = Server({"prompted": text(json.dumps(ANSWER))})
 
     complete(tmp_path, settings, server, Service(name="cache"))
@@ -145,7 +147,7 @@ def test_the_remembered_mode_is_tried_first_on_the_next_run(tmp_path):
 
 
 def test_the_memory_is_per_base_url_and_model(tmp_path):
-    memory = ModeMemory.for_project(tmp_path)
+    memory = ModeMemory.for_project(tmp_path, Settings(_env_file=None))
     memory.remember(LOCAL_URL, "small", "prompted")
     memory.remember(LOCAL_URL, "large", "tool")
 
@@ -157,7 +159,7 @@ def test_the_memory_is_per_base_url_and_model(tmp_path):
 
 @pytest.mark.parametrize("content", ["not json", '{"auto": "bogus"}', '["native"]'])
 def test_a_corrupt_or_hand_edited_memory_is_ignored(tmp_path, content):
-    memory = ModeMemory.for_project(tmp_path)
+    memory = ModeMemory.for_project(tmp_path, Settings(_env_file=None))
     memory.path.parent.mkdir(parents=True)
     memory.path.write_text(content)
     server = Server({"native": text(json.dumps(ANSWER))})
@@ -203,7 +205,7 @@ def test_a_configured_mode_is_the_only_one_used(tmp_path):
         complete(tmp_path, settings, server, Service(name="cache"))
 
     assert server.modes == ["native", "native"]  # retried, never another mode
-    assert not ModeMemory.for_project(tmp_path).path.exists()
+    assert not ModeMemory.for_project(tmp_path, Settings(_env_file=None)).path.exists()
 
 
 # ----- streaming: a tool-mode answer in text stops at its first words ---------------------

@@ -41,7 +41,7 @@ from .empty_fallback import fall_back_to_empty
 from .errors import ClockworkError, PluginError, UsageError
 from .filling import apply_completion, label_of
 from .graph import dependencies, topological_order
-from .output_modes import ModeMemory, ModePlan, complete_in_modes
+from .output_modes import ModePlan, complete_in_modes
 from .prompts import PromptContext, PromptTemplate, build_prompt_context, template_for
 from .resource import Resource
 from .settings import Settings
@@ -462,12 +462,7 @@ async def complete_project_async(
     cache = None
     if settings.cache_enabled or offline:
         cache = CompletionCache(cache_dir_for(project.directory, settings))
-    mode_plan = ModePlan(
-        settings.output_mode,
-        settings.base_url,
-        settings.model,
-        ModeMemory.for_project(project.directory),
-    )
+    mode_plan = ModePlan.for_project(project.directory, settings)
     run = _CompletionRun(
         settings,
         mode_plan=mode_plan,

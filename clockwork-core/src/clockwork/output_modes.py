@@ -17,10 +17,11 @@ JSON) or when the server refuses the mode, and the next mode is tried at once. V
 that are well-formed but rejected (a clashing volume, a bad image) are retried within
 the mode as usual: they say nothing about the mode.
 
-The mode that worked is remembered in `<project>/.clockwork/output-modes.json`, per base
-URL and model: later runs start with it. It lives with the project (like the cache),
-not in the Clockwork home, so tests and throw-away projects never change what another
-project remembers. Light module: no pydantic-ai import.
+The mode that worked is remembered per base URL and model in `output-modes.json` in the
+project's cache folder (`<project>/.clockwork/cache`, or CW_CACHE_DIR): later runs start
+with it. It lives with the project's cache, not in the Clockwork home, so tests and
+throw-away projects never change what another project remembers. Light module: no
+pydantic-ai import.
 """
 
 from __future__ import annotations
@@ -32,6 +33,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from urllib.parse import urlparse
 
+from .cache import cache_dir_for
 from .completer import (
     Completer,
     CompletionFailed,
@@ -39,12 +41,13 @@ from .completer import (
     CompletionRequest,
     OutputModeFailed,
 )
+from .settings import Settings
 
 AUTO = "auto"
 LOCAL_ORDER = ("native", "prompted", "tool")
 HOSTED_ORDER = ("tool", "native", "prompted")
 MODES = frozenset(LOCAL_ORDER)
-MEMORY_FILE = Path(".clockwork") / "output-modes.json"
+MEMORY_FILE_NAME = "output-modes.json"
 LOCAL_HOSTS = frozenset({"localhost", "127.0.0.1", "::1", "0.0.0.0"})
 
 
@@ -59,8 +62,9 @@ class ModeMemory:
     path: Path
 
     @classmethod
-    def for_project(cls, project_dir: Path) -> ModeMemory:
-        return cls(project_dir / MEMORY_FILE)
+    def for_project(cls, project_dir: Path, settings: Settings) -> ModeMemory:
+        """In the project's cache folder (CW_CACHE_DIR or `<project>/.clockwork/cache`)."""
+        return cls(cache_dir_for(project_dir, settings) / MEMORY_FILE_NAME)
 
     def recall(self, base_url: str, model: str) -> str | None:
         mode = self._read().get(_key(base_url, model))
@@ -122,6 +126,22 @@ class ModePlan:
     def describe(self) -> dict[str, str | None]:
         """For `clockwork show`: the configured mode and, for auto, the remembered one."""
         return {"configured": self.configured, "remembered": self.remembered}
+
+    @classmethod
+    def for_project(cls, project_dir: Path, settings: Settings) -> ModePlan:
+        memory = ModeMemory.for_project(project_dir, settings)
+        return cls(settings.output_mode, settings.base_url, settings.model, memory)
+
+
+def mode_line(described: dict[str, str | None]) -> str:
+    """`clockwork show`'s line about the output mode."""
+    configured = described.get("configured")
+    if configured != AUTO:
+        return f"output mode: {configured}"
+    remembered = described.get("remembered")
+    if remembered is None:
+        return "output mode: auto (none remembered yet for this server and model)"
+    return f"output mode: auto, using {remembered} (remembered for this server and model)"
 
 
 async def complete_in_modes(
