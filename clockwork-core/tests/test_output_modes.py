@@ -70,7 +70,6 @@ def settings_for(tmp_path: Path, base_url: str, **changes: object) -> Settings:
         base_url=base_url,
         model="small",
         api_key="sk-test",
-        cache_enabled=False,
         _env_file=None,
         **changes,  # type: ignore[arg-type]
     )
@@ -195,6 +194,16 @@ def test_when_no_mode_works_the_error_names_each_mode_and_why(tmp_path):
         assert mode in message
     assert server.modes == ["native", "prompted", "tool"]
     assert remembered(tmp_path, LOCAL_URL) is None
+
+
+def test_nothing_is_remembered_when_the_cache_is_disabled(tmp_path):
+    server = Server({"native": text("no"), "prompted": text(json.dumps(ANSWER))})
+    settings = settings_for(tmp_path, LOCAL_URL, cache_enabled=False)
+
+    complete(tmp_path, settings, server, Service(name="cache"))
+
+    assert server.modes == ["native", "prompted"]
+    assert not (tmp_path / ".clockwork").exists()
 
 
 def test_a_configured_mode_is_the_only_one_used(tmp_path):

@@ -19,9 +19,9 @@ the mode as usual: they say nothing about the mode.
 
 The mode that worked is remembered per base URL and model in `output-modes.json` in the
 project's cache folder (`<project>/.clockwork/cache`, or CW_CACHE_DIR): later runs start
-with it. It lives with the project's cache, not in the Clockwork home, so tests and
-throw-away projects never change what another project remembers. Light module: no
-pydantic-ai import.
+with it (with CW_CACHE_ENABLED=false nothing is kept). It lives with the project's
+cache, not in the Clockwork home, so tests and throw-away projects never change what
+another project remembers. Light module: no pydantic-ai import.
 """
 
 from __future__ import annotations
@@ -107,6 +107,7 @@ class ModePlan:
     base_url: str
     model: str
     memory: ModeMemory
+    keep: bool = True  # remember what worked (not with CW_CACHE_ENABLED=false: nothing is kept)
 
     @property
     def remembered(self) -> str | None:
@@ -120,7 +121,7 @@ class ModePlan:
         return [first, *(mode for mode in default if mode != first)] if first else list(default)
 
     def remember(self, mode: str) -> None:
-        if self.configured == AUTO:
+        if self.configured == AUTO and self.keep:
             self.memory.remember(self.base_url, self.model, mode)
 
     def describe(self) -> dict[str, str | None]:
@@ -130,7 +131,9 @@ class ModePlan:
     @classmethod
     def for_project(cls, project_dir: Path, settings: Settings) -> ModePlan:
         memory = ModeMemory.for_project(project_dir, settings)
-        return cls(settings.output_mode, settings.base_url, settings.model, memory)
+        return cls(
+            settings.output_mode, settings.base_url, settings.model, memory, settings.cache_enabled
+        )
 
 
 def mode_line(described: dict[str, str | None]) -> str:
