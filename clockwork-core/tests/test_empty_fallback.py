@@ -124,4 +124,32 @@ def test_an_ai_chosen_name_that_is_taken_is_asked_again(tmp_path, settings):
     run(tmp_path, settings, model, shop)
 
     assert db.name == "db"
-    assert "name 'shop' is taken by Box 'shop'" in model.calls[1].feedback
+    assert "name 'shop' is taken: choose a name that is none of 'shop'" in model.calls[1].feedback
+
+
+def test_a_taken_name_the_model_keeps_choosing_gets_a_suffix_with_a_warning(tmp_path, settings):
+    shop = Box(name="shop", image="app:1")
+    db = Box(description="the shop's database")
+    cache = Box(name="shop-2", description="the cache", image="redis:7")
+    shop.add(db, cache)
+    model = ScriptedModel({None: {"name": "shop", "image": "postgres:16"}})
+
+    report = run(tmp_path, settings, model, shop)
+
+    assert (db.name, db.image) == ("shop-3", "postgres:16")
+    assert len(model.calls) == settings.completion_max_retries + 1
+    entry = next(e for e in report.resources if e.resource is db)
+    assert entry.warnings == [
+        "Box '<unnamed Box>': named 'shop-3': the model kept choosing 'shop', which another resource has"
+    ]
+
+
+def test_a_taken_name_with_another_problem_still_fails(tmp_path, settings):
+    shop = Box(name="shop", image="app:1")
+    db = Box(description="the shop's database")
+    shop.add(db)
+    model = ScriptedModel({None: {"name": "shop", "image": "postgres"}})  # no tag either
+
+    with pytest.raises(CompletionError, match="could not complete Box"):
+        run(tmp_path, settings, model, shop)
+    assert db.name is None

@@ -21,6 +21,7 @@ from clockwork.completion import CompletionError, complete_project
 from clockwork.completion_testing import project_of
 from clockwork.output_modes import ModeMemory
 from clockwork.pydantic_ai_completer import PydanticAICompleter
+from clockwork.pydantic_ai_shapes import is_runaway
 from clockwork.settings import Settings
 
 pydantic_ai.models.ALLOW_MODEL_REQUESTS = False
@@ -263,3 +264,44 @@ def test_a_streamed_tool_call_passes_the_shape_check(tmp_path):
 
     assert service.port == 6379
     assert report.resources[0].output_mode == "tool"
+
+
+def test_a_streamed_runaway_answer_is_cut_short_and_retried_in_the_same_mode(tmp_path):
+    sent: list[int] = []
+
+    async def server(messages: list[ModelMessage], info: AgentInfo) -> AsyncIterator[str]:
+        attempt = sum(isinstance(message, ModelResponse) for message in messages)
+        sent.append(0)
+        if attempt > 0:
+            yield json.dumps(ANSWER)
+            return
+        yield '{"image": "redis:7'
+        for _ in range(10_000):  # a small model repeating itself inside a string
+            sent[-1] += 1
+            yield "-alpine3.14.0"
+
+    settings = settings_for(tmp_path, LOCAL_URL)
+    streaming = FunctionModel(stream_function=server, model_name="stand-in")
+    completer = PydanticAICompleter(settings, model=streaming, stream=True)
+    project = project_of(tmp_path, service := Service(name="cache"))
+
+    report = complete_project(project, settings, completer=completer)
+
+    assert sent[0] < 100  # cut short after a few hundred characters, not 10,000 chunks
+    assert len(sent) == 2 and service.image == "redis:7"
+    assert report.resources[0].output_mode == "native"  # retried, not a mode switch
+
+
+@pytest.mark.parametrize(
+    ("text", "runaway"),
+    [
+        ('{"image": "postgres:16' + "-alpine3.14.0" * 30, True),
+        ('{"image": "nginx@sha256:9c04' + "f6" * 200, True),
+        ('{"name": "db",' + " " * 300, True),
+        ('{"content": "' + " ".join(f"line {n}: order {n * 7} shipped" for n in range(40)), False),
+        ('{"name": "db", "image": "postgres:16"}', False),
+        ("| --- " * 20, False),  # a long table header is not a loop
+    ],
+)
+def test_what_counts_as_a_runaway_answer(text, runaway):
+    assert is_runaway(text) is runaway

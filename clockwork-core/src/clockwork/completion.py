@@ -37,7 +37,7 @@ from .completer import (
     output_model_for,
     values_of,
 )
-from .empty_fallback import fall_back_to_empty
+from .empty_fallback import fall_back_to_empty, fall_back_to_free_name
 from .errors import ClockworkError, PluginError, UsageError
 from .filling import apply_completion, label_of
 from .graph import dependencies, topological_order
@@ -331,7 +331,9 @@ class _CompletionRun:
             raise CompletionError(resource, fields, f"invalid values: {rejection}") from None
         except CompletionFailed as failure:
             request.rollback()
-            fell_back = fall_back_to_empty(request)
+            fell_back = fall_back_to_empty(request) or fall_back_to_free_name(
+                request, self._names_besides(resource)
+            )
             if fell_back is not None:
                 return self._completed(request, failure.model_calls, fell_back)
             reason = str(failure)
@@ -359,11 +361,15 @@ class _CompletionRun:
         the AI chose already): the model is told, and chooses again."""
         if "name" not in resource.ai_filled_fields or resource.name is None:
             return
-        for other in self.resources:
-            if other is not resource and other.name == resource.name:
-                raise OutputRejected(
-                    f"name {resource.name!r} is taken by {label_of(other)}: choose another"
-                )
+        taken = self._names_besides(resource)
+        if resource.name in taken:
+            names = ", ".join(repr(name) for name in sorted(taken))
+            raise OutputRejected(
+                f"name {resource.name!r} is taken: choose a name that is none of {names}"
+            )
+
+    def _names_besides(self, resource: Resource) -> set[str]:
+        return {o.name for o in self.resources if o is not resource and o.name is not None}
 
     def _completer_instance(self) -> Completer:
         # Created on the first cache miss: a project that is fully specified, or fully

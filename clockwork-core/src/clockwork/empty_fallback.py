@@ -5,6 +5,10 @@ a safe default, empty. When the model's answers kept failing validation through 
 retry, its last answer is applied once more with those fields set to empty: if that
 passes, the resource completes, and a warning names each field given up on and why.
 Anything else (a required field failing, no answer at all) still fails the completion.
+
+A name the model chose that another resource has, through every retry (small models
+copy the parent's or a sibling's name), is made free the same way: the last answer
+with `-2` (or `-3`, ...) after the name, if that passes, and a warning.
 """
 
 from __future__ import annotations
@@ -38,6 +42,26 @@ def fall_back_to_empty(request: CompletionRequest) -> list[str] | None:
     for warning in warnings:
         logger.warning("warning: %s", warning)
     return warnings
+
+
+def fall_back_to_free_name(request: CompletionRequest, taken: set[str]) -> list[str] | None:
+    """Accept the last rejected answer with its AI-chosen name made free by a suffix;
+    the warning, or None when the name was not the problem."""
+    proposed = (request.last_rejected or {}).get("name")
+    if not isinstance(proposed, str) or proposed not in taken:
+        return None
+    free = next(
+        f"{proposed}-{n}" for n in range(2, len(taken) + 3) if f"{proposed}-{n}" not in taken
+    )
+    try:
+        request.accept_last_with({"name": free})
+    except OutputRejected:
+        return None
+    warning = (
+        f"{label}: named {free!r}: the model kept choosing {proposed!r}, which another resource has"
+    )
+    logger.warning("warning: %s", warning)
+    return [warning]
 
 
 def _accepted_without(request: CompletionRequest, names: list[str]) -> bool:

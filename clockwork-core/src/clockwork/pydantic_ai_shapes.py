@@ -10,6 +10,12 @@ has the wrong shape for the mode:
   network model), the text shows in the first chunks, and the request stops there.
 - `native` and `prompted`: an answer that is not a JSON object (a code fence around
   it is fine). JSON whose values are wrong is not a shape problem: it is retried.
+
+Streamed, a runaway answer is cut short too: a small model sometimes repeats a few
+characters inside a string (`"postgres:16-alpine3.14.0-alpine3.14.0-..."`) until the
+timeout. Once the text ends in one short unit repeated over `RUNAWAY_CHARS`, the
+request stops and the answer so far goes back to the agent: invalid, it is retried
+like any invalid answer (the mode is not blamed: the shape was right).
 """
 
 from __future__ import annotations
@@ -26,6 +32,9 @@ from pydantic_ai.settings import ModelSettings
 
 from .completer import OutputModeFailed
 
+RUNAWAY_CHARS = 256  # a repeated unit covering this much of the end of the text
+RUNAWAY_UNIT = 64  # longest unit looked for
+RUNAWAY_REPEATS = 4  # fewest repeats that count
 _FENCED = re.compile(r"^```[\w-]*\s*\n?(.*?)\n?```\s*$", re.DOTALL)
 
 
@@ -46,7 +55,11 @@ class ShapeCheckedModel(WrapperModel):
         model_request_parameters: ModelRequestParameters,
     ) -> ModelResponse:
         if self.stream:
-            response = await self._streamed(messages, model_settings, model_request_parameters)
+            response, cut_short = await self._streamed(
+                messages, model_settings, model_request_parameters
+            )
+            if cut_short:
+                return response  # retried as invalid; the shape was right
         else:
             response = await self.wrapped.request(
                 messages, model_settings, model_request_parameters
@@ -59,12 +72,16 @@ class ShapeCheckedModel(WrapperModel):
         messages: list[Any],
         model_settings: ModelSettings | None,
         parameters: ModelRequestParameters,
-    ) -> ModelResponse:
+    ) -> tuple[ModelResponse, bool]:
+        """The streamed response, and whether it was cut short as a runaway."""
         async with self.wrapped.request_stream(messages, model_settings, parameters) as stream:
             async for _event in stream:
+                parts = stream.get().parts
                 if self.mode == "tool":
-                    check_tool_call_started(stream.get().parts)
-            return stream.get()
+                    check_tool_call_started(parts)
+                if is_runaway(_answer_so_far(parts)):
+                    return stream.get(), True  # leaving the block closes the request
+            return stream.get(), False
 
 
 def check_shape(mode: str, parts: Sequence[ModelResponsePart]) -> None:
@@ -85,6 +102,28 @@ def check_tool_call_started(parts: Sequence[ModelResponsePart]) -> None:
         return
     if any(isinstance(part, TextPart) and part.content.strip() for part in parts):
         raise OutputModeFailed(_text_instead_of_tool(parts))
+
+
+def is_runaway(text: str) -> bool:
+    """Whether `text` ends in one unit (up to RUNAWAY_UNIT characters) repeated at least
+    RUNAWAY_REPEATS times over at least RUNAWAY_CHARS characters: a model looping."""
+    if len(text) < RUNAWAY_CHARS:
+        return False
+    tail = text[-RUNAWAY_CHARS:]
+    for size in range(1, RUNAWAY_UNIT + 1):
+        if RUNAWAY_CHARS // size < RUNAWAY_REPEATS:
+            break
+        unit = tail[-size:]
+        # The tail is the unit over and over (its first, partial copy included).
+        if all(tail[i] == unit[(i - RUNAWAY_CHARS) % size] for i in range(RUNAWAY_CHARS)):
+            return True
+    return False
+
+
+def _answer_so_far(parts: Sequence[ModelResponsePart]) -> str:
+    texts = [part.content for part in parts if isinstance(part, TextPart)]
+    calls = [part.args_as_json_str() for part in parts if isinstance(part, ToolCallPart)]
+    return "".join(texts + calls)
 
 
 def is_json_object(text: str) -> bool:
