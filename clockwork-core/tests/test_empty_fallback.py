@@ -140,7 +140,8 @@ def test_a_taken_name_the_model_keeps_choosing_gets_a_suffix_with_a_warning(tmp_
     assert len(model.calls) == settings.completion_max_retries + 1
     entry = next(e for e in report.resources if e.resource is db)
     assert entry.warnings == [
-        "Box '<unnamed Box>': named 'shop-3': the model kept choosing 'shop', which another resource has"
+        "Box '<unnamed Box>': named 'shop-3': the model kept choosing 'shop', "
+        "which another resource has"
     ]
 
 

@@ -53,6 +53,7 @@ def fall_back_to_free_name(request: CompletionRequest, taken: set[str]) -> list[
     free = next(
         f"{proposed}-{n}" for n in range(2, len(taken) + 3) if f"{proposed}-{n}" not in taken
     )
+    label = label_of(request.resource)  # as it was declared: before the name is set
     try:
         request.accept_last_with({"name": free})
     except OutputRejected:
