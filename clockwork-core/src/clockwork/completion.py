@@ -66,6 +66,8 @@ __all__ = [  # the contract is re-exported for code that imported it from here
     "values_of",
 ]
 
+NAMES_SHOWN = 12  # names in use a retry lists, at most
+
 ProgressStatus = Literal["skipped", "cached", "started", "completed", "failed"]
 ProgressCallback = Callable[[Resource, ProgressStatus], None]
 
@@ -136,7 +138,7 @@ class ResourceCompletion:
     filled: dict[str, Any] = field(default_factory=dict)  # field -> JSON-safe value
     model_calls: int = 0
     output_mode: str | None = None  # the mode the model answered in (None: not asked)
-    warnings: list[str] = field(default_factory=list)  # fields that fell back to empty
+    warnings: list[str] = field(default_factory=list)  # fields that fell back (empty, a suffix)
 
     @property
     def cache_hit(self) -> bool:
@@ -363,7 +365,11 @@ class _CompletionRun:
             return
         taken = self._names_besides(resource)
         if resource.name in taken:
-            names = ", ".join(repr(name) for name in sorted(taken))
+            # A few of them: a small model copies names it reads, and a big project's
+            # every name would swamp the retry.
+            shown = sorted(taken)[:NAMES_SHOWN]
+            more = ", ..." if len(taken) > NAMES_SHOWN else ""
+            names = ", ".join(repr(name) for name in shown) + more
             raise OutputRejected(
                 f"name {resource.name!r} is taken: choose a name that is none of {names}"
             )
