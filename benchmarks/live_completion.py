@@ -3,7 +3,7 @@
 For each example in examples/ with open fields: 5 runs (each on a fresh copy of the
 example, with a fresh cache: every run asks the model), each one load → complete →
 compile → evaluate under Pulumi's mock runtime, what `clockwork plan` checks, never a
-deploy. Output mode `auto`, as a user gets it; the mode it finds is remembered across
+deploy. Output mode `auto` (or --output-mode), as a user gets it; the mode it finds is remembered across
 the runs of one example, as it is across a user's runs.
 
 Prints, per example, the success rate and the median seconds per completed resource
@@ -55,12 +55,12 @@ class ExampleResult:
         return f"example={self.name} success={self.successes}/{self.runs} median_s={median}"
 
 
-def live_settings(cache_dir: Path) -> Settings:
+def live_settings(cache_dir: Path, output_mode: str) -> Settings:
     model = os.environ.get("CW_LIVE_MODEL")
     return Settings(
         base_url=os.environ["CW_LIVE_BASE_URL"],
         api_key=os.environ.get("CW_LIVE_API_KEY") or None,
-        output_mode="auto",
+        output_mode=output_mode,  # type: ignore[arg-type]
         cache_dir=cache_dir,
         completion_timeout=float(os.environ.get("CW_LIVE_TIMEOUT", "300")),
         _env_file=None,
@@ -72,7 +72,9 @@ def has_open_fields(main: Path) -> bool:
     return any(r.needs_completion() for r in pipeline.load(main).resources)
 
 
-def one_run(example: Path, workdir: Path, run: int, memory: Path) -> tuple[float, int]:
+def one_run(
+    example: Path, workdir: Path, run: int, memory: Path, output_mode: str
+) -> tuple[float, int]:
     """Seconds spent completing, and resources the model completed, of one fresh run."""
     copy = workdir / f"{example.name}-{run}"
     shutil.copytree(example, copy, ignore=shutil.ignore_patterns(".clockwork", "__pycache__"))
@@ -80,7 +82,7 @@ def one_run(example: Path, workdir: Path, run: int, memory: Path) -> tuple[float
     cache_dir.mkdir(parents=True)
     if memory.exists():  # the mode auto found in an earlier run, as a user keeps it
         shutil.copy(memory, cache_dir / memory.name)
-    settings = live_settings(cache_dir)
+    settings = live_settings(cache_dir, output_mode)
     timings: dict[str, float] = {}
 
     def progress(resource: object, status: str) -> None:
@@ -99,7 +101,7 @@ def one_run(example: Path, workdir: Path, run: int, memory: Path) -> tuple[float
     return completing, result.completion.completed
 
 
-def measure(example: Path, runs: int) -> ExampleResult:
+def measure(example: Path, runs: int, output_mode: str) -> ExampleResult:
     result = ExampleResult(example.name)
     with tempfile.TemporaryDirectory() as folder:
         workdir = Path(folder)
@@ -107,7 +109,7 @@ def measure(example: Path, runs: int) -> ExampleResult:
         for run in range(runs):
             result.runs += 1
             try:
-                seconds, completed = one_run(example, workdir, run, memory)
+                seconds, completed = one_run(example, workdir, run, memory, output_mode)
             except ClockworkError as error:
                 result.failures.append(str(error))
                 print(f"  run {run + 1}: failed: {error}", flush=True)
@@ -127,6 +129,9 @@ def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--runs", type=int, default=5)
     parser.add_argument("--example", action="append", help="only this example (repeatable)")
+    parser.add_argument(
+        "--output-mode", default="auto", choices=("auto", "tool", "native", "prompted")
+    )
     options = parser.parse_args()
     if not os.environ.get("CW_LIVE_BASE_URL"):
         print("skipped: CW_LIVE_BASE_URL is not set (start a model: ../shared/live-model.sh)")
@@ -141,7 +146,7 @@ def main() -> int:
     results = []
     for example in examples:
         print(f"{example.name}: {options.runs} runs against {os.environ['CW_LIVE_BASE_URL']}")
-        results.append(measure(example, options.runs))
+        results.append(measure(example, options.runs, options.output_mode))
         print(results[-1].summary(), flush=True)
     return 0 if all(r.successes == r.runs for r in results) else 1
 
