@@ -3,8 +3,8 @@
 For each example in examples/ with open fields: 5 runs (each on a fresh copy of the
 example, with a fresh cache: every run asks the model), each one load → complete →
 compile → evaluate under Pulumi's mock runtime, what `clockwork plan` checks, never a
-deploy. Output mode `auto` (or --output-mode), as a user gets it; the mode it finds is remembered across
-the runs of one example, as it is across a user's runs.
+deploy. Output mode `auto` (or --output-mode), as a user gets it; the mode it finds is
+remembered across the runs of one example, as it is across a user's runs.
 
 Prints, per example, the success rate and the median seconds per completed resource
 (a run's completion time divided by the resources the model completed, over the
