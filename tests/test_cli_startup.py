@@ -49,12 +49,16 @@ def imported_by(args: list[str], watched: tuple[str, ...], **env: str) -> list[s
 def test_help_imports_neither_sdks_nor_rich_nor_pydantic() -> None:
     # Plugin modules register their classes inside the hooks, so listing commands
     # builds no model at all.
-    assert imported_by(["--help"], (*HEAVY_EVERYWHERE, "rich", "pydantic")) == []
+    assert imported_by(["--help"], (*HEAVY_EVERYWHERE, "rich", "pydantic", "libcst")) == []
 
 
 @pytest.mark.parametrize("args", [["plugins"], ["plugins", "--json"], ["version"]])
 def test_listing_commands_import_no_sdk(args: list[str]) -> None:
     assert imported_by(args, HEAVY_EVERYWHERE) == []
+
+
+def test_only_freeze_imports_libcst() -> None:
+    assert imported_by(["freeze", "--help"], ("libcst",)) == []
 
 
 def test_probe_would_notice_a_heavy_import(tmp_path: Path) -> None:

@@ -31,7 +31,7 @@ class ShopCompleter:
         "PostgreSQL": {"name": "db", "image": "postgres:16-alpine"},
         "Redis": {"name": "cache", "image": "redis:7-alpine"},
         "HTTP API": {
-            "image": "traefik/whoami:v1.10",
+            "image": "nginx:1.27-alpine",
             "env_vars": {
                 "DATABASE_URL": "postgresql://postgres:shop-dev-only@db:5432/shop",
                 "REDIS_URL": "redis://cache:6379/0",

@@ -36,7 +36,7 @@ class RecordingCompleter:
 
     async def complete(self, request: CompletionRequest) -> CompletionOutcome:
         RecordingCompleter.prompts.append(request.prompt)
-        answers = {"image": "traefik/whoami:v1.10", "content": "notes\n"}
+        answers = {"image": "nginx:1.27-alpine", "content": "notes\n"}
         return CompletionOutcome(
             {k: v for k, v in answers.items() if k in request.output_type.model_fields},
             model_calls=1,

@@ -145,6 +145,7 @@ def test_sample_plugin_is_listed_with_what_it_registers(sample_python: Path) -> 
         "hooks": [
             "register_assertions",
             "register_commands",
+            "register_policies",
             "register_prompt_templates",
             "register_resources",
         ],
@@ -155,6 +156,7 @@ def test_sample_plugin_is_listed_with_what_it_registers(sample_python: Path) -> 
         "prompt_templates": ["SampleResource"],
         "completion_tools": [],
         "engine_plugins": [],
+        "policies": ["sample.thing-size"],
     }
     assert SAMPLE not in result.stderr
 
@@ -285,4 +287,4 @@ def test_the_sample_plugins_own_tests_pass_with_clockwork_testing(sample_python:
     )
 
     assert result.returncode == 0, result.stdout + result.stderr
-    assert "4 passed" in result.stdout
+    assert "5 passed" in result.stdout

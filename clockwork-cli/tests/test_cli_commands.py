@@ -139,6 +139,7 @@ def test_plugins_json_lists_core_first_then_each_plugin(runner: CliRunner) -> No
         "prompt_templates": ["Widget"],
         "completion_tools": [],
         "engine_plugins": [],
+        "policies": [],
     }
 
 

@@ -610,3 +610,25 @@ def test_json_stdout_stays_json_when_main_py_prints(tmp_path, command, no_pulumi
     assert [r["name"] for r in report["resources"]] == ["site"]
     assert "chatty_neighbour_e: imported\n" in result.stderr
     assert "main.py: debugging output\n" in result.stderr
+
+
+def test_declared_keys_name_each_resource_before_completion(tmp_path):
+    main = tmp_path / "main.py"
+    main.write_text(
+        "from clockwork import BlankResource\n"
+        "a = BlankResource(description='first unnamed')\n"
+        "b = BlankResource(name='b', description='named')\n"
+        "c = BlankResource(description='second unnamed')\n"
+        "group = BlankResource(name='group', description='holds one').add(\n"
+        "    BlankResource(description='child')\n"
+        ")\n"
+    )
+    project = load_project(main)
+    keys = {r.description: r.declared_key for r in project.resources}
+    assert keys == {
+        "first unnamed": "BlankResource:<unnamed BlankResource>#1",
+        "named": "BlankResource:b",
+        "second unnamed": "BlankResource:<unnamed BlankResource>#2",
+        "holds one": "BlankResource:group",
+        "child": "BlankResource:group/<unnamed BlankResource>#1",
+    }

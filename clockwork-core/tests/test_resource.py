@@ -466,3 +466,23 @@ def test_add_is_all_or_nothing():
         owner.add(first, taken)
     assert first.parent is None
     assert list(owner.children) == []
+
+
+def test_the_model_reads_a_plain_secret_field_as_secret_and_secret_names_in_mappings() -> None:
+    from typing import ClassVar
+
+    from clockwork.prompts import build_prompt_context
+
+    class Service(Resource):
+        token: str | None = None
+        settings: dict[str, str] | None = None
+        secret_fields: ClassVar[frozenset[str]] = frozenset({"token"})
+
+    peer = Service(name="peer", token="tok-1", settings={"SENTRY_DSN": "dsn-1", "MODE": "x"})
+    service = Service(name="svc", settings={"BILLING_URL": "url-1"}).connect(peer)
+
+    assert peer.for_model()["token"] == "<secret>"
+    context = build_prompt_context(service, secret_names=["*_url"]).as_dict()
+    assert context["user_fields"]["settings"] == {"BILLING_URL": "<secret>"}
+    assert context["connections"][0]["settings"] == {"SENTRY_DSN": "<secret>", "MODE": "x"}
+    assert context["connections"][0]["token"] == "<secret>"

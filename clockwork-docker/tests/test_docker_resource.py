@@ -8,7 +8,7 @@ import sys
 import pytest
 from pydantic import ValidationError
 
-from clockwork import BlankResource, ProjectError, ResourceValidationError
+from clockwork import BlankResource, ResourceValidationError
 from clockwork.plugins import PluginHost
 from clockwork_docker import ContainerRunningAssert, DockerResource, LogContainsAssert
 
@@ -139,23 +139,85 @@ def test_user_values_are_never_offered_to_the_ai() -> None:
     assert resource.user_set_fields() == {"description": "cache", "image": "redis:7"}
 
 
+def judged(resource: DockerResource, **settings: object) -> list[str]:
+    """The docker policies' findings on `resource`, as 'rule: field'."""
+    from clockwork.policies import PolicyContext
+    from clockwork.settings import Settings
+    from clockwork_docker.policies import policies
+
+    context = PolicyContext(Settings(**settings), resource.project_dir)  # type: ignore[arg-type]
+    return [
+        f"{name}: {finding.field}"
+        for name, policy in policies()
+        for finding in policy.check(resource, context)
+    ]
+
+
+def ai_filled(resource: DockerResource, **values: object) -> DockerResource:
+    for field, value in values.items():
+        setattr(resource, field, value)
+        resource.mark_ai_filled(field)
+    return resource
+
+
 def test_ai_chosen_host_folder_mount_is_refused() -> None:
     resource = DockerResource(description="db", name="db", image="postgres:16", ports=[])
-    resource.volumes = ["/etc:/host-etc"]
-    resource.mark_ai_filled("volumes")
-    with pytest.raises(ProjectError, match="mounts a host folder"):
-        resource.check_completed()
+    assert judged(ai_filled(resource, volumes=["/etc:/host-etc"])) == ["docker.host-mount: volumes"]
 
 
 def test_ai_chosen_named_volume_is_fine() -> None:
     resource = DockerResource(description="db", name="db", image="postgres:16", ports=[])
-    resource.volumes = ["pgdata:/var/lib/postgresql/data"]
-    resource.mark_ai_filled("volumes")
-    resource.check_completed()
+    assert judged(ai_filled(resource, volumes=["pgdata:/var/lib/postgresql/data"])) == []
 
 
-def test_user_chosen_host_folder_mount_is_fine() -> None:
-    web(volumes=["./site:/usr/share/nginx/html:ro"]).check_completed()
+def test_the_users_host_mount_image_and_port_are_the_users() -> None:
+    resource = DockerResource(
+        description="db", name="db", image="evil.example/x:1", ports=["80:80"], volumes=["/srv:/d"]
+    )
+    assert judged(resource) == []
+
+
+@pytest.mark.parametrize(
+    ("image", "repository"),
+    [
+        ("nginx", "docker.io/library/nginx"),
+        ("nginx:1.27-alpine", "docker.io/library/nginx"),
+        ("bitnami/redis:7", "docker.io/bitnami/redis"),
+        ("docker.io/library/postgres:16", "docker.io/library/postgres"),
+        ("index.docker.io/library/postgres", "docker.io/library/postgres"),
+        ("ghcr.io/acme/app:v1", "ghcr.io/acme/app"),
+        ("localhost:5000/app:2", "localhost:5000/app"),
+        ("nginx@sha256:" + "a" * 64, "docker.io/library/nginx"),
+    ],
+)
+def test_image_repository_reads_references_as_docker_does(image: str, repository: str) -> None:
+    from clockwork_docker.policies import image_repository
+
+    assert image_repository(image) == repository
+
+
+def test_ai_images_come_only_from_allowed_registries() -> None:
+    def image(reference: str, **settings: object) -> list[str]:
+        resource = DockerResource(description="app", name="app", ports=[], volumes=[])
+        return judged(ai_filled(resource, image=reference), **settings)
+
+    assert image("postgres:16") == []
+    assert image("bitnami/redis:7") == ["docker.registry: image"]
+    assert image("ghcr.io/acme/app:1") == ["docker.registry: image"]
+    assert image("ghcr.io/acme/app:1", ai_allowed_registries=["ghcr.io/acme"]) == []
+    assert image("ghcr.io/acmeevil/app:1", ai_allowed_registries=["ghcr.io/acme"]) != []
+    assert image("quay.io/x/y:1", ai_allowed_registries=["*"]) == []
+
+
+def test_ai_host_ports_stay_in_the_allowed_ranges() -> None:
+    def ports(*published: str, **settings: object) -> list[str]:
+        resource = DockerResource(description="app", name="app", image="nginx", volumes=[])
+        return judged(ai_filled(resource, ports=list(published)), **settings)
+
+    assert ports("8080:80", "80") == []  # no host port: Docker picks a free one
+    assert ports("443:443") == ["docker.host-port: ports"]
+    assert ports("443:443", ai_host_ports="443,8000-9000") == []
+    assert ports("9001:80", ai_host_ports="443,8000-9000") == ["docker.host-port: ports"]
 
 
 # ----- connections --------------------------------------------------------------------------
@@ -250,10 +312,11 @@ def test_registers_through_its_entry_point(monkeypatch: pytest.MonkeyPatch) -> N
     assert provided["resources"] == ["DockerResource"]
     assert provided["assertions"] == ["ContainerRunningAssert", "LogContainsAssert"]
     assert provided["engine_plugins"] == ["docker"]
+    assert provided["policies"] == ["docker.host-mount", "docker.host-port", "docker.registry"]
     assert not any(
         names
         for kind, names in provided.items()
-        if kind not in ("resources", "assertions", "engine_plugins")
+        if kind not in ("resources", "assertions", "engine_plugins", "policies")
     )
 
 

@@ -39,8 +39,16 @@ def test_registry_has_the_file_types_from_clockwork_files():
     registered = registry.by_distribution("clockwork-files")
     assert registered["resources"] == ["FileResource"]
     assert registered["assertions"] == ["FileContentMatchesAssert", "FileExistsAssert"]
+    assert registered["policies"] == [
+        "files.executable",
+        "files.mode",
+        "files.sensitive-path",
+        "files.symlink",
+    ]
     assert not any(
-        names for kind, names in registered.items() if kind not in ("resources", "assertions")
+        names
+        for kind, names in registered.items()
+        if kind not in ("resources", "assertions", "policies")
     )
     assert host.problems == []
 

@@ -185,6 +185,20 @@ def test_ai_name_leaving_the_project_is_refused(tmp_path):
         resource.check_completed()
 
 
+def judged(resource):
+    """The files policies' findings on `resource`, as 'rule: field'."""
+    from clockwork.policies import PolicyContext
+    from clockwork.settings import Settings
+    from clockwork_files.policies import policies
+
+    context = PolicyContext(Settings(), resource.project_dir)
+    return [
+        f"{name}: {finding.field}"
+        for name, policy in policies()
+        for finding in policy.check(resource, context)
+    ]
+
+
 def test_ai_directory_through_a_symlink_leading_outside_is_refused(tmp_path):
     project = tmp_path / "project"
     project.mkdir()
@@ -193,11 +207,65 @@ def test_ai_directory_through_a_symlink_leading_outside_is_refused(tmp_path):
     (project / "shared").symlink_to(outside)
 
     resource = in_project(project, name="f.txt", content="x", directory="shared")
+    resource.check_completed()  # inside the project, as written: a policy's to judge
+    assert judged(resource) == []  # the user's folder
     resource.mark_ai_filled("directory")
-    with pytest.raises(ProjectError) as caught:
-        resource.check_completed()
-    assert "FileResource('f.txt')" in str(caught.value)
-    assert "symlink" in str(caught.value)
+    assert judged(resource) == ["files.symlink: directory"]
+
+
+def test_ai_name_inside_a_symlinked_folder_the_user_chose_is_judged_alone(tmp_path):
+    (tmp_path / "real").mkdir()
+    (tmp_path / "linked").symlink_to(tmp_path / "real")
+    resource = in_project(tmp_path, name="f.txt", content="x", directory="linked")
+    resource.mark_ai_filled("name")
+    assert judged(resource) == []
+    (tmp_path / "real" / "g.txt").symlink_to(tmp_path / "elsewhere")
+    resource.name = "g.txt"
+    assert judged(resource) == ["files.symlink: name"]
+
+
+@pytest.mark.parametrize(
+    ("directory", "name", "found"),
+    [
+        (".", ".env", ["files.sensitive-path: name"]),
+        (".", ".env.local", ["files.sensitive-path: name"]),
+        (".git/hooks", "pre-commit", ["files.sensitive-path: directory"]),
+        (".clockwork", "x.json", ["files.sensitive-path: directory"]),
+        ("config", ".npmrc", ["files.sensitive-path: name"]),
+        (".", "clockwork.lock", ["files.sensitive-path: name"]),
+        (".", "main.py", ["files.sensitive-path: name"]),
+        ("./", "sitecustomize.py", ["files.sensitive-path: name"]),
+        ("src", "app.py", []),
+        ("docs", "README.md", []),
+    ],
+)
+def test_ai_chosen_sensitive_places_are_refused(tmp_path, directory, name, found):
+    resource = in_project(tmp_path, name=name, content="x", directory=directory)
+    assert judged(resource) == []  # the user's choice
+    resource.mark_ai_filled("name")
+    resource.mark_ai_filled("directory")
+    assert judged(resource) == found
+
+
+@pytest.mark.parametrize(
+    ("mode", "found"),
+    [
+        ("644", []),
+        ("600", []),
+        ("755", ["files.executable: mode"]),
+        ("744", ["files.executable: mode"]),
+        ("4644", ["files.mode: mode"]),
+        ("2644", ["files.mode: mode"]),
+        ("1644", ["files.mode: mode"]),
+        ("646", ["files.mode: mode"]),
+        ("7777", ["files.mode: mode", "files.executable: mode"]),
+    ],
+)
+def test_ai_chosen_modes_are_judged(tmp_path, mode, found):
+    resource = in_project(tmp_path, name="f.txt", content="x", mode=mode)
+    assert judged(resource) == []  # the user's choice
+    resource.mark_ai_filled("mode")
+    assert judged(resource) == found
 
 
 def test_ai_directory_through_a_symlink_staying_inside_passes(tmp_path):

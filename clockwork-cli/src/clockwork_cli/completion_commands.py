@@ -76,7 +76,12 @@ def project_settings(project_dir: Path) -> Settings:
 
 
 _COMPLETION_OPTIONS = (
-    click.option("--no-cache", is_flag=True, help="Ask the model again; ignore the cache."),
+    click.option(
+        "--no-cache",
+        is_flag=True,
+        help="Ask the model again: ignore the cache and clockwork.lock (apply and lock "
+        "record the new answers).",
+    ),
     click.option("--model", metavar="NAME", help="Model that completes resources (CW_MODEL)."),
     click.option(
         "--completer",
@@ -154,8 +159,10 @@ def show(main_py: str, name: str | None, completion: CompletionChoices, as_json:
     # Read after completing: what auto found this run is what it remembers now.
     mode = ModePlan.for_project(project.directory, settings).describe()
     if as_json:
+        from clockwork.redaction import redact
+
         shown_json = {"resources": described, "completion": completed, "output_mode": mode}
-        click.echo(json.dumps(shown_json, indent=2))
+        click.echo(redact(json.dumps(shown_json, indent=2)))
         return
     print_resources(described)
     click.echo(mode_line(mode))
@@ -174,6 +181,7 @@ def completion_summary(report: CompletionReport) -> str:
     return (
         f"completed by the model: {report.completed} "
         f"({report.model_calls} calls); from the cache: {report.cache_hits}"
+        + (f"; from clockwork.lock: {report.lock_hits}" if report.lock_hits else "")
     )
 
 

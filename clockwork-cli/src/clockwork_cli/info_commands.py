@@ -87,11 +87,13 @@ def hooks_by_distribution(host: PluginHost) -> dict[str, set[str]]:
 
 def print_plugin_table(described: list[dict[str, Any]]) -> None:
     """Plain indented text: a listing needs no table library, and start-up stays quick."""
+    from clockwork.redaction import printable  # a plugin's names could hold control codes
+
     for entry in described:
-        click.echo(f"{entry['name']} {entry['version'] or '-'}")
+        click.echo(printable(f"{entry['name']} {entry['version'] or '-'}"))
         for line in registered_summary(entry).splitlines():
-            click.echo(f"  {line}")
-        click.echo(f"  hooks: {', '.join(entry['hooks']) or '-'}")
+            click.echo(printable(f"  {line}"))
+        click.echo(printable(f"  hooks: {', '.join(entry['hooks']) or '-'}"))
 
 
 def registered_summary(entry: dict[str, Any]) -> str:

@@ -27,7 +27,7 @@ from clockwork.errors import ClockworkError, UsageError
 from clockwork.folders import project_folder
 from clockwork.plugins import get_plugin_host
 
-from . import completion_commands, info_commands, project_commands
+from . import completion_commands, info_commands, lock_commands, project_commands
 
 # Clockwork reports warnings (plugin problems, unprotected state secrets) through
 # this logger and its children, already worded as "warning: ..." lines.
@@ -40,7 +40,9 @@ class ClickStderrHandler(logging.Handler):
 
     def emit(self, record: logging.LogRecord) -> None:
         try:
-            click.echo(self.format(record), err=True)
+            from clockwork.redaction import printable
+
+            click.echo(printable(self.format(record), multiline=True), err=True)
         except Exception:
             self.handleError(record)
 
@@ -59,13 +61,15 @@ def show_plugin_warnings_on_stderr() -> None:
 
 def report_error(error: ClockworkError) -> None:
     """One line; an engine failure with several reasons gets a line for each."""
+    from clockwork.redaction import printable  # secrets masked, control codes escaped
+
     reasons: list[str] = getattr(error, "lines", lambda: [])()
     if reasons:
-        click.echo(f"error: {error.headline}", err=True)  # type: ignore[attr-defined]
+        click.echo(printable(f"error: {error.headline}"), err=True)  # type: ignore[attr-defined]
         for reason in reasons:
-            click.echo(f"  {reason}", err=True)
+            click.echo(printable(f"  {reason}"), err=True)
         return
-    click.echo(f"error: {error or type(error).__name__}", err=True)
+    click.echo(printable(f"error: {error or type(error).__name__}"), err=True)
 
 
 class ClockworkGroup(click.Group):
@@ -174,6 +178,7 @@ def build_cli() -> ClockworkGroup:
         *info_commands.COMMANDS,
         *project_commands.COMMANDS,
         *completion_commands.COMMANDS,
+        *lock_commands.COMMANDS,
     ):
         group.add_command(command)
     return group

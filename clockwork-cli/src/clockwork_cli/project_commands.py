@@ -39,7 +39,10 @@ def _settings(main_py: str, completion: CompletionChoices | None, stack: str | N
 
 
 def _echo_json(data: Any) -> None:
-    click.echo(json.dumps(data, indent=2, default=str))
+    from clockwork.redaction import redact
+
+    # ASCII-only JSON escapes every control character; secrets are masked in it too.
+    click.echo(redact(json.dumps(data, indent=2, default=str)))
 
 
 def _run_options(
@@ -112,12 +115,25 @@ def plan(
         sys.exit(EXIT_CHANGES_PENDING)
 
 
+repair_option = click.option(
+    "--repair",
+    "repair_rounds",
+    type=click.IntRange(min=0),
+    default=0,
+    metavar="N",
+    help="After deploying, run the assertions; ask the AI again for each resource whose "
+    "AI-filled values fail them (the failures in its prompt), redeploy and check again, "
+    "at most N times. Exit 1 naming what still fails (default 0: no checks).",
+)
+
+
 @click.command()
 @main_py_argument
 @stack_option
 @yes_option
 @force_option
 @refresh_option
+@repair_option
 @completion_options
 @json_option
 def apply(
@@ -126,16 +142,19 @@ def apply(
     yes: bool,
     force: bool,
     refresh: bool,
+    repair_rounds: int,
     completion: CompletionChoices,
     as_json: bool,
 ) -> None:
     """Complete, compile and deploy the resources declared in MAIN_PY."""
     from clockwork import pipeline
 
-    from .ui import EngineView, print_engine_report, print_resources
+    from .ui import EngineView, echo, print_engine_report, print_lock_changes, print_resources
 
     if not yes and (as_json or not sys.stdin.isatty()):
         raise click.UsageError("not a terminal to confirm in: pass --yes to deploy")
+    if repair_rounds and completion.offline:
+        raise click.UsageError("--repair asks the model again: it cannot be --offline")
 
     def confirm(planned: Any) -> bool:
         report = planned.to_dict()
@@ -149,17 +168,47 @@ def apply(
         options = _run_options(completion, view.on_event, force)
         options.refresh = refresh
         try:
-            result = pipeline.apply(main_py, options, None if yes else confirm, settings)
+            if repair_rounds:
+                repaired = pipeline.repair(
+                    main_py, repair_rounds, options, None if yes else confirm, settings
+                )
+            else:
+                result = pipeline.apply(main_py, options, None if yes else confirm, settings)
         finally:
             options.on_completion_progress.close()
+    if repair_rounds:
+        _report_repair(repaired, as_json)
+        return
     if as_json:
         _echo_json(result.to_dict())
     elif result.engine is None:
         click.echo("nothing deployed", err=True)
     else:
-        click.echo(f"applied: {result.engine.summary()}")
+        echo(f"applied: {result.engine.summary()}")
+        lock = pipeline.lock_report(result.plan.completion)
+        if lock is not None:  # what apply recorded in clockwork.lock
+            print_lock_changes(lock)
     if result.engine is None:
         sys.exit(2)
+
+
+def _report_repair(repaired: Any, as_json: bool) -> None:
+    """The last deploy, then every round; exit 1 naming what still fails."""
+    from clockwork.errors import ClockworkError
+
+    from .ui import print_repair_rounds
+
+    if as_json:
+        _echo_json({**repaired.applied.to_dict(), "repair": repaired.to_dict()})
+    else:
+        print_repair_rounds(repaired.to_dict())
+    if repaired.declined:
+        click.echo("nothing deployed", err=True)
+        sys.exit(2)
+    if repaired.interrupted:
+        sys.exit(130)
+    if not repaired.success:
+        raise ClockworkError(repaired.failure_message())
 
 
 @click.command()
@@ -212,15 +261,17 @@ def destroy(
 
 
 def _print_destroy(result: Any) -> None:
+    from .ui import echo
+
     verb = "would remove" if result.dry_run else "removed"
     if result.engine is not None:
-        click.echo(f"stack: {result.engine.summary()}")
+        echo(f"stack: {result.engine.summary()}")
     if result.engine_skipped:
-        click.echo(result.engine_skipped)
+        echo(result.engine_skipped)
     for folder in result.cleanup.removed:
-        click.echo(f"{verb} folder {folder}")
+        echo(f"{verb} folder {folder}")
     for folder, why in result.cleanup.kept.items():
-        click.echo(f"kept folder {folder}: {why}")
+        echo(f"kept folder {folder}: {why}")
 
 
 @click.command("assert")

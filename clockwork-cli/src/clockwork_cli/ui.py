@@ -13,12 +13,15 @@ from __future__ import annotations
 
 import json
 import threading
+from pathlib import Path
 from typing import Any
 
 import click
 from rich.console import Console
 from rich.live import Live
 from rich.table import Table
+
+from clockwork.redaction import printable
 
 AI_MARK = "[AI]"
 
@@ -43,7 +46,7 @@ class CompletionProgress:
     def __call__(self, resource: Any, status: str) -> None:
         if not self.console.is_terminal:
             return
-        text = f"completing {resource.display_name}: {status}"
+        text = f"completing {printable(resource.display_name)}: {status}"
         if self.status is None:
             self.status = self.console.status(text)
             self.status.start()
@@ -115,16 +118,16 @@ class EngineView:
     def _line(self, step: Any) -> str:
         symbol = self.SYMBOLS.get(step.op, step.op)
         detail = f": {step.message}" if step.message else ""
-        return f"{symbol} {step.type} {step.name} {step.status}{detail}"
+        return printable(f"{symbol} {step.type} {step.name} {step.status}{detail}")
 
     def _table(self) -> Table:
         table = Table("", "resource", "type", "status", title=self.title, title_justify="left")
         for step in self.steps.values():
             table.add_row(
-                self.SYMBOLS.get(step.op, step.op),
-                step.name,
-                step.type,
-                step.status + (f": {step.message}" if step.message else ""),
+                printable(self.SYMBOLS.get(step.op, step.op)),
+                printable(step.name),
+                printable(step.type),
+                printable(step.status + (f": {step.message}" if step.message else "")),
             )
         return table
 
@@ -132,18 +135,26 @@ class EngineView:
 # ----- reports: on stdout -----------------------------------------------------------------
 
 
+def echo(text: str, *, err: bool = False) -> None:
+    """Print one report line: secrets masked, control characters escaped (whatever
+    part of it a model wrote)."""
+    click.echo(printable(text), err=err)
+
+
 def print_resources(resources: list[dict[str, Any]]) -> None:
     """Each completed resource with its fields; the AI's values marked [AI]."""
     for resource in resources:
         parent = f"  (in {resource['parent']})" if resource["parent"] else ""
-        click.echo(f"{resource['type']} {resource['name']!r}{parent}")
+        echo(f"{resource['type']} {resource['name']!r}{parent}")
         fields = {k: v for k, v in resource["fields"].items() if v is not None}
         width = max((len(key) for key in fields), default=0)
         for key, value in fields.items():
             mark = f"  {AI_MARK}" if key in resource["ai_filled"] else ""
-            click.echo(f"  {key:<{width}}  {json.dumps(value, ensure_ascii=False)}{mark}")
+            echo(f"  {key:<{width}}  {json.dumps(value, ensure_ascii=False)}{mark}")
         if resource["connects_to"]:
-            click.echo(f"  connects to: {', '.join(resource['connects_to'])}")
+            echo(f"  connects to: {', '.join(map(str, resource['connects_to']))}")
+        for check in resource.get("assertions", ()):
+            echo(f"  assert {check}")
         click.echo()
 
 
@@ -152,19 +163,57 @@ def print_plan(plan: dict[str, Any]) -> None:
     registered = plan["pulumi_resources"]
     if registered:
         names = {r["urn"]: r["name"] for r in registered if "urn" in r}
-        click.echo(f"Pulumi resources the program registers ({len(registered)}):")
+        echo(f"Pulumi resources the program registers ({len(registered)}):")
         for resource in registered:
             parent = names.get(resource["parent"], "")
             inside = f"  in {parent}" if parent else ""
-            click.echo(f"  + {resource['type']}  {resource['name']}{inside}")
+            echo(f"  + {resource['type']}  {resource['name']}{inside}")
         click.echo()
+    if plan.get("policies"):
+        print_policies(plan["policies"])
+    if plan.get("lock"):
+        print_lock_changes(plan["lock"])
     if plan["preview"] is not None:
         print_engine_report(plan["preview"], "preview against the stack")
     if plan["preview_skipped"]:
-        click.echo(plan["preview_skipped"])
+        echo(plan["preview_skipped"])
+
+
+def print_policies(policies: dict[str, list[str]]) -> None:
+    """Which rules judged the AI's values, and which CW_POLICIES_OFF switched off."""
+    echo(f"policies ({len(policies['ran'])}): {', '.join(policies['ran']) or '-'}")
+    if policies["off"]:
+        echo(f"policies off (CW_POLICIES_OFF): {', '.join(policies['off'])}")
+    click.echo()
 
 
 SIGNS = {"create": "+", "update": "~", "delete": "-", "replace": "+-"}
+LOCK_SIGNS = {"added": "+", "updated": "~", "removed": "-"}
+
+
+def print_lock_changes(lock: dict[str, Any]) -> None:
+    """The diff this run makes (plan: would make) to clockwork.lock, value by value,
+    with why each entry changed; nothing when the lock stays as it is."""
+    changes = lock["changes"]
+    if not changes and not lock["not_locked"]:
+        return
+    counts = {kind: sum(c["change"] == kind for c in changes) for kind in LOCK_SIGNS}
+    summary = ", ".join(f"{n} {kind}" for kind, n in counts.items() if n) or "no change"
+    verb = "written" if lock["written"] else "would change"
+    click.echo(f"{Path(lock['path']).name} ({verb}: {summary}):")
+    for change in changes:
+        why = f": {'; '.join(change['reasons'])}" if change["reasons"] else ""
+        click.echo(f"  {LOCK_SIGNS[change['change']]} {change['key']}{why}")
+        before, after = change["before"] or {}, change["after"] or {}
+        for field in sorted(set(before) | set(after)):
+            old, new = before.get(field), after.get(field)
+            if field in before and field in after and old == new:
+                continue
+            shown = _short(new) if field not in before else f"{_short(old)} → {_short(new)}"
+            click.echo(f"      {field}: {shown}")
+    for key, why in lock["not_locked"].items():
+        click.echo(f"  not locked: {key}: {why}")
+    click.echo()
 
 
 def print_engine_report(report: dict[str, Any], title: str) -> None:
@@ -175,15 +224,13 @@ def print_engine_report(report: dict[str, Any], title: str) -> None:
             if drift["gone"]
             else f"{', '.join(drift['properties'])} changed outside Clockwork"
         )
-        click.echo(f"drift: {drift['name']}: {what}")
+        echo(f"drift: {drift['name']}: {what}")
     for step in report.get("steps", []):
-        click.echo(
-            f"{SIGNS.get(step['op'], step['op'])} {step['name']} ({step['type']}) {step['op']}"
-        )
+        echo(f"{SIGNS.get(step['op'], step['op'])} {step['name']} ({step['type']}) {step['op']}")
         for key, values in step["properties"].items():
             mark = f"  {AI_MARK}" if key in step.get("ai_filled", ()) else ""
-            click.echo(f"    {key}: {_short(values['old'])} → {_short(values['new'])}{mark}")
-    click.echo(f"{title}: {report['summary']}")
+            echo(f"    {key}: {_short(values['old'])} → {_short(values['new'])}{mark}")
+    echo(f"{title}: {report['summary']}")
 
 
 def _short(value: Any, width: int = 60) -> str:
@@ -199,7 +246,12 @@ def print_assert_report(report: dict[str, Any]) -> None:
     table.add_column("result", overflow="fold")
     for detail in report["details"]:
         mark = "✓" if detail["passed"] else "✗"
-        table.add_row(mark, detail["resource"], detail["assertion"], detail["message"])
+        table.add_row(
+            mark,
+            printable(detail["resource"]),
+            printable(detail["assertion"]),
+            printable(detail["message"], multiline=True),
+        )
     console = stdout_console()
     if report["details"]:
         console.print(table)
@@ -208,6 +260,27 @@ def print_assert_report(report: dict[str, Any]) -> None:
         f"{report['passed']} passed, {report['failed']} failed, "
         f"{report['total']} total{interrupted}"
     )
+
+
+def print_repair_rounds(repair: dict[str, Any]) -> None:
+    """`apply --repair`: per round, what the AI changed (old → new) and each check."""
+    for round_ in repair["rounds"]:
+        checks = round_["assertions"]
+        asked = f" (asked again: {', '.join(round_['reasked'])})" if round_["reasked"] else ""
+        click.echo(f"round {round_['round']}{asked}: applied: {round_['deployed']}")
+        for change in round_["changes"]:
+            click.echo(
+                f"  {change['resource']}.{change['field']}: {_short(change['old'])} → "
+                f"{_short(change['new'])}  {AI_MARK}"
+            )
+        for detail in checks["details"]:
+            mark = "✓" if detail["passed"] else "✗"
+            click.echo(f"  {mark} {detail['resource']}: {detail['assertion']}: {detail['message']}")
+        click.echo(
+            f"  {checks['passed']} passed, {checks['failed']} failed, {checks['total']} total"
+        )
+    if repair["success"]:
+        click.echo(f"every assertion passes after {len(repair['rounds'])} round(s)")
 
 
 class SetupProgress:
@@ -233,6 +306,7 @@ class SetupProgress:
         return self
 
     def __call__(self, message: str) -> None:
+        message = printable(message)
         if self.progress is None:
             self.console.print(message, soft_wrap=True)
             return

@@ -48,3 +48,10 @@ def register_compilers(register):
         return PulumiCompiler(settings.stack if settings is not None else "dev")
 
     register("pulumi", pulumi_compiler)
+
+
+@hookimpl
+def register_policies(register):
+    from .policies import CONTROL_CHARACTERS
+
+    register("core.control-chars", CONTROL_CHARACTERS)

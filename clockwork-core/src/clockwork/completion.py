@@ -20,7 +20,7 @@ the model. This module itself stays light: no pydantic-ai import.
 from __future__ import annotations
 
 import asyncio
-from collections.abc import Callable
+from collections.abc import Callable, Collection, Mapping
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any, Literal
 
@@ -41,8 +41,10 @@ from .empty_fallback import fall_back_to_empty, fall_back_to_free_name
 from .errors import ClockworkError, PluginError, UsageError
 from .filling import apply_completion, label_of
 from .graph import dependencies, topological_order
+from .lockfile import LockSession, input_hashes
 from .output_modes import ModePlan, complete_in_modes
 from .prompts import PromptContext, PromptTemplate, build_prompt_context, template_for
+from .redaction import redact
 from .resource import Resource
 from .settings import Settings
 
@@ -68,7 +70,7 @@ __all__ = [  # the contract is re-exported for code that imported it from here
 
 NAMES_SHOWN = 12  # names in use a retry lists, at most
 
-ProgressStatus = Literal["skipped", "cached", "started", "completed", "failed"]
+ProgressStatus = Literal["skipped", "locked", "cached", "started", "completed", "failed"]
 ProgressCallback = Callable[[Resource, ProgressStatus], None]
 
 
@@ -89,10 +91,12 @@ class CompletionError(ClockworkError):
         self.resource_name = resource.name
         self.type_name = resource.type_name()
         self.fields = list(fields)
-        self.reason = reason
+        # A rejected value may quote a secret (a model echoing the API key): masked here,
+        # so no caller that prints or stores the error can leak it.
+        self.reason = redact(reason)
         self.exit_code = exit_code
         super().__init__(
-            f"could not complete {label_of(resource)} (fields: {', '.join(fields)}): {reason}"
+            f"could not complete {label_of(resource)} (fields: {', '.join(fields)}): {self.reason}"
         )
 
 
@@ -134,7 +138,8 @@ def enabled_tools(settings: Settings, registry: Registry) -> dict[str, Callable[
 @dataclass
 class ResourceCompletion:
     resource: Resource
-    status: Literal["complete", "completed", "cached"]  # complete: nothing was missing
+    # complete: nothing was missing; locked: from clockwork.lock; cached: from the cache
+    status: Literal["complete", "completed", "cached", "locked"]
     filled: dict[str, Any] = field(default_factory=dict)  # field -> JSON-safe value
     model_calls: int = 0
     output_mode: str | None = None  # the mode the model answered in (None: not asked)
@@ -153,6 +158,7 @@ class ResourceCompletion:
             "filled": _shown(self.resource, self.filled),
             "model_calls": self.model_calls,
             "cache_hit": self.cache_hit,
+            "lock_hit": self.status == "locked",
             "output_mode": self.output_mode,
             "warnings": list(self.warnings),
         }
@@ -175,12 +181,14 @@ class CompletionReport:
     resources: list[ResourceCompletion]
     pending: list[CachedAnswer] = field(default_factory=list, repr=False)
     cache: CompletionCache | None = field(default=None, repr=False)
+    lock: LockSession | None = field(default=None, repr=False)
     output_mode: dict[str, str | None] = field(default_factory=dict)  # configured, remembered
 
     def store(self) -> None:
-        """Keep the new answers in the cache. Called only after every project-level
-        check passed: an answer that fails one (an AI-chosen name that clashes) must not
-        come back from the cache on the next run."""
+        """Keep the new answers in the cache, and write clockwork.lock when this run
+        may (see clockwork.lockfile). Called only after every project-level check
+        passed: an answer that fails one (an AI-chosen name that clashes) must not come
+        back from the cache, or the lock, on the next run."""
         if self.cache is not None:
             for answer in self.pending:
                 self.cache.put(
@@ -190,6 +198,8 @@ class CompletionReport:
                     resource_name=answer.resource_name,
                 )
         self.pending = []
+        if self.lock is not None:
+            self.lock.store()
 
     @property
     def model_calls(self) -> int:
@@ -200,6 +210,10 @@ class CompletionReport:
         return sum(entry.cache_hit for entry in self.resources)
 
     @property
+    def lock_hits(self) -> int:
+        return sum(entry.status == "locked" for entry in self.resources)
+
+    @property
     def completed(self) -> int:
         """Resources completed by the model in this run (not from the cache)."""
         return sum(entry.status == "completed" for entry in self.resources)
@@ -208,9 +222,11 @@ class CompletionReport:
         return {
             "model_calls": self.model_calls,
             "cache_hits": self.cache_hits,
+            "lock_hits": self.lock_hits,
             "completed": self.completed,
             "output_mode": dict(self.output_mode),
             "resources": [entry.to_dict() for entry in self.resources],
+            "lock": None if self.lock is None else self.lock.changes().to_dict(),
         }
 
 
@@ -230,12 +246,19 @@ class _CompletionRun:
         progress: ProgressCallback | None,
         offline: bool = False,
         read_cache: bool = True,
+        reask: Mapping[str, list[str]] | None = None,
+        lock: LockSession | None = None,
+        ask_again: Collection[str] = (),
         mode_plan: ModePlan,
     ):
         self.settings = settings
         self.mode_plan = mode_plan
+        self.lock = lock
+        self.ask_again = frozenset(ask_again)  # declared keys: skip the lock and the cache
         self.offline = offline  # never call the model: what is not cached fails
         self.read_cache = read_cache  # --no-cache: ask again, but keep the new answers
+        # `apply --repair`: declared_key -> why its last values failed; asked again.
+        self.reask: Mapping[str, list[str]] = reask or {}
         self.pending: list[CachedAnswer] = []  # stored once the project's checks pass
         self.registry = registry
         self.cache = cache
@@ -256,7 +279,9 @@ class _CompletionRun:
         results = await asyncio.gather(*tasks.values(), return_exceptions=True)
         _raise_failures(results)
         completed = [r for r in results if isinstance(r, ResourceCompletion)]
-        return CompletionReport(completed, self.pending, self.cache, self.mode_plan.describe())
+        return CompletionReport(
+            completed, self.pending, self.cache, self.lock, self.mode_plan.describe()
+        )
 
     async def _complete_after(
         self, resource: Resource, waits: list[asyncio.Task[ResourceCompletion]]
@@ -272,22 +297,92 @@ class _CompletionRun:
             return ResourceCompletion(resource, "complete")
         return await self._complete(resource)
 
+    def _should_reuse(self, resource: Resource) -> bool:
+        """Whether earlier answers (the lock's, the cache's) may stand for `resource`;
+        not with --no-cache, nor when it is to be asked again (`lock --update NAME`, or
+        `apply --repair` because its values failed their checks)."""
+        key = resource.declared_key
+        return self.read_cache and key not in self.ask_again and key not in self.reask
+
     async def _complete(self, resource: Resource) -> ResourceCompletion:
         template = template_for(resource.type_name(), self.registry.prompt_templates)
-        context = build_prompt_context(resource)
+        context = build_prompt_context(
+            resource,
+            self.reask.get(resource.declared_key, ()),
+            secret_names=self.settings.secret_name_patterns,
+        )
         output_type = output_model_for(resource)
+        if self.lock is None:
+            return await self._complete_unlocked(resource, context, output_type, template)
+        # The lock first: hashed before any value is set, as the model would see it.
+        # What the plain request sees: a repair's failure notes are not an input.
+        hashes = input_hashes(context.without_failures().as_dict(), output_type)
+        locked = self._from_lock(resource, hashes)
+        if locked is not None:
+            self.progress(resource, "locked")
+            return locked
+        completion = await self._complete_unlocked(resource, context, output_type, template)
+        self.lock.record(
+            resource,
+            hashes,
+            completion.filled,
+            completer=self.completer_name,
+            model=self.settings.model,
+            # The mode the model answered in (auto's choice); from the cache: as configured.
+            output_mode=completion.output_mode or self.settings.output_mode,
+            template_version=template.version,
+        )
+        return completion
+
+    def _from_lock(
+        self, resource: Resource, hashes: Mapping[str, str]
+    ) -> ResourceCompletion | None:
+        assert self.lock is not None
+        ask_again = None
+        if not self._should_reuse(resource):
+            why = "--no-cache"
+            if resource.declared_key in self.ask_again:
+                why = "--update"
+            elif resource.declared_key in self.reask:
+                why = "its checks failed"
+            ask_again = f"asked again ({why})"
+        values = self.lock.reuse(resource, hashes, ask_again=ask_again)
+        if values is not None:
+            return ResourceCompletion(resource, "locked", values)
+        stale = self.lock.stale.get(resource.declared_key)
+        if stale and self.offline:
+            self.progress(resource, "failed")
+            raise CompletionError(
+                resource,
+                resource.fields_to_complete(),
+                f"its clockwork.lock entry is stale ({'; '.join(stale)}), and offline the "
+                "model may not be asked again; run `clockwork lock` with a model",
+            )
+        return None
+
+    async def _complete_unlocked(
+        self,
+        resource: Resource,
+        context: PromptContext,
+        output_type: type[BaseModel],
+        template: PromptTemplate,
+    ) -> ResourceCompletion:
         key = self._key(context, output_type, template) if self.cache is not None else None
-        cached = self._from_cache(resource, key) if key is not None and self.read_cache else None
+        reuse = self._should_reuse(resource)
+        cached = self._from_cache(resource, key) if key is not None and reuse else None
         if cached is not None:
             self.progress(resource, "cached")
             return cached
         if self.offline:
             self.progress(resource, "failed")
+            where = (
+                "in clockwork.lock nor " if self.lock is not None and self.lock.lock.exists else ""
+            )
             raise CompletionError(
                 resource,
                 resource.fields_to_complete(),
-                "the model would be asked, and offline nothing may be; "
-                "run `clockwork plan` (or apply) with a model first",
+                f"not {where}in the cache: the model would be asked, and offline nothing may "
+                "be; run `clockwork lock` (or plan, apply) with a model first",
             )
         async with self.semaphore:
             self.progress(resource, "started")
@@ -396,7 +491,9 @@ class _CompletionRun:
             {
                 "resource_type": context.resource_type,
                 "output_schema": output_type.model_json_schema(),
-                "context": context.as_dict(),
+                # Without the failures of a repair: its answer replaces the one that
+                # failed, under the same key, so the next plain run reuses it.
+                "context": context.without_failures().as_dict(),
                 "model": self.settings.model,
                 "base_url": self.settings.base_url,
                 "output_mode": self.settings.output_mode,
@@ -456,6 +553,9 @@ async def complete_project_async(
     registry: Registry | None = None,
     offline: bool = False,
     store: bool = True,
+    reask: Mapping[str, list[str]] | None = None,
+    write_lock: bool = False,
+    ask_again: Collection[str] = (),
 ) -> CompletionReport:
     """Complete every resource of `project` that needs it, in place.
 
@@ -463,9 +563,15 @@ async def complete_project_async(
     `registry` defaults to the process-wide plugin host's. `offline`: values come from
     the cache only, and a resource that would need the model fails instead.
     `use_cache=False` asks the model again but keeps its answers; `store=False` leaves
-    keeping them to the caller (`report.store()`, after its own checks). Raises
+    keeping them to the caller (`report.store()`, after its own checks). `reask` maps
+    a resource's `declared_key` to the checks its last values failed: it is asked
+    again, with them in its prompt, and nothing stored answers it. Raises
     CompletionError (a ClockworkError) naming the resource and fields when one cannot
     be completed.
+
+    The project's clockwork.lock is read first (clockwork.lockfile); `write_lock`
+    lets `report.store()` write it. `ask_again`: declared keys of resources whose
+    earlier answers (lock, cache) must not stand: the model is asked again.
     """
     if registry is None:  # a convenience for tests and embedding: the process-wide host
         from .plugins import get_plugin_host
@@ -484,6 +590,9 @@ async def complete_project_async(
         progress=progress,
         offline=offline,
         read_cache=use_cache or offline,
+        reask=reask,
+        lock=LockSession.for_project(project.directory, project.resources, write=write_lock),
+        ask_again=ask_again,
     )
     report = await run.run(project.resources)
     if store:
@@ -501,6 +610,9 @@ def complete_project(
     registry: Registry | None = None,
     offline: bool = False,
     store: bool = True,
+    reask: Mapping[str, list[str]] | None = None,
+    write_lock: bool = False,
+    ask_again: Collection[str] = (),
 ) -> CompletionReport:
     """Synchronous `complete_project_async`; works even where an event loop is running
     (it then runs in a worker thread, and `progress` is called from that thread)."""
@@ -516,6 +628,9 @@ def complete_project(
                 registry=registry,
                 offline=offline,
                 store=store,
+                reask=reask,
+                write_lock=write_lock,
+                ask_again=ask_again,
             )
         )
     )

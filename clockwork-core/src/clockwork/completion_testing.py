@@ -34,6 +34,7 @@ from pydantic_ai.messages import (
 from pydantic_ai.models.function import AgentInfo, FunctionModel
 
 from .graph import topological_order
+from .hookspecs import hookimpl
 from .loader import Project
 from .pydantic_ai_completer import PydanticAICompleter
 from .resource import Resource
@@ -168,6 +169,18 @@ class ScriptedCompleter(PydanticAICompleter):
 def scripted_completer(settings: Settings, model: ScriptedModel) -> PydanticAICompleter:
     """Core's `pydantic-ai` completer with `model` in place of the network."""
     return ScriptedCompleter(settings, model=model.model)
+
+
+class ScriptedCompleterPlugin:
+    """A plugin registering completer `scripted`: core's pydantic-ai completer on
+    `self.model` (install it with `clockwork.testing.plugin_host`)."""
+
+    def __init__(self, model: ScriptedModel | None = None):
+        self.model = model or ScriptedModel({})
+
+    @hookimpl
+    def register_completers(self, register: Callable[..., None]) -> None:
+        register("scripted", lambda settings: scripted_completer(settings, self.model))
 
 
 def project_of(directory: str | Path, *roots: Resource) -> Project:

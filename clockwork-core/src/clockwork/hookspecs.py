@@ -104,6 +104,18 @@ def register_engine_plugins(register):
     """
 
 
+@registration_hook("policies")
+def register_policies(register):
+    """Register rules that judge each completed resource before it compiles:
+    `register("family.rule", Policy(description, check))` from `clockwork.policies`.
+
+    `check(resource, context)` returns a `Finding(field, message, warn=False)` per
+    problem; `resource.ai_filled_fields` says which values the AI chose (judge those,
+    leave the user's alone). A refusal stops the run (exit 2) naming rule, resource and
+    field; `CW_POLICIES_OFF` switches a rule off by name.
+    """
+
+
 # Not a registration kind: it adds to the click group it is given, nothing is kept.
 @hookspec
 def register_commands(cli):

@@ -57,6 +57,7 @@ def load_project(
     found = list(_resources_in(vars(module).values()))
     resources = topological_order(found)
     check_unique_names(resources)
+    assign_declared_keys(resources)
     for resource in resources:
         if resource.parent is None:  # a root: binds its whole tree
             resource.bind_to_project(path.parent)
@@ -64,6 +65,20 @@ def load_project(
         for resource in resources:
             _check_type_available(type(resource), registry, module.__name__)
     return Project(main_path=path, directory=path.parent, resources=resources)
+
+
+def assign_declared_keys(resources: list[Resource]) -> None:
+    """Give each resource its `declared_key`: its address, plus `#k` for an unnamed
+    one (its place, from 1, in declaration order among the unnamed at that address),
+    so a new unnamed resource added below the others leaves their keys alone."""
+    unnamed_seen: dict[str, int] = {}
+    for resource in sorted(resources, key=lambda r: r._seq):
+        address = resource.address()
+        if resource.name is not None:
+            resource._declared_key = address
+            continue
+        unnamed_seen[address] = unnamed_seen.get(address, 0) + 1
+        resource._declared_key = f"{address}#{unnamed_seen[address]}"
 
 
 def _module_name(path: Path) -> str:

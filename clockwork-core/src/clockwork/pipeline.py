@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import dataclasses
 import logging
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -31,7 +31,10 @@ from .errors import EngineMissingError, UsageError
 from .folders import FORCE_ENV, project_folder
 from .graph import check_unique_names
 from .loader import Project, load_project
+from .lockfile import lock_exists
 from .plugins import PluginHost, get_plugin_host
+from .policies import active_policies, enforce_policies
+from .repair import RepairResult, RepairRound, ai_values, field_changes, split_failures
 from .settings import Settings, get_settings
 from .workdirs import Cleanup, record_dirs_to_create, remove_created_dirs
 
@@ -48,6 +51,11 @@ class RunOptions:
     force: bool = False  # providers may delete what they would keep (see folders.FORCE_ENV)
     offline: bool = False  # values from the cache only; a needed model call fails
     refresh: bool = True  # read the real state of what is deployed first (drift)
+    # `apply --repair`: declared_key -> the checks its last values failed (asked again)
+    reask: Mapping[str, list[str]] | None = None
+    # Write clockwork.lock; None: as the workflow does (apply writes, the others read).
+    write_lock: bool | None = None
+    ask_again: frozenset[str] = frozenset()  # declared keys: skip the lock and the cache
 
     def target(self, directory: Path, settings: Settings) -> StackTarget:
         target = StackTarget.for_project(directory, settings)
@@ -68,23 +76,33 @@ def load(main_path: str | Path | None, host: PluginHost | None = None) -> Projec
 def complete(
     project: Project, settings: Settings, options: RunOptions, host: PluginHost | None = None
 ) -> Any:
-    """Let the AI fill what the user left open. A project with nothing to fill never
-    touches the completer (no API key or model needed)."""
-    if not any(resource.needs_completion() for resource in project.resources):
-        return None
-    from .completion import complete_project  # pydantic-ai loads only when needed
+    """Let the AI fill what the user left open, then judge the result with the
+    policies (whatever the values came from: the model, the lock, the cache). A project
+    with nothing to fill never touches the completer (no API key or model needed);
+    with a clockwork.lock it still runs, so the lock's entries for what main.py now
+    sets drop out."""
+    registry = (host or get_plugin_host()).registry
+    report = None
+    something_to_fill = any(resource.needs_completion() for resource in project.resources)
+    if something_to_fill or lock_exists(project.directory):
+        from .completion import complete_project  # pydantic-ai loads only when needed
 
-    report = complete_project(
-        project,
-        settings,
-        use_cache=options.use_cache,
-        progress=options.on_completion_progress,
-        registry=(host or get_plugin_host()).registry,
-        offline=options.offline,
-        store=False,
-    )
-    check_unique_names(project.resources)  # names the AI chose must not clash either
-    report.store()  # only what passed the project's checks comes back next time
+        report = complete_project(
+            project,
+            settings,
+            use_cache=options.use_cache,
+            progress=options.on_completion_progress,
+            registry=registry,
+            offline=options.offline,
+            store=False,
+            reask=options.reask,
+            write_lock=bool(options.write_lock),
+            ask_again=options.ask_again,
+        )
+        check_unique_names(project.resources)  # names the AI chose must not clash either
+    enforce_policies(project.resources, settings, registry, project.directory)
+    if report is not None:
+        report.store()  # only what passed the project's checks comes back next time
     return report
 
 
@@ -153,10 +171,12 @@ class PlanResult:
     registered: list[Any]  # Pulumi resources the program registers (in-process evaluation)
     preview: EngineResult | None = None
     preview_skipped: str | None = None
+    policies: dict[str, list[str]] | None = None  # the rules that ran, and those off
 
     def to_dict(self) -> dict[str, Any]:
         return {
             "main": str(self.project.main_path),
+            "policies": self.policies,
             "resources": [describe_resource(r) for r in self.project.resources],
             "pulumi_resources": [
                 {
@@ -171,7 +191,14 @@ class PlanResult:
             "preview": None if self.preview is None else engine_report(self.preview, self.project),
             "preview_skipped": self.preview_skipped,
             "completion": getattr(self.completion, "to_dict", lambda: None)(),
+            "lock": lock_report(self.completion),
         }
+
+
+def lock_report(completion: Any) -> dict[str, Any] | None:
+    """How the run changes (plan: would change) clockwork.lock; None: no lock is used."""
+    session = getattr(completion, "lock", None)
+    return None if session is None else session.changes().to_dict()
 
 
 def engine_report(result: EngineResult, project: Project | None = None) -> dict[str, Any]:
@@ -217,8 +244,15 @@ def evaluated(
     from .simulate import run_under_mocks
 
     result = PlanResult(project, completion, run_under_mocks(program, preview=True))
+    result.policies = policy_summary(settings)
     check_providers_importable(result.registered)
     return result, program, settings
+
+
+def policy_summary(settings: Settings, host: PluginHost | None = None) -> dict[str, list[str]]:
+    """Which policies judged the run, and which CW_POLICIES_OFF switched off."""
+    on, off = active_policies((host or get_plugin_host()).registry, settings)
+    return {"ran": list(on), "off": off}
 
 
 def plan(
@@ -298,6 +332,8 @@ def apply(
 ) -> ApplyResult:
     """Load → complete → compile → deploy. `confirm` sees the plan first and may decline."""
     options = options or RunOptions()
+    if options.write_lock is None:  # apply records what it deploys (creating the lock)
+        options = dataclasses.replace(options, write_lock=True)
     require_pulumi_cli()  # fail before any model call when deploying is impossible anyway
     # Evaluated first, as plan does: an error in a resource's to_pulumi() stops here,
     # before the engine has created anything; so does a plugin the engine would lack.
@@ -316,6 +352,43 @@ def apply(
     # What each resource was deployed as: a rename or move next time keeps it.
     record_deployed(project.directory, settings.stack, engine.outputs.get(IDENTITIES_OUTPUT))
     return ApplyResult(planned, engine)
+
+
+def repair(
+    main_path: str | Path | None,
+    rounds: int,
+    options: RunOptions | None = None,
+    confirm: Callable[[PlanResult], bool] | None = None,
+    settings: Settings | None = None,
+) -> RepairResult:
+    """`apply`, then the assertions; while some fail on resources with AI-filled
+    fields, ask the model again for those (the failures in their prompts), redeploy and
+    check again: at most `rounds` times. Each round reloads main.py, so the user's
+    values are the user's again and the last AI values are never taken for them; what
+    the new answers pass is stored (cache) by the complete step, as in any run."""
+    options = options or RunOptions()
+    history: list[RepairRound] = []
+    reask: Mapping[str, list[str]] = {}
+    before = ai_values([])
+    while True:
+        applied = apply(main_path, dataclasses.replace(options, reask=reask), confirm, settings)
+        if applied.engine is None:  # the user declined this round's deploy
+            return RepairResult(history, applied)
+        project = applied.plan.project
+        checks = run_assertions(
+            project.resources,
+            concurrency=(settings or get_settings(project.directory)).assert_concurrency,
+        )
+        now = ai_values(project.resources)
+        names = [name for key, (name, _) in now.items() if key in reask]
+        changes = field_changes(before, now)
+        history.append(
+            RepairRound(len(history) + 1, names, changes, checks, applied.engine.summary())
+        )
+        failures = split_failures(project.resources, checks)
+        if checks.success or checks.interrupted or not failures.reask or len(history) > rounds:
+            return RepairResult(history, applied, failures)
+        reask, before = failures.reask, now
 
 
 @dataclass

@@ -20,12 +20,12 @@ import inspect
 import json
 import types
 import typing
-from collections.abc import Mapping
-from dataclasses import asdict, dataclass, field
+from collections.abc import Iterable, Mapping, Sequence
+from dataclasses import asdict, dataclass, field, replace
 from typing import Any
 
 from .errors import PluginError
-from .resource import Resource
+from .resource import Resource, masked_for_model
 
 DEFAULT_TEMPLATE_NAME = "*"
 
@@ -65,6 +65,8 @@ class PromptContext:
     ancestors: list[dict[str, Any]] = field(default_factory=list)  # beyond the parent
     children: list[dict[str, Any]] = field(default_factory=list)
     siblings: list[dict[str, Any]] = field(default_factory=list)
+    # `apply --repair`: what the previous choice was and which checks it failed.
+    previous_failures: list[str] = field(default_factory=list)
 
     @property
     def label(self) -> str:
@@ -72,24 +74,49 @@ class PromptContext:
         return f"{self.resource_type} {shown}"
 
     def as_dict(self) -> dict[str, Any]:
-        return asdict(self)
+        data = asdict(self)
+        if not self.previous_failures:
+            # A plain request keeps the cache key it had before repairs existed.
+            del data["previous_failures"]
+        return data
+
+    def without_failures(self) -> PromptContext:
+        """The plain request: what a run without `--repair` asks for this resource."""
+        return replace(self, previous_failures=[])
 
 
-def build_prompt_context(resource: Resource) -> PromptContext:
-    """Context of `resource`, read when its parent and connections are complete."""
+def build_prompt_context(
+    resource: Resource,
+    previous_failures: Sequence[str] = (),
+    *,
+    secret_names: Iterable[str] = (),
+) -> PromptContext:
+    """Context of `resource`, read when its parent and connections are complete;
+    `previous_failures` when it is asked again because its last values failed checks.
+
+    Whatever each resource's `for_model()` already masks, the values under every
+    secret-looking key (and those `secret_names` adds, CW_SECRET_NAME_PATTERNS) in
+    any mapping of the context read `<secret>`: this is where data leaves for the model.
+    """
     ancestors = _ancestors_of(resource)
+    names = tuple(secret_names)
+
+    def masked(summary: dict[str, Any]) -> dict[str, Any]:
+        return {key: masked_for_model(value, names) for key, value in summary.items()}
+
     return PromptContext(
         resource_type=resource.type_name(),
         type_doc=inspect.cleandoc(type(resource).__doc__ or ""),
         name=resource.name,
         description=resource.description,
-        user_fields=resource.user_set_fields(),
+        user_fields=masked(resource.user_set_fields()),
         fields_to_fill=[_field_to_fill(resource, name) for name in resource.fields_to_complete()],
-        connections=list(resource.connections),
-        parent=_completed_summary(ancestors[0]) if ancestors else None,
-        ancestors=[_completed_summary(ancestor) for ancestor in ancestors[1:]],
-        children=[_declared_summary(child) for child in resource.all_children],
-        siblings=[_declared_summary(sibling) for sibling in _siblings_of(resource)],
+        connections=[masked(peer) for peer in resource.connections],
+        parent=masked(_completed_summary(ancestors[0])) if ancestors else None,
+        ancestors=[masked(_completed_summary(ancestor)) for ancestor in ancestors[1:]],
+        children=[masked(_declared_summary(child)) for child in resource.all_children],
+        siblings=[masked(_declared_summary(sibling)) for sibling in _siblings_of(resource)],
+        previous_failures=list(previous_failures),
     )
 
 
@@ -184,6 +211,7 @@ class PromptTemplate:
             _json_section(
                 "Its children (they are completed after it, from its values)", context.children
             ),
+            _failures_section(context.previous_failures),
         ]
         return "\n\n".join(section for section in sections if section)
 
@@ -202,6 +230,14 @@ def _fields_section(fields: list[FieldToFill]) -> str:
     for wanted in fields:
         about = f": {wanted.description}" if wanted.description else ""
         lines.append(f"- {wanted.name} ({wanted.type}){about}")
+    return "\n".join(lines)
+
+
+def _failures_section(failures: list[str]) -> str:
+    if not failures:
+        return ""
+    lines = ["Your previous choice failed these checks; choose values that make them pass:"]
+    lines += [f"- {failure}" for failure in failures]
     return "\n".join(lines)
 
 

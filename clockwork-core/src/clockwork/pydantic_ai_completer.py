@@ -38,6 +38,7 @@ from .completer import (
 from .errors import UsageError
 from .output_modes import LOCAL_HOSTS, is_local_url
 from .pydantic_ai_shapes import ShapeCheckedModel
+from .redaction import MASK, redact
 from .settings import Settings
 
 # pydantic-ai greets a first run on a terminal with a large banner (and an
@@ -105,7 +106,7 @@ class PydanticAICompleter:
 
     def _failed(self, error: BaseException, usage: RunUsage) -> CompletionFailed:
         return CompletionFailed(
-            f"the model {self.settings.model!r} at {self.settings.base_url} failed: "
+            f"the model {self.settings.model!r} at {redact(self.settings.base_url)} failed: "
             f"{self._safe(error)}",
             usage.requests,
         )
@@ -133,15 +134,17 @@ class PydanticAICompleter:
             try:
                 request.accept(values_of(output))
             except OutputRejected as rejection:
-                raise ModelRetry(str(rejection)) from None  # the model sees why, tries again
+                # The model sees why and tries again; never with a secret in the reason.
+                raise ModelRetry(redact(str(rejection))) from None
             return output
 
         return agent
 
     def _safe(self, error: BaseException) -> str:
-        """The error's text, never with the API key in it."""
+        """The error's text, never with the API key (or any remembered secret, or a
+        URL's credentials) in it."""
         text = str(error)
-        return text.replace(self._secret, "***") if self._secret else text
+        return redact(text.replace(self._secret, MASK) if self._secret else text)
 
 
 def output_spec(request: CompletionRequest) -> Any:
@@ -163,7 +166,7 @@ def openai_compatible_model(settings: Settings) -> Model:
     if not api_key:
         if not is_local_url(settings.base_url):
             raise UsageError(
-                f"CW_API_KEY is not set; the model at {settings.base_url} needs one "
+                f"CW_API_KEY is not set; the model at {redact(settings.base_url)} needs one "
                 "(set it in the environment or in the project's .env)"
             )
         api_key = "not-needed"  # local servers ignore the key; the OpenAI client wants one

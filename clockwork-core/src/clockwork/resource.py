@@ -9,9 +9,12 @@ turns both into one deployment order.
 from __future__ import annotations
 
 import itertools
+import sys
 import types
 import typing
-from collections.abc import Iterator, Mapping
+from collections.abc import Iterable, Iterator, Mapping
+from dataclasses import dataclass
+from fnmatch import fnmatchcase
 from functools import cache
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, ClassVar, Self
@@ -65,12 +68,53 @@ def _mentions_secret_str(annotation: Any) -> bool:
 SHOWN_SECRET = "[secret]"  # what plan, show and --json print in place of a secret
 MODEL_SECRET = "<secret>"  # what the model reads in place of one
 # Names of environment variables (or other keys) whose values the model never reads.
-SECRET_KEY_WORDS = ("PASSWORD", "PASSWD", "SECRET", "TOKEN", "KEY", "CREDENTIAL", "AUTH")
+SECRET_KEY_WORDS = (
+    "PASSWORD",
+    "PASSWD",
+    "PASSPHRASE",
+    "PWD",
+    "SECRET",
+    "TOKEN",
+    "KEY",
+    "CREDENTIAL",
+    "AUTH",
+    "PRIVATE",
+    "DSN",
+    "COOKIE",
+    "SESSION",
+)
 
 
-def looks_secret(key: str) -> bool:
+def looks_secret(key: str, patterns: Iterable[str] = ()) -> bool:
+    """Whether a key names a secret: it holds one of SECRET_KEY_WORDS, or matches one
+    of `patterns` (CW_SECRET_NAME_PATTERNS: a word it holds, or a glob like '*_DSN');
+    case does not matter."""
     upper = key.upper()
-    return any(word in upper for word in SECRET_KEY_WORDS)
+    if any(word in upper for word in SECRET_KEY_WORDS):
+        return True
+    for pattern in patterns:
+        wanted = pattern.strip().upper()
+        if wanted and (
+            fnmatchcase(upper, wanted) if "*" in wanted or "?" in wanted else wanted in upper
+        ):
+            return True
+    return False
+
+
+def masked_for_model(value: Any, patterns: Iterable[str] = ()) -> Any:
+    """`value` with the value under every secret-looking key, in any mapping nested in
+    it, read as `<secret>`: what reaches the model of env vars and the like."""
+    patterns = tuple(patterns)
+    if isinstance(value, dict):
+        return {
+            key: MODEL_SECRET
+            if isinstance(key, str) and looks_secret(key, patterns) and item is not None
+            else masked_for_model(item, patterns)
+            for key, item in value.items()
+        }
+    if isinstance(value, list):
+        return [masked_for_model(item, patterns) for item in value]
+    return value
 
 
 class Children(Mapping[str, "Resource"]):
@@ -141,6 +185,8 @@ class Resource(BaseModel):
     _connected_by: list[Resource] = PrivateAttr(default_factory=list)
     _ai_filled: set[str] = PrivateAttr(default_factory=set)
     _project_dir: Path | None = PrivateAttr(default=None)
+    _declared_key: str | None = PrivateAttr(default=None)
+    _declared_at: tuple[Any, int] | None = PrivateAttr(default=None)  # (code, instruction)
 
     def __init__(self, /, **data: Any):
         try:
@@ -148,6 +194,21 @@ class Resource(BaseModel):
         except ValidationError as error:
             # Re-raised with the resource's name so a user knows which one is wrong.
             raise ResourceValidationError(type(self).__name__, data.get("name"), error) from None
+        self._declared_at = _constructing_call(self)
+
+    @property
+    def declared_at(self) -> DeclarationSite | None:
+        """Where the call that built this resource is (`clockwork freeze` edits it)."""
+        if self._declared_at is None:
+            return None
+        code, instruction = self._declared_at
+        positions = list(code.co_positions())
+        if instruction // 2 >= len(positions):
+            return None
+        line, end_line, column, end_column = positions[instruction // 2]
+        if line is None or end_line is None or column is None or end_column is None:
+            return None
+        return DeclarationSite(code.co_filename, line, end_line, column, end_column)
 
     # ----- identity -------------------------------------------------------------------
 
@@ -180,6 +241,14 @@ class Resource(BaseModel):
             names.append(node.display_name)
             node = node.parent
         return f"{self.type_name()}:{'/'.join(reversed(names))}"
+
+    @property
+    def declared_key(self) -> str:
+        """Who this resource is before the AI fills anything: its address, with an
+        ordinal for unnamed ones of one type (`Service:<unnamed Service>#2`).
+        The loader assigns it in declaration order; the lock file and the repair loop
+        key their entries by it, since an AI-chosen name is not known yet."""
+        return self._declared_key or self.address()
 
     def require_name(self) -> str:
         """The name, for code that needs one (compiling, deploying)."""
@@ -271,8 +340,8 @@ class Resource(BaseModel):
         return data
 
     def for_model(self, include: set[str] | None = None) -> dict[str, Any]:
-        """JSON-safe fields for a prompt: SecretStr values, and the values of
-        secret-looking keys in secret fields, read `<secret>`."""
+        """JSON-safe fields for a prompt: SecretStr values and other secret fields read
+        `<secret>`; of a secret mapping (env vars), the values under secret-looking keys."""
         data = self.model_dump(
             mode="json", include=include, exclude={"assertions", "connections"}, exclude_none=True
         )
@@ -282,7 +351,7 @@ class Resource(BaseModel):
                 data[name] = {
                     key: MODEL_SECRET if looks_secret(key) else item for key, item in value.items()
                 }
-            elif name not in self.secret_fields or isinstance(getattr(self, name), SecretStr):
+            else:  # a secret as a whole (a SecretStr, a token string)
                 data[name] = MODEL_SECRET
         return data
 
@@ -412,6 +481,33 @@ def _empty_value(annotation: Any) -> Any:
     if origin is dict or (isinstance(origin, type) and issubclass(origin, Mapping)):
         return {}
     return []
+
+
+@dataclass(frozen=True)
+class DeclarationSite:
+    """A call expression in a source file: lines from 1, columns in UTF-8 bytes from 0,
+    as Python's code positions give them."""
+
+    filename: str
+    line: int
+    end_line: int
+    column: int
+    end_column: int
+
+
+def _constructing_call(resource: Resource) -> tuple[Any, int] | None:
+    """The code and instruction of the call that built `resource`: the first frame
+    above the `__init__`s of its classes. Kept as (code, offset), not as positions:
+    those are looked up only when asked for (by `clockwork freeze`), so building a
+    resource stays cheap."""
+    frame: types.FrameType | None = sys._getframe(2)  # above Resource.__init__ and this
+    while frame is not None and frame.f_code.co_name == "__init__":
+        if frame.f_locals.get("self") is not resource:
+            break
+        frame = frame.f_back  # a subclass's own __init__: look further up
+    if frame is None:
+        return None
+    return frame.f_code, frame.f_lasti
 
 
 @cache

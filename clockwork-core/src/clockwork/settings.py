@@ -59,6 +59,31 @@ class Settings(BaseSettings):
     )
     assert_concurrency: int = Field(8, ge=1, description="Assertions run at once.")
 
+    # Policies on what the AI chooses (clockwork.policies) and secrets it never reads.
+    policies_off: Annotated[list[str], NoDecode] = Field(
+        default_factory=list,
+        description="Policy rules switched off, comma-separated (see `clockwork plugins`).",
+    )
+    ai_allowed_registries: Annotated[list[str], NoDecode] = Field(
+        default_factory=lambda: ["docker.io/library"],
+        description="Registries (or registry/namespace prefixes) AI-chosen images may come "
+        "from, comma-separated; '*' for any (default: Docker Hub official images).",
+    )
+    ai_host_ports: str = Field(
+        "1024-65535",
+        pattern=r"^\s*\d+(\s*-\s*\d+)?(\s*,\s*\d+(\s*-\s*\d+)?)*\s*$",
+        description="Host ports AI-chosen published ports may use: ranges, comma-separated.",
+    )
+    ai_git_hosts: Annotated[list[str], NoDecode] = Field(
+        default_factory=list,
+        description="Hosts AI-chosen git URLs may name, comma-separated (default: any).",
+    )
+    secret_name_patterns: Annotated[list[str], NoDecode] = Field(
+        default_factory=list,
+        description="More names whose values the model reads as <secret> (words or "
+        "globs like '*_DSN'), comma-separated, added to PASSWORD, TOKEN, KEY, ...",
+    )
+
     # Plugins. The plugin host reads these two at start-up itself, before pydantic is
     # loaded (clockwork.plugins.plugin_settings, with the same rules); here they are
     # documented and validated with the rest.
@@ -72,13 +97,29 @@ class Settings(BaseSettings):
         description="A plugin that fails to load or register is an error, not a warning.",
     )
 
-    @field_validator("completion_tools", "plugins", mode="before")
+    @field_validator(
+        "completion_tools",
+        "plugins",
+        "policies_off",
+        "ai_allowed_registries",
+        "ai_git_hosts",
+        "secret_name_patterns",
+        mode="before",
+    )
     @classmethod
     def _split_names(cls, value: Any) -> Any:
         # CW_COMPLETION_TOOLS=search,docs reads better than a JSON list in a shell.
         if isinstance(value, str):
             return [name.strip() for name in value.split(",") if name.strip()]
         return value
+
+    def model_post_init(self, context: Any) -> None:
+        # Every secret a Settings holds is masked wherever Clockwork prints.
+        from .redaction import remember_secret, url_password
+
+        secrets = [s.get_secret_value() for s in (self.api_key, self.pulumi_config_passphrase) if s]
+        for secret in [*secrets, url_password(self.base_url) or ""]:
+            remember_secret(secret)
 
 
 @lru_cache(maxsize=16)

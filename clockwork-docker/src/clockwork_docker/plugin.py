@@ -29,3 +29,11 @@ def register_engine_plugins(register):
     # pulumi-docker's provider has no Go module tags: building it needs the commit of
     # the SDK's release, which only a download route knows. So: downloaded by setup.
     register("docker", sdk_plugin("pulumi_docker"))
+
+
+@hookimpl
+def register_policies(register):
+    from .policies import policies
+
+    for name, policy in policies():
+        register(name, policy)

@@ -14,7 +14,6 @@ from .specs import (
     check_docker_name,
     check_env_key,
     check_image,
-    is_host_path,
     parse_port,
     parse_volume,
 )
@@ -167,18 +166,6 @@ class DockerResource(Resource):
             return True
         return super().calls_for(field)
 
-    def check_completed(self) -> None:
-        """The AI may add named volumes, never a mount of a host folder."""
-        if "volumes" not in self.ai_filled_fields:
-            return
-        for volume in self.volumes or []:
-            source = volume.split(":", 1)[0]
-            if is_host_path(source):
-                raise ProjectError(
-                    f"{self!r}: the AI chose volume {volume!r}, which mounts a host folder; "
-                    "set volumes yourself"
-                )
-
     # ----- connections ----------------------------------------------------------------
 
     def get_connection_context(self) -> dict[str, Any]:
@@ -229,7 +216,6 @@ class DockerResource(Resource):
     def to_pulumi(self, opts: pulumi.ResourceOptions | None = None) -> Any:
         from .program import create_container
 
-        self.check_completed()
         if self.image is None:
             raise ProjectError(f"{self!r}: image is not set: give image= or let the AI fill it")
         return create_container(self, opts)

@@ -20,3 +20,11 @@ def register_assertions(register):
 
     register(FileExistsAssert)
     register(FileContentMatchesAssert)
+
+
+@hookimpl
+def register_policies(register):
+    from .policies import policies
+
+    for name, policy in policies():
+        register(name, policy)

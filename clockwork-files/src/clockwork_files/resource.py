@@ -69,8 +69,8 @@ class FileResource(Resource):
 
     def check_completed(self) -> None:
         """What the AI chose must keep the file inside the project: an AI-chosen name is
-        a plain file name, an AI-chosen folder is relative, without '..', and does not
-        lead out through a symlink. What the user set is the user's call."""
+        a plain file name, an AI-chosen folder is relative, without '..'. What the user
+        set is the user's call. (Where in the project, and which mode: the policies.)"""
         if self.path is not None:
             return
         name = self.name if "name" in self.ai_filled_fields else None
@@ -87,12 +87,7 @@ class FileResource(Resource):
                 f"{self!r}: the AI chose the directory {self.directory!r}, which leaves the "
                 "project folder; set directory yourself"
             )
-        project = self.project_dir.resolve()
-        if not (project / folder).resolve().is_relative_to(project):  # follows symlinks
-            raise ProjectError(
-                f"{self!r}: the AI chose the directory {self.directory!r}, which leads "
-                f"outside the project folder {project} through a symlink; set it yourself"
-            )
+        # A symlink on the way is the `files.symlink` policy's (clockwork_files.policies).
 
     def identity(self) -> str:
         return f"file:{self.resolved_path()}"

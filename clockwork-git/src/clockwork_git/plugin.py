@@ -19,3 +19,11 @@ def register_assertions(register):
     from .assertions import GitRepoClonedAssert
 
     register(GitRepoClonedAssert)
+
+
+@hookimpl
+def register_policies(register):
+    from .policies import policies
+
+    for name, policy in policies():
+        register(name, policy)

@@ -182,6 +182,15 @@ def has_credentials(url: str) -> bool:
     return redacted(url) != url
 
 
+def scp_like_host(url: str) -> str | None:
+    """The host of git's scp-like syntax (`git@github.com:org/repo`), None for any
+    other form (a scheme URL, a local path)."""
+    if "://" in url or url.startswith(LOCAL_PREFIXES):
+        return None
+    match = _SCP_LIKE.match(url)
+    return match["host"] if match else None
+
+
 def repo_basename(url: str) -> str:
     """The folder name `git clone` would pick: the last path part without '.git'."""
     path = urlsplit(url).path if "://" in url else url

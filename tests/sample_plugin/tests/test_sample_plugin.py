@@ -43,3 +43,18 @@ def test_the_color_assertion_checks_the_resource():
     ThingColorAssert(color="red").check(SampleResource(name="t", color="red"))
     with pytest.raises(Exception, match="expected color 'red'"):
         ThingColorAssert(color="red").check(SampleResource(name="t", color="blue"))
+
+
+def test_the_size_policy_refuses_a_big_size_the_ai_chose(clockwork_plugins):
+    from clockwork.policies import PolicyRefused, enforce_policies
+    from clockwork.settings import Settings
+
+    host = clockwork_plugins(sample_plugin, distribution="clockwork-sample")
+    chosen = SampleResource(name="thing", color="red")
+    chosen.size = 50
+    chosen.mark_ai_filled("size")
+    users = SampleResource(name="big", size=50, color="red")  # the user's call: allowed
+
+    enforce_policies([users], Settings(), host.registry, chosen.project_dir)
+    with pytest.raises(PolicyRefused, match="policy sample.thing-size refused .*'size'"):
+        enforce_policies([users, chosen], Settings(), host.registry, chosen.project_dir)

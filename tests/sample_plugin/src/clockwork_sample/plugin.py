@@ -1,4 +1,4 @@
-"""Entry point of the sample plugin: registers its types and one command."""
+"""Entry point of the sample plugin: registers its types, one policy and one command."""
 
 import click
 
@@ -20,6 +20,13 @@ def register_assertions(register):
 @hookimpl
 def register_prompt_templates(register):
     register("SampleResource", "Pick a size and a color for the thing {name}.")
+
+
+@hookimpl
+def register_policies(register):
+    from .policies import THING_SIZE
+
+    register("sample.thing-size", THING_SIZE)
 
 
 @hookimpl

@@ -1,0 +1,166 @@
+"""examples/ai-web, the seed's own example: a static-files web server whose image the
+AI picks, checked by ContainerRunningAssert and HealthcheckAssert.
+
+`plan` runs here under Pulumi's mocks with a scripted model and lists each resource's
+assertions. The repair loop runs against real Docker through the real Pulumi engine:
+the scripted model first picks an image that runs but answers no HTTP, reads the
+failure in its prompt, then picks one that serves; everything passes in round 2.
+Its images are imported offline (`docker import` of a busybox rootfs), never pulled.
+"""
+
+from __future__ import annotations
+
+import json
+import shutil
+import socket
+import subprocess
+import uuid
+from collections.abc import Iterator, Mapping
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from clockwork.completion_testing import ScriptedModel
+from clockwork.engine_setup import missing_engine_plugins
+from clockwork.plugins import get_plugin_host
+from clockwork_cli.testing import run_clockwork
+
+EXAMPLE = Path(__file__).resolve().parent.parent / "examples" / "ai-web"
+BUSYBOX = Path("/bin/busybox")
+HTTPD = '["/bin/httpd", "-f", "-p", "80", "-h", "/www"]'
+SILENT = '["/bin/sleep", "3600"]'  # runs, but nothing answers on port 80
+
+
+def serving_answer(model: ScriptedModel, first: str, fixed: str) -> Any:
+    """`first` until the prompt says the health check got no answer, then `fixed`."""
+
+    def answer(name: str | None, attempt: int) -> Mapping[str, Any]:
+        told = "expected status 200" in model.calls[-1].prompt
+        return {"image": fixed if told else first, "volumes": [], "env_vars": {}}
+
+    return answer
+
+
+def test_plan_lists_each_resource_s_assertions_and_the_ai_s_image(
+    no_pulumi_cli: Path, use_scripted_model: Any, tmp_path: Path, clean_env: pytest.MonkeyPatch
+) -> None:
+    clean_env.setenv("CW_CACHE_DIR", str(tmp_path / "cache"))  # not inside the repository
+    model = use_scripted_model(ScriptedModel({}))
+    model.answers = {"ai-web": serving_answer(model, "nginx:1.27-alpine", "caddy:2")}
+
+    text = run_clockwork("plan", str(EXAMPLE / "main.py")).stdout
+
+    lines = text.splitlines()
+    resource = lines.index("DockerResource 'ai-web'")
+    shown = lines[resource : lines.index("", resource)]
+    assert '  image           "nginx:1.27-alpine"  [AI]' in shown
+    assert shown[-2:] == [
+        "  assert ContainerRunningAssert()",
+        "  assert HealthcheckAssert(timeout_seconds=20.0, url='http://127.0.0.1:8088/')",
+    ]
+    planned = json.loads(run_clockwork("plan", str(EXAMPLE / "main.py"), "--json").stdout)
+    assert planned["resources"][0]["assertions"] == [
+        s.removeprefix("  assert ") for s in shown[-2:]
+    ]
+    assert len(model.calls) == 1  # the second plan came from the cache
+
+
+# ----- real Docker, real engine ------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class Images:
+    silent: str
+    serving: str
+
+
+def docker(*args: str, check: bool = True, stdin: Any = None) -> subprocess.CompletedProcess[str]:
+    return subprocess.run(
+        ["docker", *args], capture_output=True, text=True, check=check, timeout=120, stdin=stdin
+    )
+
+
+def require_docker_deploys() -> None:
+    """Skip, saying exactly why, where a container cannot be deployed through the engine."""
+    if shutil.which("docker") is None or docker("info", check=False).returncode != 0:
+        pytest.skip("no Docker engine answers `docker info`")
+    missing = missing_engine_plugins(["docker:index/container:Container"], get_plugin_host())
+    if missing:
+        pytest.skip("; ".join(missing) + " (`clockwork setup` installs it)")
+    if not BUSYBOX.is_file():
+        pytest.skip(f"needs {BUSYBOX} (busybox-static) to build the test images offline")
+
+
+def import_image(rootfs: Path, tag: str, command: str) -> None:
+    tar = subprocess.Popen(["tar", "-C", str(rootfs), "-c", "."], stdout=subprocess.PIPE)
+    docker("import", "--change", f"CMD {command}", "-", tag, stdin=tar.stdout)
+    tar.wait()
+
+
+@pytest.fixture
+def images(tmp_path: Path) -> Iterator[Images]:
+    require_docker_deploys()  # before building anything
+    rootfs = tmp_path / "rootfs"
+    for folder in ("bin", "www", "tmp"):
+        (rootfs / folder).mkdir(parents=True)
+    shutil.copy(BUSYBOX, rootfs / "bin" / "busybox")
+    for applet in ("sh", "httpd", "sleep"):
+        (rootfs / "bin" / applet).symlink_to("busybox")
+    (rootfs / "www" / "index.html").write_text("<h1>static files</h1>\n")
+    suffix = uuid.uuid4().hex[:12]
+    found = Images(f"clockwork-test-silent:{suffix}", f"clockwork-test-httpd:{suffix}")
+    try:
+        import_image(rootfs, found.silent, SILENT)
+        import_image(rootfs, found.serving, HTTPD)
+        yield found
+    finally:
+        docker("rmi", "-f", found.silent, found.serving, check=False)
+
+
+def free_port() -> int:
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        return probe.getsockname()[1]
+
+
+@pytest.mark.pulumi_cli
+def test_the_repair_loop_finds_a_serving_image_through_docker_and_the_engine(
+    tmp_path: Path, use_scripted_model: Any, images: Images
+) -> None:
+    name, port = f"cw-ai-web-{uuid.uuid4().hex[:8]}", free_port()
+    project = tmp_path / "ai-web"
+    shutil.copytree(EXAMPLE, project, ignore=shutil.ignore_patterns("__pycache__"))
+    main = project / "main.py"
+    source = main.read_text()
+    assert 'name="ai-web",' in source and "8088" in source
+    # The test's images are local (never pulled), its name and port its own.
+    main.write_text(
+        source.replace('name="ai-web",', f'name="{name}", pull=False,').replace("8088", str(port))
+    )
+    model = use_scripted_model(ScriptedModel({}))
+    model.answers = {name: serving_answer(model, images.silent, images.serving)}
+    try:
+        deploy_and_repair(project, images, model)
+    finally:
+        run_clockwork("destroy", str(main), "--yes", code=None)
+        docker("rm", "-f", name, check=False)
+
+
+def deploy_and_repair(project: Path, images: Images, model: ScriptedModel) -> None:
+    main = project / "main.py"
+    result = run_clockwork("apply", str(main), "--yes", "--json", "--repair", "2")
+    report = json.loads(result.stdout)["repair"]
+    rounds = report["rounds"]
+    assert [r["assertions"]["success"] for r in rounds] == [False, True], rounds
+    health = [d for d in rounds[0]["assertions"]["details"] if "Healthcheck" in d["assertion"]]
+    assert not health[0]["passed"]
+    assert any(
+        c["field"] == "image" and c["old"] == images.silent and c["new"] == images.serving
+        for c in rounds[1]["changes"]
+    )
+    assert len(model.calls) == 2
+    checked = json.loads(run_clockwork("assert", str(main), "--json").stdout)
+    assert checked["success"], checked
+    assert len(model.calls) == 2  # assert used the repaired image from the cache
