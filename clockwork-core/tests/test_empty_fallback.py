@@ -124,7 +124,7 @@ def test_an_ai_chosen_name_that_is_taken_is_asked_again(tmp_path, settings):
     run(tmp_path, settings, model, shop)
 
     assert db.name == "db"
-    assert "name 'shop' is taken: choose a name that is none of 'shop'" in model.calls[1].feedback
+    assert "name 'shop' is already used by another resource" in model.calls[1].feedback
 
 
 def test_a_taken_name_the_model_keeps_choosing_gets_a_suffix_with_a_warning(tmp_path, settings):

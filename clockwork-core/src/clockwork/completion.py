@@ -68,8 +68,6 @@ __all__ = [  # the contract is re-exported for code that imported it from here
     "values_of",
 ]
 
-NAMES_SHOWN = 12  # names in use a retry lists, at most
-
 ProgressStatus = Literal["skipped", "locked", "cached", "started", "completed", "failed"]
 ProgressCallback = Callable[[Resource, ProgressStatus], None]
 
@@ -458,15 +456,12 @@ class _CompletionRun:
         the AI chose already): the model is told, and chooses again."""
         if "name" not in resource.ai_filled_fields or resource.name is None:
             return
-        taken = self._names_besides(resource)
-        if resource.name in taken:
-            # A few of them: a small model copies names it reads, and a big project's
-            # every name would swamp the retry.
-            shown = sorted(taken)[:NAMES_SHOWN]
-            more = ", ..." if len(taken) > NAMES_SHOWN else ""
-            names = ", ".join(repr(name) for name in shown) + more
+        if resource.name in self._names_besides(resource):
+            # Not the names in use: a small model copies the names it reads (seen live:
+            # told 'shop-2' was taken, the next resource chose 'shop-2').
             raise OutputRejected(
-                f"name {resource.name!r} is taken: choose a name that is none of {names}"
+                f"name {resource.name!r} is already used by another resource: "
+                "choose a different name"
             )
 
     def _names_besides(self, resource: Resource) -> set[str]:
