@@ -93,6 +93,20 @@ def test_show_marks_ai_filled_fields(project):
     assert out.rstrip().endswith("completed by the model: 1 (1 calls); from the cache: 0")
 
 
+def test_show_tells_the_output_mode_configured_and_the_one_auto_remembered(project):
+    shown = show_json(project)  # auto, against the default (hosted) server: tool first
+
+    assert shown["output_mode"] == {"configured": "auto", "remembered": "tool"}
+    assert shown["completion"]["resources"][0]["output_mode"] == "tool"
+    code, out, _ = clockwork("show", str(project / "main.py"), "--completer", "team")
+    assert code == 0
+    assert "output mode: auto, using tool (remembered for this server and model)" in out
+    code, out, _ = clockwork(
+        "show", str(project / "main.py"), "--completer", "team", "--output-mode", "prompted"
+    )
+    assert "output mode: prompted" in out.splitlines()
+
+
 def test_show_one_resource_by_name(project, monkeypatch):
     monkeypatch.chdir(project)
 

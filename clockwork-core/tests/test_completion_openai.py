@@ -35,10 +35,17 @@ class StandInServer:
     """Answers /chat/completions like an OpenAI-compatible server; records requests."""
 
     status: int = 200
+    refuse_json_schema: bool = False  # as a server without structured output answers
     requests: list[dict[str, Any]] = field(default_factory=list)
     headers: list[dict[str, str]] = field(default_factory=list)
 
+    def status_for(self, request: dict[str, Any]) -> int:
+        wants_schema = request.get("response_format", {}).get("type") == "json_schema"
+        return 400 if self.refuse_json_schema and wants_schema else self.status
+
     def reply(self, request: dict[str, Any]) -> dict[str, Any]:
+        if self.status_for(request) == 400:
+            return {"error": {"message": "response_format is not supported", "type": "bad"}}
         if self.status != 200:  # an error body that echoes the key, as some proxies do
             return {"error": {"message": f"invalid key {API_KEY}", "type": "auth"}}
         tools = [tool["function"]["name"] for tool in request.get("tools", [])]
@@ -73,9 +80,13 @@ def handler_for(server: StandInServer) -> type[BaseHTTPRequestHandler]:
             body = json.loads(self.rfile.read(int(self.headers["Content-Length"])))
             server.requests.append(body)
             server.headers.append({k.lower(): v for k, v in self.headers.items()})
-            payload = json.dumps(server.reply(body)).encode()
-            self.send_response(server.status)
-            self.send_header("Content-Type", "application/json")
+            status, reply = server.status_for(body), server.reply(body)
+            streamed = body.get("stream") and status == 200
+            payload = (as_events(reply) if streamed else json.dumps(reply)).encode()
+            self.send_response(status)
+            self.send_header(
+                "Content-Type", "text/event-stream" if streamed else "application/json"
+            )
             self.send_header("Content-Length", str(len(payload)))
             self.end_headers()
             self.wfile.write(payload)
@@ -84,6 +95,20 @@ def handler_for(server: StandInServer) -> type[BaseHTTPRequestHandler]:
             pass
 
     return Handler
+
+
+def as_events(reply: dict[str, Any]) -> str:
+    """A chat completion as server-sent events: one chunk with the whole message."""
+    choice = reply["choices"][0]
+    message = dict(choice["message"])
+    for call in message.get("tool_calls") or []:
+        call["index"] = 0
+    chunk = {
+        **reply,
+        "object": "chat.completion.chunk",
+        "choices": [{"index": 0, "delta": message, "finish_reason": choice["finish_reason"]}],
+    }
+    return f"data: {json.dumps(chunk)}\n\ndata: [DONE]\n\n"
 
 
 @pytest.fixture
@@ -139,6 +164,25 @@ def test_each_output_mode_completes_over_http(server, tmp_path, clean_env, mode)
         assert "tools" not in request
         assert request.get("response_format", {}).get("type") != "json_schema"
         assert "compatible with this schema" in sent
+
+
+def test_auto_mode_streams_and_moves_on_when_the_server_refuses_json_schema(
+    server, tmp_path, clean_env
+):
+    stand_in, base_url = server
+    stand_in.refuse_json_schema = True
+    service = Service(name="cache")
+
+    with plugin_host():
+        report = complete_project(project_of(tmp_path, service), settings_for(base_url, tmp_path))
+
+    native, prompted = stand_in.requests  # one refused native request, then prompted
+    assert native["response_format"]["type"] == "json_schema"
+    assert prompted.get("stream") is True
+    assert prompted.get("response_format", {}).get("type") != "json_schema"
+    assert (service.image, service.port) == ("redis:7", 6379)
+    assert report.resources[0].output_mode == "prompted"
+    assert report.output_mode == {"configured": "auto", "remembered": "prompted"}
 
 
 def test_a_server_error_names_the_resource_and_never_shows_the_key(server, tmp_path, clean_env):

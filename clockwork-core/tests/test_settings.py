@@ -19,7 +19,7 @@ def test_defaults_without_env_or_dotenv(env, tmp_path):
     assert settings.base_url == "https://openrouter.ai/api/v1"
     assert settings.stack == "dev"
     assert settings.compiler == "pulumi"
-    assert settings.output_mode == "tool"
+    assert settings.output_mode == "auto"
     assert settings.cache_enabled is True
     assert settings.pulumi_config_passphrase is None
 

@@ -107,7 +107,18 @@ def test_ai_may_fill_name_image_ports_volumes_and_env_vars_only() -> None:
 
 def test_fields_to_complete_when_essentials_are_missing() -> None:
     resource = DockerResource(description="a postgres database", env_vars={"A": "1"})
-    assert resource.fields_to_complete() == ["name", "image", "ports", "volumes"]
+    assert resource.fields_to_complete() == ["name", "image", "ports"]
+
+
+def test_volumes_and_env_vars_are_asked_for_only_when_the_description_calls_for_them() -> None:
+    plain = DockerResource(description="PostgreSQL 16 database for the shop's orders")
+    assert plain.fields_to_complete() == ["name", "image", "ports"]
+    stored = DockerResource(description="PostgreSQL with a named volume for its data")
+    assert stored.fields_to_complete() == ["name", "image", "ports", "volumes"]
+    configured = web(description="nginx, its log level set by an environment variable")
+    assert configured.fields_to_complete() == ["env_vars"]
+    assert configured.safe_empty_defaults() == {"env_vars": {}}
+    assert stored.safe_empty_defaults() == {"volumes": []}
 
 
 def test_nothing_to_complete_once_name_image_and_ports_are_known() -> None:
@@ -117,7 +128,7 @@ def test_nothing_to_complete_once_name_image_and_ports_are_known() -> None:
 def test_a_connected_container_asks_for_env_vars() -> None:
     db = DockerResource(name="db", image="postgres:16", ports=[])
     api = web(name="api").connect(db)
-    assert api.fields_to_complete() == ["volumes", "env_vars"]
+    assert api.fields_to_complete() == ["env_vars"]
     api.env_vars = {"DATABASE_URL": "postgresql://db:5432/app"}
     assert api.fields_to_complete() == []
 

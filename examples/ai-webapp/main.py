@@ -5,7 +5,7 @@ the API's environment (it sees the database's and the cache's completed values
 through `.connect`). Run `clockwork plan` with a model configured, e.g.
 
     CW_API_KEY=... clockwork plan examples/ai-webapp/main.py
-    CW_BASE_URL=http://127.0.0.1:8080/v1 CW_OUTPUT_MODE=native clockwork plan ...
+    CW_BASE_URL=http://127.0.0.1:8080/v1 clockwork plan ...   # a local server: auto mode
 
 and `clockwork show` marks every field the AI filled with [AI].
 """

@@ -26,7 +26,7 @@ if TYPE_CHECKING:
     from clockwork.completion import CompletionReport
     from clockwork.settings import Settings
 
-OUTPUT_MODES = ("tool", "native", "prompted")
+OUTPUT_MODES = ("auto", "tool", "native", "prompted")
 
 
 # ----- completion options, for any command that completes ---------------------------------
@@ -137,6 +137,7 @@ def show(main_py: str, name: str | None, completion: CompletionChoices, as_json:
     """Complete the resources of MAIN_PY and show their fields; AI-filled ones are marked
     [AI]. With NAME, show only that resource."""
     from clockwork import pipeline
+    from clockwork.output_modes import ModePlan, mode_line
 
     from .ui import CompletionProgress, print_resources
 
@@ -155,12 +156,16 @@ def show(main_py: str, name: str | None, completion: CompletionChoices, as_json:
         progress.close()
     described = [pipeline.describe_resource(resource) for resource in shown]
     completed = report.to_dict() if report is not None else None
+    # Read after completing: what auto found this run is what it remembers now.
+    mode = ModePlan.for_project(project.directory, settings).describe()
     if as_json:
         from clockwork.redaction import redact
 
-        click.echo(redact(json.dumps({"resources": described, "completion": completed}, indent=2)))
+        shown_json = {"resources": described, "completion": completed, "output_mode": mode}
+        click.echo(redact(json.dumps(shown_json, indent=2)))
         return
     print_resources(described)
+    click.echo(mode_line(mode))
     if report is not None:
         click.echo(completion_summary(report))
 

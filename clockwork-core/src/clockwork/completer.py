@@ -32,6 +32,7 @@ __all__ = [
     "CompletionFailed",
     "CompletionOutcome",
     "CompletionRequest",
+    "OutputModeFailed",
     "OutputRejected",
     "output_model_for",
     "values_of",
@@ -44,6 +45,13 @@ class CompletionFailed(Exception):
     def __init__(self, reason: str, model_calls: int = 0):
         self.model_calls = model_calls
         super().__init__(reason)
+
+
+class OutputModeFailed(CompletionFailed):
+    """Raised by a completer, when `request.probing`, as soon as the model's answer
+    shows the output mode does not work with it (text where a tool call was wanted, an
+    answer that is not JSON, the server refusing the mode): the `auto` mode then tries
+    the next one at once instead of spending the retries and the timeout."""
 
 
 @dataclass
@@ -66,6 +74,11 @@ class CompletionRequest:
     max_retries: int
     timeout: float
     last_problem: str | None = None
+    probing: bool = False
+    # Rules that need the whole project (an AI-chosen name must not be taken): raises
+    # OutputRejected, after the resource's own rules passed.
+    project_rules: Callable[[Resource], None] | None = field(default=None, repr=False)
+    last_rejected: dict[str, Any] | None = field(default=None, repr=False)
     _undo: dict[str, FieldState] = field(default_factory=dict, repr=False)
 
     @property
@@ -81,10 +94,28 @@ class CompletionRequest:
         if self.accepted:
             return  # a second proposal in the same answer: the first one stands
         try:
-            self._undo = apply_reversibly(self.resource, values)
+            self._apply(values)
         except OutputRejected as rejection:
             self.last_problem = str(rejection)
+            self.last_rejected = dict(values)
             raise
+
+    def accept_last_with(self, replacements: Mapping[str, Any]) -> None:
+        """Apply the last rejected proposal with `replacements` over some of its values
+        (safe defaults for fields that kept failing); OutputRejected if it still fails."""
+        if self.last_rejected is None:
+            raise OutputRejected("the model proposed no values")
+        self._apply({**self.last_rejected, **replacements})
+
+    def _apply(self, values: Mapping[str, Any]) -> None:
+        undo = apply_reversibly(self.resource, values)
+        if self.project_rules is not None:
+            try:
+                self.project_rules(self.resource)
+            except OutputRejected:
+                restore(self.resource, undo)
+                raise
+        self._undo = undo
 
     def rollback(self) -> None:
         """Undo an accepted proposal (the run failed after it)."""

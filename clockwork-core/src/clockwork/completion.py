@@ -37,10 +37,12 @@ from .completer import (
     output_model_for,
     values_of,
 )
+from .empty_fallback import fall_back_to_empty, fall_back_to_free_name
 from .errors import ClockworkError, PluginError, UsageError
 from .filling import apply_completion, label_of
 from .graph import dependencies, topological_order
 from .lockfile import LockSession, input_hashes
+from .output_modes import ModePlan, complete_in_modes
 from .prompts import PromptContext, PromptTemplate, build_prompt_context, template_for
 from .redaction import redact
 from .resource import Resource
@@ -138,6 +140,8 @@ class ResourceCompletion:
     status: Literal["complete", "completed", "cached", "locked"]
     filled: dict[str, Any] = field(default_factory=dict)  # field -> JSON-safe value
     model_calls: int = 0
+    output_mode: str | None = None  # the mode the model answered in (None: not asked)
+    warnings: list[str] = field(default_factory=list)  # fields that fell back (empty, a suffix)
 
     @property
     def cache_hit(self) -> bool:
@@ -153,6 +157,8 @@ class ResourceCompletion:
             "model_calls": self.model_calls,
             "cache_hit": self.cache_hit,
             "lock_hit": self.status == "locked",
+            "output_mode": self.output_mode,
+            "warnings": list(self.warnings),
         }
 
 
@@ -174,6 +180,7 @@ class CompletionReport:
     pending: list[CachedAnswer] = field(default_factory=list, repr=False)
     cache: CompletionCache | None = field(default=None, repr=False)
     lock: LockSession | None = field(default=None, repr=False)
+    output_mode: dict[str, str | None] = field(default_factory=dict)  # configured, remembered
 
     def store(self) -> None:
         """Keep the new answers in the cache, and write clockwork.lock when this run
@@ -215,6 +222,7 @@ class CompletionReport:
             "cache_hits": self.cache_hits,
             "lock_hits": self.lock_hits,
             "completed": self.completed,
+            "output_mode": dict(self.output_mode),
             "resources": [entry.to_dict() for entry in self.resources],
             "lock": None if self.lock is None else self.lock.changes().to_dict(),
         }
@@ -239,8 +247,10 @@ class _CompletionRun:
         reask: Mapping[str, list[str]] | None = None,
         lock: LockSession | None = None,
         ask_again: Collection[str] = (),
+        mode_plan: ModePlan,
     ):
         self.settings = settings
+        self.mode_plan = mode_plan
         self.lock = lock
         self.ask_again = frozenset(ask_again)  # declared keys: skip the lock and the cache
         self.offline = offline  # never call the model: what is not cached fails
@@ -255,8 +265,10 @@ class _CompletionRun:
         self.completer_name = getattr(completer, "name", None) or settings.completer
         self.progress: ProgressCallback = progress or (lambda resource, status: None)
         self.semaphore = asyncio.Semaphore(settings.completion_concurrency)
+        self.resources: list[Resource] = []  # the project's, for rules across resources
 
     async def run(self, resources: list[Resource]) -> CompletionReport:
+        self.resources = resources
         ordered = topological_order(resources)
         tasks: dict[int, asyncio.Task[ResourceCompletion]] = {}
         for resource in ordered:  # dependencies come first, so their tasks exist
@@ -265,7 +277,9 @@ class _CompletionRun:
         results = await asyncio.gather(*tasks.values(), return_exceptions=True)
         _raise_failures(results)
         completed = [r for r in results if isinstance(r, ResourceCompletion)]
-        return CompletionReport(completed, self.pending, self.cache, self.lock)
+        return CompletionReport(
+            completed, self.pending, self.cache, self.lock, self.mode_plan.describe()
+        )
 
     async def _complete_after(
         self, resource: Resource, waits: list[asyncio.Task[ResourceCompletion]]
@@ -312,7 +326,8 @@ class _CompletionRun:
             completion.filled,
             completer=self.completer_name,
             model=self.settings.model,
-            output_mode=self.settings.output_mode,
+            # The mode the model answered in (auto's choice); from the cache: as configured.
+            output_mode=completion.output_mode or self.settings.output_mode,
             template_version=template.version,
         )
         return completion
@@ -399,10 +414,11 @@ class _CompletionRun:
             tools={},
             max_retries=self.settings.completion_max_retries,
             timeout=self.settings.completion_timeout,
+            project_rules=self._name_is_free,
         )
         try:
             request.tools = self._enabled_tools()
-            outcome = await self._completer_instance().complete(request)
+            outcome = await complete_in_modes(self._completer_instance(), request, self.mode_plan)
             if not request.accepted:
                 request.accept(outcome.values)
         except OutputRejected as rejection:
@@ -410,6 +426,11 @@ class _CompletionRun:
             raise CompletionError(resource, fields, f"invalid values: {rejection}") from None
         except CompletionFailed as failure:
             request.rollback()
+            fell_back = fall_back_to_empty(request) or fall_back_to_free_name(
+                request, self._names_besides(resource)
+            )
+            if fell_back is not None:
+                return self._completed(request, failure.model_calls, fell_back)
             reason = str(failure)
             if request.last_problem:
                 reason += f"; last problem: {request.last_problem}"
@@ -420,8 +441,31 @@ class _CompletionRun:
         except BaseException:
             request.rollback()
             raise
-        filled = resource.model_dump(mode="json", include=set(request.filled))
-        return ResourceCompletion(resource, "completed", filled, outcome.model_calls)
+        return self._completed(request, outcome.model_calls, [])
+
+    def _completed(
+        self, request: CompletionRequest, model_calls: int, warnings: list[str]
+    ) -> ResourceCompletion:
+        filled = request.resource.model_dump(mode="json", include=set(request.filled))
+        return ResourceCompletion(
+            request.resource, "completed", filled, model_calls, request.output_mode, warnings
+        )
+
+    def _name_is_free(self, resource: Resource) -> None:
+        """An AI-chosen name must not be one another resource has (the user's, or one
+        the AI chose already): the model is told, and chooses again."""
+        if "name" not in resource.ai_filled_fields or resource.name is None:
+            return
+        if resource.name in self._names_besides(resource):
+            # Not the names in use: a small model copies the names it reads (seen live:
+            # told 'shop-2' was taken, the next resource chose 'shop-2').
+            raise OutputRejected(
+                f"name {resource.name!r} is already used by another resource: "
+                "choose a different name"
+            )
+
+    def _names_besides(self, resource: Resource) -> set[str]:
+        return {o.name for o in self.resources if o is not resource and o.name is not None}
 
     def _completer_instance(self) -> Completer:
         # Created on the first cache miss: a project that is fully specified, or fully
@@ -531,8 +575,10 @@ async def complete_project_async(
     cache = None
     if settings.cache_enabled or offline:
         cache = CompletionCache(cache_dir_for(project.directory, settings))
+    mode_plan = ModePlan.for_project(project.directory, settings)
     run = _CompletionRun(
         settings,
+        mode_plan=mode_plan,
         registry=registry,
         cache=cache,
         completer=completer,

@@ -4,21 +4,23 @@ any OpenAI-compatible API (CW_BASE_URL, CW_MODEL, CW_API_KEY).
 Imported only when a resource needs the model (the builtin plugin's factory imports
 it), so CLI start-up never loads pydantic-ai or the OpenAI SDK.
 
-The output mode (CW_OUTPUT_MODE) picks how the model returns its values: `tool` (an
-output tool call, the default), `native` (JSON-schema structured output: what small
-local models handle best) or `prompted` (the schema in the instructions, plain JSON).
+The output mode picks how the model returns its values: `tool` (an output tool call),
+`native` (JSON-schema structured output: what small local models handle best) or
+`prompted` (the schema in the instructions, plain JSON). With CW_OUTPUT_MODE=auto (the
+default) Clockwork tries them in turn (clockwork.output_modes), and the request says
+`probing`: a response in the wrong shape then fails at once (clockwork.pydantic_ai_shapes).
 """
 
 from __future__ import annotations
 
 from typing import Any
-from urllib.parse import urlparse
 
 import pydantic_ai
 from pydantic_ai import Agent, ModelRetry, NativeOutput, PromptedOutput, Tool, ToolOutput
 from pydantic_ai.exceptions import (
     AgentRunError,
     ModelAPIError,
+    ModelHTTPError,
     ModelRequestTimeout,
     UnexpectedModelBehavior,
 )
@@ -29,10 +31,13 @@ from .completer import (
     CompletionFailed,
     CompletionOutcome,
     CompletionRequest,
+    OutputModeFailed,
     OutputRejected,
     values_of,
 )
 from .errors import UsageError
+from .output_modes import LOCAL_HOSTS, is_local_url
+from .pydantic_ai_shapes import ShapeCheckedModel
 from .redaction import MASK, redact
 from .settings import Settings
 
@@ -41,47 +46,79 @@ from .settings import Settings
 pydantic_ai.BANNER_ENABLED = False
 
 OUTPUT_TOOL_NAME = "fill_fields"
-LOCAL_HOSTS = frozenset({"localhost", "127.0.0.1", "::1", "0.0.0.0"})
+# Status codes of a server refusing a request's shape (a response_format or tools it does
+# not support): while probing, the next output mode may work.
+MODE_REFUSED_STATUSES = frozenset({400, 422, 501})
+
+__all__ = ["LOCAL_HOSTS", "PydanticAICompleter", "is_local_url", "openai_compatible_model"]
 
 
 class PydanticAICompleter:
     """Completes one resource per `complete()` call; `model` replaces the configured
-    OpenAI-compatible one (tests pass a FunctionModel)."""
+    OpenAI-compatible one (tests pass a FunctionModel). `stream`: while probing output
+    modes, stream responses, so one in the wrong shape stops at its first chunk
+    (default: only the network model, which surely streams)."""
 
     name = "pydantic-ai"
 
-    def __init__(self, settings: Settings, *, model: Model | None = None):
+    def __init__(
+        self, settings: Settings, *, model: Model | None = None, stream: bool | None = None
+    ):
         self.settings = settings
         self.model = model if model is not None else openai_compatible_model(settings)
+        self.stream = model is None if stream is None else stream
         self._secret = settings.api_key.get_secret_value() if settings.api_key else ""
 
     async def complete(self, request: CompletionRequest) -> CompletionOutcome:
-        agent = self._agent_for(request)
+        proposals: list[Any] = []  # what reached the output validator
+        agent = self._agent_for(request, proposals)
         usage = RunUsage()  # passed in, so the calls are known even when the run fails
         try:
             result = await agent.run(request.prompt, usage=usage)
+        except OutputModeFailed as failure:  # from ShapeCheckedModel, inside a request
+            failure.model_calls = usage.requests + 1  # the request it cut short counts too
+            raise
         except ModelRequestTimeout:
             raise CompletionFailed(
                 f"the model did not answer within {request.timeout:g} s (CW_COMPLETION_TIMEOUT)",
                 usage.requests,
             ) from None
         except UnexpectedModelBehavior as error:
+            if request.probing and not proposals:  # never one parsed answer in this mode
+                raise OutputModeFailed(
+                    f"no answer in the {request.output_mode} shape ({self._safe(error)})",
+                    usage.requests,
+                ) from None
             raise CompletionFailed(
                 f"the model gave no valid values in {request.max_retries + 1} attempts "
                 f"({self._safe(error)})",
                 usage.requests,
             ) from None
+        except ModelHTTPError as error:
+            if request.probing and error.status_code in MODE_REFUSED_STATUSES:
+                raise OutputModeFailed(
+                    f"the server refused it ({self._safe(error)})", usage.requests
+                ) from None
+            raise self._failed(error, usage) from None
         except (ModelAPIError, AgentRunError) as error:
-            raise CompletionFailed(
-                f"the model {self.settings.model!r} at {redact(self.settings.base_url)} failed: "
-                f"{self._safe(error)}",
-                usage.requests,
-            ) from None
+            raise self._failed(error, usage) from None
         return CompletionOutcome(values_of(result.output), usage.requests)
 
-    def _agent_for(self, request: CompletionRequest) -> Agent[None, Any]:
+    def _failed(self, error: BaseException, usage: RunUsage) -> CompletionFailed:
+        return CompletionFailed(
+            f"the model {self.settings.model!r} at {redact(self.settings.base_url)} failed: "
+            f"{self._safe(error)}",
+            usage.requests,
+        )
+
+    def _model_for(self, request: CompletionRequest) -> Model:
+        if not request.probing:
+            return self.model
+        return ShapeCheckedModel(self.model, request.output_mode, stream=self.stream)
+
+    def _agent_for(self, request: CompletionRequest, proposals: list[Any]) -> Agent[None, Any]:
         agent: Agent[None, Any] = Agent(
-            self.model,
+            self._model_for(request),
             name="clockwork-completion",
             output_type=output_spec(request),
             instructions=request.instructions,
@@ -93,6 +130,7 @@ class PydanticAICompleter:
 
         @agent.output_validator
         def accept(output: Any) -> Any:
+            proposals.append(output)
             try:
                 request.accept(values_of(output))
             except OutputRejected as rejection:
@@ -134,7 +172,3 @@ def openai_compatible_model(settings: Settings) -> Model:
         api_key = "not-needed"  # local servers ignore the key; the OpenAI client wants one
     provider = OpenAIProvider(base_url=settings.base_url, api_key=api_key)
     return OpenAIChatModel(settings.model, provider=provider)
-
-
-def is_local_url(url: str) -> bool:
-    return (urlparse(url).hostname or "") in LOCAL_HOSTS

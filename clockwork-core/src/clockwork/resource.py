@@ -171,6 +171,12 @@ class Resource(BaseModel):
     # Pulumi secrets, masked in plan, show and --json; to the model, the values under
     # secret-looking keys (PASSWORD, TOKEN, ...) read `<secret>`.
     secret_fields: ClassVar[frozenset[str]] = frozenset()
+    #: Optional collections (mounts, extra environment, ...) that default to empty and
+    #: are asked for only when called for: field -> words that call for it. A field is
+    #: called for when one of its words appears in the description (case-insensitive;
+    #: a type may add reasons in `calls_for`). Left None otherwise, which means empty.
+    #: When the model's value for one keeps failing validation, it falls back to empty.
+    ask_only_when_needed: ClassVar[Mapping[str, tuple[str, ...]]] = {}
 
     _seq: int = PrivateAttr(default_factory=lambda: next(_creation_counter))
     _children: list[Resource] = PrivateAttr(default_factory=list)
@@ -279,8 +285,32 @@ class Resource(BaseModel):
         return _completable_fields(cls)
 
     def fields_to_complete(self) -> list[str]:
-        """Completable fields still None. Subclasses drop fields that other values make moot."""
-        return [name for name in self.completable_fields() if getattr(self, name) is None]
+        """Completable fields still None, and called for (`ask_only_when_needed`).
+        Subclasses drop fields that other values make moot."""
+        return [
+            name
+            for name in self.completable_fields()
+            if getattr(self, name) is None and self.calls_for(name)
+        ]
+
+    def calls_for(self, field: str) -> bool:
+        """Whether the model should be asked for `field`: always, unless it is listed in
+        `ask_only_when_needed` and none of its words appears in the description."""
+        words = self.ask_only_when_needed.get(field)
+        if words is None:
+            return True
+        text = (self.description or "").lower()
+        return any(word.lower() in text for word in words)
+
+    def safe_empty_defaults(self) -> dict[str, Any]:
+        """The fields to complete that may fall back to empty (`ask_only_when_needed`),
+        each with its empty value ([] or {})."""
+        model_fields = type(self).model_fields
+        return {
+            name: _empty_value(model_fields[name].annotation)
+            for name in self.fields_to_complete()
+            if name in self.ask_only_when_needed
+        }
 
     def needs_completion(self) -> bool:
         return bool(self.fields_to_complete())
@@ -438,6 +468,19 @@ class Resource(BaseModel):
         Return the main Pulumi resource, or None when the resource only groups others.
         """
         raise NotImplementedError(f"{self.type_name()} does not implement to_pulumi()")
+
+
+def _empty_value(annotation: Any) -> Any:
+    """[] for a list field, {} for a mapping (the `None` the user may leave aside)."""
+    origin = typing.get_origin(annotation)
+    if origin is typing.Annotated:
+        return _empty_value(typing.get_args(annotation)[0])
+    if origin in (typing.Union, types.UnionType):
+        kept = [arg for arg in typing.get_args(annotation) if arg is not type(None)]
+        return _empty_value(kept[0])
+    if origin is dict or (isinstance(origin, type) and issubclass(origin, Mapping)):
+        return {}
+    return []
 
 
 @dataclass(frozen=True)

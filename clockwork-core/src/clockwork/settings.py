@@ -30,8 +30,10 @@ class Settings(BaseSettings):
     completer: str = Field(
         "pydantic-ai", description="Completer backend (see `clockwork plugins`)."
     )
-    output_mode: Literal["tool", "native", "prompted"] = Field(
-        "tool", description="How the model returns structured output."
+    output_mode: Literal["auto", "tool", "native", "prompted"] = Field(
+        "auto",
+        description="How the model returns structured output; auto finds a mode that works "
+        "and remembers it (output-modes.json in the cache folder).",
     )
     completion_max_retries: int = Field(3, ge=0, description="Retries after invalid model output.")
     completion_timeout: float = Field(120.0, gt=0, description="Seconds allowed per model call.")

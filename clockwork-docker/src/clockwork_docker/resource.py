@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from typing import TYPE_CHECKING, Any, ClassVar, Literal
 
 from pydantic import Field, field_validator
@@ -73,6 +74,12 @@ class DockerResource(Resource):
     user_only_fields: ClassVar[frozenset[str]] = frozenset(
         {"networks", "labels", "command", "pull", "restart_policy", "must_run"}
     )
+    # Mounts and extra environment are asked for only when called for: a database
+    # asked for volumes gets a made-up (often clashing) list nothing needs.
+    ask_only_when_needed: ClassVar[Mapping[str, tuple[str, ...]]] = {
+        "volumes": ("volume", "mount", "persist", "storage", "bind"),
+        "env_vars": ("environment", "env var", "variable"),
+    }
 
     # ----- validation (runs at construction and on every assignment) --------------------
 
@@ -152,13 +159,12 @@ class DockerResource(Resource):
 
     # ----- completion -----------------------------------------------------------------
 
-    def fields_to_complete(self) -> list[str]:
-        missing = super().fields_to_complete()
-        essential = {"name", "image", "ports"}
-        # With name, image and ports known, volumes and env vars default to none; the AI
-        # is still worth asking for env vars when a peer's context can wire them up.
-        wanted = essential | ({"env_vars"} if self.connected else set())
-        return missing if wanted.intersection(missing) else []
+    def calls_for(self, field: str) -> bool:
+        # A connected peer's context (its host, port, credentials) calls for env vars
+        # that wire this container up to it.
+        if field == "env_vars" and self.connected:
+            return True
+        return super().calls_for(field)
 
     # ----- connections ----------------------------------------------------------------
 
