@@ -255,7 +255,8 @@ def test_escape_codes_never_reach_the_terminal_raw_in_any_listing(
 A_CONTAINER = """
     from clockwork_docker import DockerResource
 
-    app = DockerResource(description="a web app")
+    # The description calls for a volume: the model is asked for volumes too.
+    app = DockerResource(description="a web app that keeps its uploads in a volume")
 """
 
 

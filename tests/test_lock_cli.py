@@ -289,9 +289,7 @@ def test_freeze_keeps_the_layout_of_the_call(model, tmp_path):
         "    ports=[],\n"
         "    assertions=[ContainerRunningAssert()],\n"
         '    image="redis:7-alpine",\n'
-        "    volumes=[],\n"
-        "    env_vars={},\n"
-        ")\n"
+        ")\n"  # volumes and env_vars: not asked for (nothing calls for them)
     ) in main.read_text()
     assert "ports=[],  # reached by name on the app's network only\n" in main.read_text()
 

@@ -634,7 +634,7 @@ def test_an_invalid_setting_is_exit_2_naming_the_variable(
     assert result.exit_code == 2
     assert result.stdout == ""
     assert result.stderr.startswith("error: invalid setting")
-    assert "CW_OUTPUT_MODE: Input should be 'tool', 'native' or 'prompted'" in result.stderr
+    assert "CW_OUTPUT_MODE: Input should be 'auto', 'tool', 'native' or 'prompted'" in result.stderr
     assert result.stderr.count("\n") == 1
 
 

@@ -76,3 +76,17 @@ def test_control_characters_are_escaped() -> None:
 def test_printable_masks_and_escapes() -> None:
     remember_secret("sk-canary-zz")
     assert printable("\x1b[2J sk-canary-zz") == "\\x1b[2J ***"
+
+
+@pytest.mark.parametrize(
+    ("url", "kept"),
+    [
+        ("https://user:pw-canary@models.example:8443/v1", "https://models.example:8443/v1"),
+        ("https://tok-canary@models.example/v1", "https://models.example/v1"),
+        ("http://127.0.0.1:8093/v1", "http://127.0.0.1:8093/v1"),
+    ],
+)
+def test_a_url_kept_in_a_file_loses_its_credentials(url: str, kept: str) -> None:
+    from clockwork.redaction import without_credentials
+
+    assert without_credentials(url) == kept

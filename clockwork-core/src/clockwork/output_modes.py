@@ -41,6 +41,7 @@ from .completer import (
     CompletionRequest,
     OutputModeFailed,
 )
+from .redaction import without_credentials
 from .settings import Settings
 
 AUTO = "auto"
@@ -96,7 +97,8 @@ class ModeMemory:
 
 
 def _key(base_url: str, model: str) -> str:
-    return f"{base_url.rstrip('/')} {model}"
+    # The server without its credentials: a password in CW_BASE_URL is never stored.
+    return f"{without_credentials(base_url).rstrip('/')} {model}"
 
 
 @dataclass(frozen=True)

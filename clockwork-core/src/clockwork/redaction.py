@@ -14,7 +14,7 @@ from __future__ import annotations
 import re
 import threading
 import unicodedata
-from urllib.parse import unquote, urlsplit
+from urllib.parse import unquote, urlsplit, urlunsplit
 
 MASK = "***"
 # Shorter "secrets" (an empty or one-letter passphrase) would mask ordinary words.
@@ -63,6 +63,20 @@ def url_password(url: str) -> str | None:
     if username and parts.scheme.lower() in ("http", "https"):
         return unquote(username)
     return None
+
+
+def without_credentials(url: str) -> str:
+    """`url` with its userinfo left out: the server it names, fit to keep in a file."""
+    try:
+        parts = urlsplit(url)
+        host = parts.hostname
+        port = parts.port
+    except ValueError:
+        return _URL_USERINFO.sub(lambda match: match["scheme"], url)
+    if host is None or "@" not in parts.netloc:
+        return url
+    netloc = host if port is None else f"{host}:{port}"
+    return urlunsplit(parts._replace(netloc=netloc))
 
 
 def redact(text: str) -> str:
