@@ -47,6 +47,7 @@ ANSWERS: dict[str, dict[str, Any]] = {
         "env_vars": {"DATABASE_URL": "postgresql://db:5432/shop", "REDIS_URL": "redis://cache"},
     },
     "Redis cache for sessions": {"image": "redis:7-alpine", "volumes": [], "env_vars": {}},
+    "A web server for static files, answering HTTP on port 80": {"image": "nginx:1.27-alpine"},
     "Settings of the demo site": {"content": "title = Clockwork demo\nport = 8080\n"},
     "Explains which repositories are vendored and why": {
         "content": "# Vendored\n\n- vendor/fastapi: FastAPI.\n",
@@ -55,8 +56,9 @@ ANSWERS: dict[str, dict[str, Any]] = {
     },
 }
 
-# Each example with one value left to the AI (ai-webapp leaves several already).
+# Each example with one value left to the AI (ai-web and ai-webapp leave theirs already).
 LEFT_OPEN = {
+    "ai-web": None,
     "ai-webapp": None,
     "files": '    content="title = Clockwork demo\\nport = 8080\\n",\n',
     "webapp": '    image="redis:7-alpine",\n',
