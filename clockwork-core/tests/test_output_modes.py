@@ -17,11 +17,11 @@ from pydantic_ai.messages import ModelMessage, ModelResponse, TextPart, ToolCall
 from pydantic_ai.models.function import AgentInfo, DeltaToolCall, DeltaToolCalls, FunctionModel
 
 from clockwork import Resource
-from clockwork.completion import CompletionError, complete_project
+from clockwork.completion import CompletionError, complete_project, output_model_for
 from clockwork.completion_testing import project_of
 from clockwork.output_modes import ModeMemory
 from clockwork.pydantic_ai_completer import PydanticAICompleter
-from clockwork.pydantic_ai_shapes import is_runaway
+from clockwork.pydantic_ai_shapes import ANTI_REPETITION, is_runaway, token_budget
 from clockwork.settings import Settings
 
 pydantic_ai.models.ALLOW_MODEL_REQUESTS = False
@@ -305,3 +305,58 @@ def test_a_streamed_runaway_answer_is_cut_short_and_retried_in_the_same_mode(tmp
 )
 def test_what_counts_as_a_runaway_answer(text, runaway):
     assert is_runaway(text) is runaway
+
+
+def test_after_a_runaway_the_retry_sees_no_loop_and_asks_for_calmer_sampling(tmp_path):
+    requests: list[tuple[list[ModelMessage], dict[str, object]]] = []
+
+    async def server(messages: list[ModelMessage], info: AgentInfo) -> AsyncIterator[str]:
+        requests.append((messages, dict(info.model_settings or {})))
+        if len(requests) > 1:
+            yield json.dumps(ANSWER)
+            return
+        yield '{"image": "redis:7'
+        for _ in range(10_000):
+            yield "-alpine3.14.0"
+
+    settings = settings_for(tmp_path, LOCAL_URL)
+    streaming = FunctionModel(stream_function=server, model_name="stand-in")
+    completer = PydanticAICompleter(settings, model=streaming, stream=True)
+    project = project_of(tmp_path, service := Service(name="cache"))
+
+    complete_project(project, settings, completer=completer)
+
+    first_settings, (history, retry_settings) = requests[0][1], requests[1]
+    looped = next(m for m in history if isinstance(m, ModelResponse)).parts[0]
+    assert isinstance(looped, TextPart)
+    assert looped.content == '{"image": "redis:7-alpine3.14.0'  # one copy of the loop kept
+    assert "frequency_penalty" not in first_settings and "max_tokens" not in first_settings
+    assert retry_settings["frequency_penalty"] == ANTI_REPETITION["frequency_penalty"]
+    assert retry_settings["temperature"] == ANTI_REPETITION["temperature"]
+    assert retry_settings["max_tokens"] == token_budget(output_model_for(Service(name="x")))
+    assert service.image == "redis:7"
+
+
+def test_an_answer_stopped_at_the_token_limit_is_retried_in_the_same_mode(tmp_path):
+    def answer(attempt: int) -> ModelResponse:
+        if attempt == 0:  # the server's max_tokens ended it mid-string: not JSON
+            return ModelResponse(parts=[TextPart('{"image": "redis:7-al')], finish_reason="length")
+        return ModelResponse(parts=[TextPart(json.dumps(ANSWER))])
+
+    server = Server({"native": answer})
+    settings = settings_for(tmp_path, LOCAL_URL)
+    project = project_of(tmp_path, service := Service(name="cache"))
+
+    report = complete_project(
+        project, settings, completer=PydanticAICompleter(settings, model=server.model)
+    )
+
+    assert server.modes == ["native", "native"]  # not blamed on the mode
+    assert service.image == "redis:7" and report.resources[0].output_mode == "native"
+
+
+def test_the_token_budget_grows_with_the_fields_asked_for():
+    small = token_budget(output_model_for(Service(name="x", port=80)))  # the image only
+    both = token_budget(output_model_for(Service(name="x")))
+
+    assert 16 < small < both < 100  # a loop of a few hundred tokens does not fit

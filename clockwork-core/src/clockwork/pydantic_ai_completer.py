@@ -37,7 +37,7 @@ from .completer import (
 )
 from .errors import UsageError
 from .output_modes import LOCAL_HOSTS, is_local_url
-from .pydantic_ai_shapes import ShapeCheckedModel
+from .pydantic_ai_shapes import ShapeCheckedModel, token_budget
 from .redaction import MASK, redact
 from .settings import Settings
 
@@ -114,7 +114,12 @@ class PydanticAICompleter:
     def _model_for(self, request: CompletionRequest) -> Model:
         if not request.probing:
             return self.model
-        return ShapeCheckedModel(self.model, request.output_mode, stream=self.stream)
+        return ShapeCheckedModel(
+            self.model,
+            request.output_mode,
+            stream=self.stream,
+            max_tokens=token_budget(request.output_type),
+        )
 
     def _agent_for(self, request: CompletionRequest, proposals: list[Any]) -> Agent[None, Any]:
         agent: Agent[None, Any] = Agent(

@@ -15,7 +15,14 @@ Streamed, a runaway answer is cut short too: a small model sometimes repeats a f
 characters inside a string (`"postgres:16-alpine3.14.0-alpine3.14.0-..."`) until the
 timeout. Once the text ends in one short unit repeated over `RUNAWAY_CHARS`, the
 request stops and the answer so far goes back to the agent: invalid, it is retried
-like any invalid answer (the mode is not blamed: the shape was right).
+like any invalid answer (the mode is not blamed: the shape was right). An answer the
+server stopped at its token limit (finish reason `length`) is retried the same way.
+
+What goes into the history is the runaway answer with its repeats dropped (one copy
+kept): hundreds of repeated characters in the next prompt cost seconds to read on a
+small machine, and a model shown its own loop tends to loop again. Every request after
+such an answer asks for sampling that discourages repetition (`ANTI_REPETITION`) and
+at most `max_tokens` tokens, which the completer sizes from the output schema.
 """
 
 from __future__ import annotations
@@ -23,8 +30,10 @@ from __future__ import annotations
 import json
 import re
 from collections.abc import Sequence
+from dataclasses import replace
 from typing import Any
 
+from pydantic import BaseModel
 from pydantic_ai.messages import ModelResponse, ModelResponsePart, TextPart, ToolCallPart
 from pydantic_ai.models import Model, ModelRequestParameters
 from pydantic_ai.models.wrapper import WrapperModel
@@ -35,6 +44,14 @@ from .completer import OutputModeFailed
 RUNAWAY_CHARS = 256  # a repeated unit covering this much of the end of the text
 RUNAWAY_UNIT = 64  # longest unit looked for
 RUNAWAY_REPEATS = 4  # fewest repeats that count
+# After a runaway answer: OpenAI's standard penalties (llama.cpp, vLLM and Ollama honour
+# them too), strong enough to break a loop, and a cooler temperature than servers'
+# usual 0.8, so the retry keeps to the likeliest (short) values.
+ANTI_REPETITION: ModelSettings = {
+    "frequency_penalty": 1.0,
+    "presence_penalty": 0.5,
+    "temperature": 0.2,
+}
 _FENCED = re.compile(r"^```[\w-]*\s*\n?(.*?)\n?```\s*$", re.DOTALL)
 
 
@@ -43,10 +60,12 @@ class ShapeCheckedModel(WrapperModel):
     With `stream`, responses are streamed so a tool-mode answer in text stops at its
     first words (a model that cannot stream, like a test's FunctionModel: False)."""
 
-    def __init__(self, wrapped: Model, mode: str, *, stream: bool):
+    def __init__(self, wrapped: Model, mode: str, *, stream: bool, max_tokens: int | None = None):
         super().__init__(wrapped)
         self.mode = mode
         self.stream = stream
+        self.max_tokens = max_tokens  # for the requests after a runaway answer
+        self.ran_away = False  # an earlier answer of this run was cut short
 
     async def request(
         self,
@@ -54,18 +73,30 @@ class ShapeCheckedModel(WrapperModel):
         model_settings: ModelSettings | None,
         model_request_parameters: ModelRequestParameters,
     ) -> ModelResponse:
+        model_settings = self._settings_for_next(model_settings)
         if self.stream:
             response, cut_short = await self._streamed(
                 messages, model_settings, model_request_parameters
             )
-            if cut_short:
-                return response  # retried as invalid; the shape was right
         else:
             response = await self.wrapped.request(
                 messages, model_settings, model_request_parameters
             )
+            cut_short = is_runaway(_answer_so_far(response.parts))
+        cut_short = cut_short or response.finish_reason == "length"
+        if cut_short:
+            self.ran_away = True
+            return retryable(response)  # retried as invalid; the shape was right
         check_shape(self.mode, response.parts)
         return response
+
+    def _settings_for_next(self, model_settings: ModelSettings | None) -> ModelSettings | None:
+        if not self.ran_away:
+            return model_settings
+        calmer: ModelSettings = {**ANTI_REPETITION, **(model_settings or {})}
+        if self.max_tokens is not None:
+            calmer["max_tokens"] = self.max_tokens
+        return calmer
 
     async def _streamed(
         self,
@@ -82,6 +113,23 @@ class ShapeCheckedModel(WrapperModel):
                 if is_runaway(_answer_so_far(parts)):
                     return stream.get(), True  # leaving the block closes the request
             return stream.get(), False
+
+
+# Tokens an answer needs, per field by JSON type, generously: a name or an image takes
+# under ten, a few environment variables under eighty.
+_TOKENS_PER_FIELD = {"string": 24, "integer": 8, "number": 8, "boolean": 4, "null": 4}
+_TOKENS_PER_COLLECTION = 96  # an array, an object, a field of several types
+_TOKENS_AROUND = 16  # braces, keys, a code fence
+
+
+def token_budget(output_type: type[BaseModel]) -> int:
+    """Enough tokens for a fair answer of `output_type` as JSON, not for a loop: the
+    `max_tokens` of the requests after a runaway answer."""
+    properties = output_type.model_json_schema().get("properties", {})
+    return _TOKENS_AROUND + sum(
+        len(name) // 3 + _TOKENS_PER_FIELD.get(str(field.get("type")), _TOKENS_PER_COLLECTION)
+        for name, field in properties.items()
+    )
 
 
 def check_shape(mode: str, parts: Sequence[ModelResponsePart]) -> None:
@@ -107,8 +155,13 @@ def check_tool_call_started(parts: Sequence[ModelResponsePart]) -> None:
 def is_runaway(text: str) -> bool:
     """Whether `text` ends in one unit (up to RUNAWAY_UNIT characters) repeated at least
     RUNAWAY_REPEATS times over at least RUNAWAY_CHARS characters: a model looping."""
+    return _repeated_unit(text) is not None
+
+
+def _repeated_unit(text: str) -> str | None:
+    """The unit a runaway `text` ends in, repeated (see is_runaway); else None."""
     if len(text) < RUNAWAY_CHARS:
-        return False
+        return None
     tail = text[-RUNAWAY_CHARS:]
     for size in range(1, RUNAWAY_UNIT + 1):
         if RUNAWAY_CHARS // size < RUNAWAY_REPEATS:
@@ -116,8 +169,38 @@ def is_runaway(text: str) -> bool:
         unit = tail[-size:]
         # The tail is the unit over and over (its first, partial copy included).
         if all(tail[i] == unit[(i - RUNAWAY_CHARS) % size] for i in range(RUNAWAY_CHARS)):
-            return True
-    return False
+            return unit
+    return None
+
+
+def drop_repeats(text: str) -> str:
+    """`text` with the unit it ends in repeated kept once (a runaway's loop dropped)."""
+    unit = _repeated_unit(text)
+    if unit is None:
+        return text
+    end = len(text)
+    while text.endswith(unit, 0, end - len(unit)):
+        end -= len(unit)
+    return text[:end]
+
+
+def retryable(response: ModelResponse) -> ModelResponse:
+    """A cut-short `response` as the agent retries it: without its loop, and without
+    finish reason `length`, on which PydanticAI gives up instead of retrying (the
+    token limit is ours, set for a loop, and a fair answer fits in it)."""
+    return replace(without_repeats(response), finish_reason=None)
+
+
+def without_repeats(response: ModelResponse) -> ModelResponse:
+    """`response` with the loop of a runaway text or tool-call argument dropped."""
+    parts: list[ModelResponsePart] = []
+    for part in response.parts:
+        if isinstance(part, TextPart):
+            part = replace(part, content=drop_repeats(part.content))
+        elif isinstance(part, ToolCallPart):
+            part = replace(part, args=drop_repeats(part.args_as_json_str()))
+        parts.append(part)
+    return replace(response, parts=parts)
 
 
 def _answer_so_far(parts: Sequence[ModelResponsePart]) -> str:
