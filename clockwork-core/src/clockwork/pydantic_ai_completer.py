@@ -37,7 +37,7 @@ from .completer import (
 )
 from .errors import UsageError
 from .output_modes import LOCAL_HOSTS, is_local_url
-from .pydantic_ai_shapes import ShapeCheckedModel, token_budget
+from .pydantic_ai_shapes import AnswerBudget, ShapeCheckedModel
 from .redaction import MASK, redact
 from .settings import Settings
 
@@ -118,7 +118,8 @@ class PydanticAICompleter:
             self.model,
             request.output_mode,
             stream=self.stream,
-            max_tokens=token_budget(request.output_type),
+            budget=AnswerBudget.of(request.output_type),
+            calm_retries=is_local_url(self.settings.base_url),
         )
 
     def _agent_for(self, request: CompletionRequest, proposals: list[Any]) -> Agent[None, Any]:

@@ -20,9 +20,11 @@ server stopped at its token limit (finish reason `length`) is retried the same w
 
 What goes into the history is the runaway answer with its repeats dropped (one copy
 kept): hundreds of repeated characters in the next prompt cost seconds to read on a
-small machine, and a model shown its own loop tends to loop again. Every request after
-such an answer asks for sampling that discourages repetition (`ANTI_REPETITION`) and
-at most `max_tokens` tokens, which the completer sizes from the output schema.
+small machine, and a model shown its own loop tends to loop again. On a local server,
+every retry asks for sampling that discourages repetition (`ANTI_REPETITION`), and
+one after a runaway for at most `max_tokens` tokens. An answer longer than its output
+schema fairly allows (`AnswerBudget`: short strings, collections, numbers) counts as a
+runaway too.
 """
 
 from __future__ import annotations
@@ -30,15 +32,17 @@ from __future__ import annotations
 import json
 import re
 from collections.abc import Sequence
-from dataclasses import replace
+from dataclasses import dataclass, replace
 from typing import Any
 
 from pydantic import BaseModel
+from pydantic.fields import FieldInfo
 from pydantic_ai.messages import ModelResponse, ModelResponsePart, TextPart, ToolCallPart
 from pydantic_ai.models import Model, ModelRequestParameters
 from pydantic_ai.models.wrapper import WrapperModel
 from pydantic_ai.settings import ModelSettings
 
+from .answer_length import ShortAnswer
 from .completer import OutputModeFailed
 
 RUNAWAY_CHARS = 256  # a repeated unit covering this much of the end of the text
@@ -60,11 +64,24 @@ class ShapeCheckedModel(WrapperModel):
     With `stream`, responses are streamed so a tool-mode answer in text stops at its
     first words (a model that cannot stream, like a test's FunctionModel: False)."""
 
-    def __init__(self, wrapped: Model, mode: str, *, stream: bool, max_tokens: int | None = None):
+    def __init__(
+        self,
+        wrapped: Model,
+        mode: str,
+        *,
+        stream: bool,
+        budget: AnswerBudget | None = None,
+        calm_retries: bool = False,
+    ):
         super().__init__(wrapped)
         self.mode = mode
         self.stream = stream
-        self.max_tokens = max_tokens  # for the requests after a runaway answer
+        self.budget = budget  # longer answers are runaways; the max_tokens after one
+        # Retries with ANTI_REPETITION (and max_tokens after a runaway): for local
+        # servers only, as hosted reasoning models refuse penalties and spend tokens
+        # thinking.
+        self.calm_retries = calm_retries
+        self.answered = False  # an earlier answer of this run: the request is a retry
         self.ran_away = False  # an earlier answer of this run was cut short
 
     async def request(
@@ -82,20 +99,23 @@ class ShapeCheckedModel(WrapperModel):
             response = await self.wrapped.request(
                 messages, model_settings, model_request_parameters
             )
-            cut_short = is_runaway(_answer_so_far(response.parts))
+            cut_short = self._is_runaway(_answer_so_far(response.parts))
         cut_short = cut_short or response.finish_reason == "length"
         if cut_short:
             self.ran_away = True
-            return retryable(response)  # retried as invalid; the shape was right
+            return retryable(response, self.budget)  # retried as invalid; the shape was right
         check_shape(self.mode, response.parts)
         return response
 
     def _settings_for_next(self, model_settings: ModelSettings | None) -> ModelSettings | None:
-        if not self.ran_away:
+        """A retry's settings: a small model tends to give its last (rejected) answer
+        again, loop included, unless repetition is penalised."""
+        if not (self.calm_retries and self.answered):
+            self.answered = True
             return model_settings
         calmer: ModelSettings = {**ANTI_REPETITION, **(model_settings or {})}
-        if self.max_tokens is not None:
-            calmer["max_tokens"] = self.max_tokens
+        if self.ran_away and self.budget is not None:
+            calmer["max_tokens"] = self.budget.tokens
         return calmer
 
     async def _streamed(
@@ -110,26 +130,56 @@ class ShapeCheckedModel(WrapperModel):
                 parts = stream.get().parts
                 if self.mode == "tool":
                     check_tool_call_started(parts)
-                if is_runaway(_answer_so_far(parts)):
+                if self._is_runaway(_answer_so_far(parts)):
                     return stream.get(), True  # leaving the block closes the request
             return stream.get(), False
 
+    def _is_runaway(self, answer: str) -> bool:
+        """A loop (is_runaway), or an answer past the budget: a model looping with a
+        twist (`-alpine3.9-py3.8.7-slim-alpine3.10-...`) that no exact repeat catches."""
+        over_budget = self.budget is not None and len(answer) > self.budget.chars
+        return over_budget or is_runaway(answer)
 
-# Tokens an answer needs, per field by JSON type, generously: a name or an image takes
-# under ten, a few environment variables under eighty.
-_TOKENS_PER_FIELD = {"string": 24, "integer": 8, "number": 8, "boolean": 4, "null": 4}
-_TOKENS_PER_COLLECTION = 96  # an array, an object, a field of several types
-_TOKENS_AROUND = 16  # braces, keys, a code fence
+
+# Characters a fair answer takes, per field by JSON type, generously. A string may be
+# a whole file's text, unless its type marks it short (clockwork.answer_length).
+_CHARS_PER_FIELD = {"integer": 24, "number": 32, "boolean": 8, "null": 8}
+_CHARS_PER_LONG_TEXT = 4000
+_CHARS_PER_COLLECTION = 600  # an array, an object, a field of several types
+_CHARS_AROUND = 40  # braces, indentation, a code fence
+_CHARS_PER_TOKEN = 3  # fewer than JSON averages: a fair answer always fits
 
 
-def token_budget(output_type: type[BaseModel]) -> int:
-    """Enough tokens for a fair answer of `output_type` as JSON, not for a loop: the
-    `max_tokens` of the requests after a runaway answer."""
-    properties = output_type.model_json_schema().get("properties", {})
-    return _TOKENS_AROUND + sum(
-        len(name) // 3 + _TOKENS_PER_FIELD.get(str(field.get("type")), _TOKENS_PER_COLLECTION)
-        for name, field in properties.items()
-    )
+@dataclass(frozen=True)
+class AnswerBudget:
+    """How long a fair answer of an output type is at most: longer, it is a runaway."""
+
+    chars: int
+
+    @property
+    def tokens(self) -> int:
+        """The `max_tokens` of the requests after a runaway answer."""
+        return self.chars // _CHARS_PER_TOKEN
+
+    @classmethod
+    def of(cls, output_type: type[BaseModel]) -> AnswerBudget:
+        properties = output_type.model_json_schema().get("properties", {})
+        fields = output_type.model_fields
+        return cls(
+            _CHARS_AROUND
+            + sum(
+                len(name) + 8 + _field_chars(schema, fields.get(name))
+                for name, schema in properties.items()
+            )
+        )
+
+
+def _field_chars(schema: dict[str, Any], info: FieldInfo | None) -> int:
+    kind = schema.get("type")
+    if kind == "string":
+        marks = [m for m in (info.metadata if info else []) if isinstance(m, ShortAnswer)]
+        return (marks[0].chars if marks else _CHARS_PER_LONG_TEXT) + 2
+    return _CHARS_PER_FIELD.get(str(kind), _CHARS_PER_COLLECTION)
 
 
 def check_shape(mode: str, parts: Sequence[ModelResponsePart]) -> None:
@@ -184,23 +234,19 @@ def drop_repeats(text: str) -> str:
     return text[:end]
 
 
-def retryable(response: ModelResponse) -> ModelResponse:
-    """A cut-short `response` as the agent retries it: without its loop, and without
-    finish reason `length`, on which PydanticAI gives up instead of retrying (the
-    token limit is ours, set for a loop, and a fair answer fits in it)."""
-    return replace(without_repeats(response), finish_reason=None)
-
-
-def without_repeats(response: ModelResponse) -> ModelResponse:
-    """`response` with the loop of a runaway text or tool-call argument dropped."""
+def retryable(response: ModelResponse, budget: AnswerBudget | None = None) -> ModelResponse:
+    """A cut-short `response` as the agent retries it: without its loop, no longer than
+    the budget, and without finish reason `length`, on which PydanticAI gives up
+    instead of retrying (the token limit is ours, set for a loop; a fair answer fits)."""
+    limit = budget.chars if budget is not None else None
     parts: list[ModelResponsePart] = []
     for part in response.parts:
         if isinstance(part, TextPart):
-            part = replace(part, content=drop_repeats(part.content))
+            part = replace(part, content=drop_repeats(part.content)[:limit])
         elif isinstance(part, ToolCallPart):
-            part = replace(part, args=drop_repeats(part.args_as_json_str()))
+            part = replace(part, args=drop_repeats(part.args_as_json_str())[:limit])
         parts.append(part)
-    return replace(response, parts=parts)
+    return replace(response, parts=parts, finish_reason=None)
 
 
 def _answer_so_far(parts: Sequence[ModelResponsePart]) -> str:
