@@ -54,7 +54,7 @@ RUNAWAY_REPEATS = 4  # fewest repeats that count
 ANTI_REPETITION: ModelSettings = {
     "frequency_penalty": 1.0,
     "presence_penalty": 0.5,
-    "temperature": 0.2,
+    "temperature": 0.5,
 }
 _FENCED = re.compile(r"^```[\w-]*\s*\n?(.*?)\n?```\s*$", re.DOTALL)
 
