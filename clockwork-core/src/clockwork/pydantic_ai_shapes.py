@@ -48,9 +48,9 @@ from .completer import OutputModeFailed
 RUNAWAY_CHARS = 256  # a repeated unit covering this much of the end of the text
 RUNAWAY_UNIT = 64  # longest unit looked for
 RUNAWAY_REPEATS = 4  # fewest repeats that count
-# After a runaway answer: OpenAI's standard penalties (llama.cpp, vLLM and Ollama honour
-# them too), strong enough to break a loop, and a cooler temperature than servers'
-# usual 0.8, so the retry keeps to the likeliest (short) values.
+# A local server's retries: OpenAI's standard penalties (llama.cpp, vLLM and Ollama
+# honour them), against a loop and the last rejected answer coming back, and a cooler
+# temperature than servers' usual 0.8 (0.2 gave the same rejected image again, live).
 ANTI_REPETITION: ModelSettings = {
     "frequency_penalty": 1.0,
     "presence_penalty": 0.5,
