@@ -17,6 +17,7 @@ from pydantic import Field, field_validator
 from clockwork import Resource
 from clockwork.completion import CompletionError, complete_project, output_model_for
 from clockwork.completion_testing import ScriptedModel, project_of, scripted_completer
+from clockwork.name_suggestions import suggested_name
 from clockwork.settings import Settings
 
 pydantic_ai.models.ALLOW_MODEL_REQUESTS = False
@@ -124,12 +125,35 @@ def test_an_ai_chosen_name_that_is_taken_is_asked_again(tmp_path, settings):
     run(tmp_path, settings, model, shop)
 
     assert db.name == "db"
-    assert "name 'shop' is already used by another resource" in model.calls[1].feedback
+    # One free name to copy, from its description: never the names in use.
+    assert (
+        "name 'shop' is already used by another resource: choose a different name, "
+        "such as 'database'" in model.calls[1].feedback
+    )
 
 
-def test_a_taken_name_the_model_keeps_choosing_gets_a_suffix_with_a_warning(tmp_path, settings):
+def test_a_taken_name_the_model_keeps_choosing_becomes_the_suggested_one(tmp_path, settings):
     shop = Box(name="shop", image="app:1")
     db = Box(description="the shop's database")
+    backup = Box(name="database", description="the backups", image="restic:0.16")
+    shop.add(db, backup)
+    model = ScriptedModel({None: {"name": "shop", "image": "postgres:16"}})
+
+    report = run(tmp_path, settings, model, shop)
+
+    assert (db.name, db.image) == ("shop-database", "postgres:16")  # 'database' is taken
+    assert len(model.calls) == settings.completion_max_retries + 1
+    assert "such as 'shop-database'" in model.calls[1].feedback  # the name it was offered
+    entry = next(e for e in report.resources if e.resource is db)
+    assert entry.warnings == [
+        "Box '<unnamed Box>': named 'shop-database': the model kept choosing 'shop', "
+        "which another resource has"
+    ]
+
+
+def test_a_taken_name_gets_a_number_when_there_is_no_description(tmp_path, settings):
+    shop = Box(name="shop", image="app:1")
+    db = Box()
     cache = Box(name="shop-2", description="the cache", image="redis:7")
     shop.add(db, cache)
     model = ScriptedModel({None: {"name": "shop", "image": "postgres:16"}})
@@ -137,12 +161,26 @@ def test_a_taken_name_the_model_keeps_choosing_gets_a_suffix_with_a_warning(tmp_
     report = run(tmp_path, settings, model, shop)
 
     assert (db.name, db.image) == ("shop-3", "postgres:16")
-    assert len(model.calls) == settings.completion_max_retries + 1
     entry = next(e for e in report.resources if e.resource is db)
     assert entry.warnings == [
         "Box '<unnamed Box>': named 'shop-3': the model kept choosing 'shop', "
         "which another resource has"
     ]
+
+
+@pytest.mark.parametrize(
+    ("description", "taken", "suggested"),
+    [
+        ("PostgreSQL 16 database for the shop's orders", {"shop"}, "postgresql"),
+        ("PostgreSQL 16 database for the shop's orders", {"shop", "postgresql"}, "database"),
+        ("The shop's HTTP API on port 80", {"shop", "api"}, "http"),
+        ("A cache", {"shop", "cache"}, "shop-cache"),
+        ("a", {"shop"}, "shop-2"),  # nothing telling in it
+        (None, {"shop", "shop-2"}, "shop-3"),
+    ],
+)
+def test_the_suggested_free_name(description, taken, suggested):
+    assert suggested_name(Box(description=description), "shop", taken) == suggested
 
 
 def test_a_taken_name_with_another_problem_still_fails(tmp_path, settings):

@@ -9,6 +9,7 @@ from __future__ import annotations
 import json
 from collections.abc import AsyncIterator, Callable
 from pathlib import Path
+from typing import Annotated
 
 import pydantic_ai.models
 import pytest
@@ -17,11 +18,12 @@ from pydantic_ai.messages import ModelMessage, ModelResponse, TextPart, ToolCall
 from pydantic_ai.models.function import AgentInfo, DeltaToolCall, DeltaToolCalls, FunctionModel
 
 from clockwork import Resource
-from clockwork.completion import CompletionError, complete_project
+from clockwork.answer_length import ShortAnswer
+from clockwork.completion import CompletionError, complete_project, output_model_for
 from clockwork.completion_testing import project_of
 from clockwork.output_modes import ModeMemory
 from clockwork.pydantic_ai_completer import PydanticAICompleter
-from clockwork.pydantic_ai_shapes import is_runaway
+from clockwork.pydantic_ai_shapes import ANTI_REPETITION, AnswerBudget, is_runaway
 from clockwork.settings import Settings
 
 pydantic_ai.models.ALLOW_MODEL_REQUESTS = False
@@ -305,3 +307,125 @@ def test_a_streamed_runaway_answer_is_cut_short_and_retried_in_the_same_mode(tmp
 )
 def test_what_counts_as_a_runaway_answer(text, runaway):
     assert is_runaway(text) is runaway
+
+
+def test_after_a_runaway_the_retry_sees_no_loop_and_asks_for_calmer_sampling(tmp_path):
+    requests: list[tuple[list[ModelMessage], dict[str, object]]] = []
+
+    async def server(messages: list[ModelMessage], info: AgentInfo) -> AsyncIterator[str]:
+        requests.append((messages, dict(info.model_settings or {})))
+        if len(requests) > 1:
+            yield json.dumps(ANSWER)
+            return
+        yield '{"image": "redis:7'
+        for _ in range(10_000):
+            yield "-alpine3.14.0"
+
+    settings = settings_for(tmp_path, LOCAL_URL)
+    streaming = FunctionModel(stream_function=server, model_name="stand-in")
+    completer = PydanticAICompleter(settings, model=streaming, stream=True)
+    project = project_of(tmp_path, service := Service(name="cache"))
+
+    complete_project(project, settings, completer=completer)
+
+    first_settings, (history, retry_settings) = requests[0][1], requests[1]
+    looped = next(m for m in history if isinstance(m, ModelResponse)).parts[0]
+    assert isinstance(looped, TextPart)
+    assert looped.content == '{"image": "redis:7-alpine3.14.0'  # one copy of the loop kept
+    assert "frequency_penalty" not in first_settings and "max_tokens" not in first_settings
+    assert retry_settings["frequency_penalty"] == ANTI_REPETITION["frequency_penalty"]
+    assert retry_settings["temperature"] == ANTI_REPETITION["temperature"]
+    budget = AnswerBudget.of(output_model_for(Service(name="x")))
+    assert retry_settings["max_tokens"] == budget.tokens
+    assert service.image == "redis:7"
+
+
+def test_an_answer_stopped_at_the_token_limit_is_retried_in_the_same_mode(tmp_path):
+    def answer(attempt: int) -> ModelResponse:
+        if attempt == 0:  # the server's max_tokens ended it mid-string: not JSON
+            return ModelResponse(parts=[TextPart('{"image": "redis:7-al')], finish_reason="length")
+        return ModelResponse(parts=[TextPart(json.dumps(ANSWER))])
+
+    server = Server({"native": answer})
+    settings = settings_for(tmp_path, LOCAL_URL)
+    project = project_of(tmp_path, service := Service(name="cache"))
+
+    report = complete_project(
+        project, settings, completer=PydanticAICompleter(settings, model=server.model)
+    )
+
+    assert server.modes == ["native", "native"]  # not blamed on the mode
+    assert service.image == "redis:7" and report.resources[0].output_mode == "native"
+
+
+class Named(Resource):
+    """A resource whose short strings are bounded, as DockerResource's are."""
+
+    image: Annotated[str | None, ShortAnswer(100)] = Field(None, description="An image.")
+
+
+def test_the_answer_budget_follows_the_schema():
+    bounded = AnswerBudget.of(output_model_for(Named(name="x")))
+    small = AnswerBudget.of(output_model_for(Service(name="x", image="redis:7")))  # the port
+    free_text = AnswerBudget.of(output_model_for(Service(name="x", port=80)))  # the image
+
+    assert 100 < bounded.chars < 200 and small.chars < 100
+    assert free_text.chars > 4000  # a string without max_length may be a whole file
+    assert small.tokens * 3 <= small.chars
+
+
+def test_an_answer_longer_than_its_schema_allows_is_cut_short_and_retried(tmp_path):
+    sent: list[int] = []
+
+    async def server(messages: list[ModelMessage], info: AgentInfo) -> AsyncIterator[str]:
+        sent.append(0)
+        if len(sent) > 1:
+            yield json.dumps({"image": "redis:7"})
+            return
+        yield '{"image": "redis:latest'
+        for n in range(10_000):  # a loop with a twist: no exact repeat to catch
+            sent[-1] += 1
+            yield f"-slim-alpine3.{n}-py3.8.{n}"
+
+    settings = settings_for(tmp_path, LOCAL_URL)
+    streaming = FunctionModel(stream_function=server, model_name="stand-in")
+    completer = PydanticAICompleter(settings, model=streaming, stream=True)
+    project = project_of(tmp_path, named := Named(name="cache"))
+
+    report = complete_project(project, settings, completer=completer)
+
+    assert sent[0] < 20  # the schema allows ~150 characters, not 10,000 chunks
+    assert len(sent) == 2 and named.image == "redis:7"
+    assert report.resources[0].output_mode == "native"
+
+
+@pytest.mark.parametrize(("base_url", "calmer"), [(LOCAL_URL, True), (HOSTED_URL, False)])
+def test_a_retry_on_a_local_server_asks_for_less_repetition(tmp_path, base_url, calmer):
+    seen: list[dict[str, object]] = []
+
+    def answer(messages: list[ModelMessage], info: AgentInfo) -> ModelResponse:
+        seen.append(dict(info.model_settings or {}))
+        port = 0 if len(seen) == 1 else 6379  # the first one is out of range: retried
+        return ModelResponse(parts=[TextPart(json.dumps({"image": "redis:7", "port": port}))])
+
+    settings = settings_for(tmp_path, base_url, output_mode="auto")
+    completer = PydanticAICompleter(settings, model=FunctionModel(answer, model_name="m"))
+    project = project_of(tmp_path, service := Service(name="cache"))
+    mode = "native" if base_url == LOCAL_URL else "tool"
+    if mode == "tool":  # a hosted server starts with tool calls: answer as one
+        completer = PydanticAICompleter(
+            settings,
+            model=FunctionModel(
+                lambda m, i: ModelResponse(
+                    parts=[ToolCallPart("fill_fields", answer(m, i).parts[0].content)]
+                ),
+                model_name="m",
+            ),
+        )
+
+    complete_project(project, settings, completer=completer)
+
+    assert service.port == 6379 and len(seen) == 2
+    assert "frequency_penalty" not in seen[0]
+    assert (seen[1].get("frequency_penalty") == ANTI_REPETITION["frequency_penalty"]) is calmer
+    assert "max_tokens" not in seen[1]  # no runaway: the answer's length was fair

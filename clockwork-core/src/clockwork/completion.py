@@ -42,6 +42,7 @@ from .errors import ClockworkError, PluginError, UsageError
 from .filling import apply_completion, label_of
 from .graph import dependencies, topological_order
 from .lockfile import LockSession, input_hashes
+from .name_suggestions import suggested_name
 from .output_modes import ModePlan, complete_in_modes
 from .prompts import PromptContext, PromptTemplate, build_prompt_context, template_for
 from .redaction import redact
@@ -456,12 +457,14 @@ class _CompletionRun:
         the AI chose already): the model is told, and chooses again."""
         if "name" not in resource.ai_filled_fields or resource.name is None:
             return
-        if resource.name in self._names_besides(resource):
-            # Not the names in use: a small model copies the names it reads (seen live:
-            # told 'shop-2' was taken, the next resource chose 'shop-2').
+        taken = self._names_besides(resource)
+        if resource.name in taken:
+            # Not the names in use but one free name: a small model copies the names it
+            # reads (seen live: told 'shop-2' was taken, the next resource chose it).
+            free = suggested_name(resource, resource.name, taken)
             raise OutputRejected(
                 f"name {resource.name!r} is already used by another resource: "
-                "choose a different name"
+                f"choose a different name, such as {free!r}"
             )
 
     def _names_besides(self, resource: Resource) -> set[str]:

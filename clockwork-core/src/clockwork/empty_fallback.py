@@ -8,7 +8,8 @@ Anything else (a required field failing, no answer at all) still fails the compl
 
 A name the model chose that another resource has, through every retry (small models
 copy the parent's or a sibling's name), is made free the same way: the last answer
-with `-2` (or `-3`, ...) after the name, if that passes, and a warning.
+with the free name its retries suggested (clockwork.name_suggestions), else with `-2`
+(or `-3`, ...) after the name, if that passes, and a warning.
 """
 
 from __future__ import annotations
@@ -17,6 +18,7 @@ import logging
 
 from .completer import CompletionRequest, OutputRejected
 from .filling import label_of
+from .name_suggestions import numbered_name, suggested_name
 
 logger = logging.getLogger("clockwork.completion")
 
@@ -50,19 +52,28 @@ def fall_back_to_free_name(request: CompletionRequest, taken: set[str]) -> list[
     proposed = (request.last_rejected or {}).get("name")
     if not isinstance(proposed, str) or proposed not in taken:
         return None
-    free = next(
-        f"{proposed}-{n}" for n in range(2, len(taken) + 3) if f"{proposed}-{n}" not in taken
-    )
     label = label_of(request.resource)  # as it was declared: before the name is set
-    try:
-        request.accept_last_with({"name": free})
-    except OutputRejected:
+    free = _first_accepted_name(request, proposed, taken)
+    if free is None:
         return None
     warning = (
         f"{label}: named {free!r}: the model kept choosing {proposed!r}, which another resource has"
     )
     logger.warning("warning: %s", warning)
     return [warning]
+
+
+def _first_accepted_name(request: CompletionRequest, proposed: str, taken: set[str]) -> str | None:
+    """The name the retries suggested, else `proposed` with a number, whichever passes."""
+    suggestion = suggested_name(request.resource, proposed, taken)
+    numbered = numbered_name(proposed, taken)
+    for free in dict.fromkeys([suggestion, numbered]):
+        try:
+            request.accept_last_with({"name": free})
+        except OutputRejected:
+            continue
+        return free
+    return None
 
 
 def _accepted_without(request: CompletionRequest, names: list[str]) -> bool:

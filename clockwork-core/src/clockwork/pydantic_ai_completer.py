@@ -37,7 +37,7 @@ from .completer import (
 )
 from .errors import UsageError
 from .output_modes import LOCAL_HOSTS, is_local_url
-from .pydantic_ai_shapes import ShapeCheckedModel
+from .pydantic_ai_shapes import AnswerBudget, ShapeCheckedModel
 from .redaction import MASK, redact
 from .settings import Settings
 
@@ -114,7 +114,13 @@ class PydanticAICompleter:
     def _model_for(self, request: CompletionRequest) -> Model:
         if not request.probing:
             return self.model
-        return ShapeCheckedModel(self.model, request.output_mode, stream=self.stream)
+        return ShapeCheckedModel(
+            self.model,
+            request.output_mode,
+            stream=self.stream,
+            budget=AnswerBudget.of(request.output_type),
+            calm_retries=is_local_url(self.settings.base_url),
+        )
 
     def _agent_for(self, request: CompletionRequest, proposals: list[Any]) -> Agent[None, Any]:
         agent: Agent[None, Any] = Agent(

@@ -3,11 +3,12 @@
 from __future__ import annotations
 
 from collections.abc import Mapping
-from typing import TYPE_CHECKING, Any, ClassVar, Literal
+from typing import TYPE_CHECKING, Annotated, Any, ClassVar, Literal
 
 from pydantic import Field, field_validator
 
 from clockwork import ProjectError, Resource
+from clockwork.answer_length import ShortAnswer
 
 from .specs import (
     RESERVED_LABEL_PREFIX,
@@ -31,11 +32,12 @@ class DockerResource(Resource):
     by name.
     """
 
-    name: str | None = Field(
+    # Short values: an AI answer much longer is a model looping (clockwork.answer_length).
+    name: Annotated[str | None, ShortAnswer(48)] = Field(
         None,
         description="Container name; also the hostname connected containers reach it by.",
     )
-    image: str | None = Field(
+    image: Annotated[str | None, ShortAnswer(96)] = Field(
         None, description="Image reference, e.g. 'nginx:1.27-alpine' or 'postgres:16'."
     )
     ports: list[str] | None = Field(
