@@ -219,6 +219,19 @@ def test_schema_violations_are_retried_too(tmp_path, settings):
     assert "greater than or equal to 1" in model.calls[1].feedback
 
 
+def test_a_copied_secret_placeholder_is_retried_never_deployed(tmp_path, settings):
+    """The model reads secrets as `<secret>`; a small one copies the marker into its
+    own values (an env var `<secret>`): that goes back as a retry."""
+    web = Service(name="web")
+    copied = {"image": "nginx:1", "port": 80, "env": {"DB_PASSWORD": "<secret>"}}
+    model = ScriptedModel({"web": [copied, {**copied, "env": {}}]})
+
+    run(tmp_path, settings, model, web)
+
+    assert web.env == {}
+    assert "env: <secret> stands for a value you cannot see" in model.calls[1].feedback
+
+
 def test_an_ai_filled_path_that_breaks_a_safety_rule_is_retried(tmp_path, settings):
     folder = Folder(name="data", description="Where uploads go")
     model = ScriptedModel({"data": [{"path": "../../etc"}, {"path": "uploads"}]})

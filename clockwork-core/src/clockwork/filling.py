@@ -7,6 +7,7 @@ completable fields, each required and non-None, with its constraints and descrip
 
 from __future__ import annotations
 
+import json
 import re
 import types
 import typing
@@ -18,7 +19,7 @@ from pydantic import BaseModel, ConfigDict, Field, ValidationError, create_model
 from pydantic.fields import FieldInfo
 
 from .errors import ClockworkError, describe_validation_error
-from .resource import Resource
+from .resource import MODEL_SECRET, Resource
 
 
 class OutputRejected(Exception):
@@ -95,6 +96,7 @@ def apply_reversibly(resource: Resource, values: Mapping[str, Any]) -> dict[str,
     chosen = {name: value for name, value in values.items() if name in wanted and name not in fixed}
     before = snapshot(resource, chosen)
     try:
+        _refuse_copied_placeholders(chosen)
         for name, value in chosen.items():
             # Marked first: check_completed() reads the provenance, and user_set_fields()
             # must never count an AI value as the user's.
@@ -134,6 +136,19 @@ def restore(resource: Resource, before: dict[str, FieldState]) -> None:
         setattr(resource, name, state.value)
         if not state.was_set:
             resource.model_fields_set.discard(name)  # the live set, not a copy
+
+
+def _refuse_copied_placeholders(chosen: Mapping[str, Any]) -> None:
+    """The model reads every secret as `<secret>`; a value that repeats the marker
+    would deploy the placeholder itself (a password `<secret>`). Sent back as a retry."""
+    copied = sorted(
+        name for name, value in chosen.items() if MODEL_SECRET in json.dumps(value, default=str)
+    )
+    if copied:
+        raise OutputRejected(
+            f"{', '.join(copied)}: {MODEL_SECRET} stands for a value you cannot see; "
+            "never copy it: leave that key out"
+        )
 
 
 def _require_complete(resource: Resource) -> None:
