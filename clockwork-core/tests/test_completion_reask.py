@@ -21,7 +21,7 @@ from clockwork.completion_testing import (
     project_of,
     scripted_completer,
 )
-from clockwork.prompts import build_prompt_context
+from clockwork.prompts import DEFAULT_TEMPLATE, build_prompt_context
 from clockwork.settings import Settings
 
 FAILURE = "HealthcheckAssert(url='http://127.0.0.1:8080/'): expected status 200, got no answer"
@@ -101,3 +101,23 @@ def test_a_plain_request_keeps_its_cache_key_and_a_reask_differs_only_in_the_pro
     assert "previous_failures" not in plain.as_dict()  # caches from before stay valid
     assert asked.as_dict()["previous_failures"] == [FAILURE]
     assert asked.without_failures() == plain
+
+
+def test_a_sibling_it_connects_to_is_shown_once_under_its_connections() -> None:
+    """A small model reads the prompt slowly: a peer the resource connects to is in the
+    connections, complete, and not again among the parent's other children."""
+    from clockwork import BlankResource
+
+    db = BlankResource(name="db", description="the database")
+    notes = BlankResource(name="notes", description="unconnected")
+    api = BlankResource(name="api", description="the API").connect(db)
+    BlankResource(name="shop", description="the shop").add(db, notes, api)
+
+    context = build_prompt_context(api)
+
+    assert [peer["name"] for peer in context.connections] == ["db"]
+    assert [sibling["name"] for sibling in context.siblings] == ["notes"]
+    rendered = DEFAULT_TEMPLATE.render(context)
+    assert rendered.count('"the database"') == 1
+    # One line per item, not an indented dump.
+    assert '\n- {"description": "unconnected", "name": "notes"' in rendered

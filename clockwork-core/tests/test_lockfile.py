@@ -55,7 +55,7 @@ def entry(**values: object) -> LockEntry:
         completer="pydantic-ai",
         model="m",
         output_mode="tool",
-        template_version="core-1",
+        template_version="core-2",
         inputs="sha256:x",
         input_hashes={"description": "a", "user_fields.port": "b"},
     )
@@ -158,7 +158,7 @@ def test_a_run_that_may_write_records_every_ai_value_and_who_chose_it(project_di
     db = resources["Service:db"]
     assert db["values"] == {"image": "postgres:16", "env": {"LOG_LEVEL": "info"}}
     assert (db["model"], db["completer"], db["output_mode"]) == ("acme-7", "pydantic-ai", "tool")
-    assert db["template_version"] == "core-1" and db["inputs"].startswith("sha256:")
+    assert db["template_version"] == "core-2" and db["inputs"].startswith("sha256:")
     assert {"description", "user_fields.port", "fields_to_fill"} <= set(db["input_hashes"])
     # The unnamed one is keyed by its declared key: its name is one of the AI's values.
     assert resources["Service:<unnamed Service>#1"]["values"]["name"] == "web"

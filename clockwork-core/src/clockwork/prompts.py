@@ -130,9 +130,16 @@ def _ancestors_of(resource: Resource) -> list[Resource]:
 
 
 def _siblings_of(resource: Resource) -> list[Resource]:
+    """The parent's other children, less those it connects to: the model sees each of
+    those once, complete, under the connections (a small model reads slowly)."""
     if resource.parent is None:
         return []
-    return [child for child in resource.parent.all_children if child is not resource]
+    connected = {id(peer) for peer in resource.connected}
+    return [
+        child
+        for child in resource.parent.all_children
+        if child is not resource and id(child) not in connected
+    ]
 
 
 def _completed_summary(resource: Resource) -> dict[str, Any]:
@@ -244,10 +251,20 @@ def _failures_section(failures: list[str]) -> str:
 def _json_section(title: str, data: Mapping[str, Any] | list[Any] | None) -> str:
     if not data:
         return ""
-    return f"{title}:\n{json.dumps(data, indent=2, sort_keys=True, ensure_ascii=False)}"
+    # One line per item: indentation is most of an indented dump's tokens, and a small
+    # local model reads the prompt at a few hundred tokens a second.
+    if isinstance(data, list):
+        body = "\n".join(f"- {_compact(item)}" for item in data)
+    else:
+        body = _compact(data)
+    return f"{title}:\n{body}"
 
 
-DEFAULT_TEMPLATE = PromptTemplate(version="core-1")
+def _compact(data: Any) -> str:
+    return json.dumps(data, sort_keys=True, ensure_ascii=False, separators=(", ", ": "))
+
+
+DEFAULT_TEMPLATE = PromptTemplate(version="core-2")
 
 
 class _Placeholders(dict[str, Any]):
