@@ -298,7 +298,7 @@ def test_ask_again_skips_the_lock_and_the_cache_for_that_resource_only(project_d
         cache,  # the cache that holds db's first answer
         completer=scripted_completer(settings, model),
         write_lock=True,
-        ask_again={"Service:db"},
+        reask={"Service:db": ()},  # what `lock --update db` asks
     )
 
     # db is asked again; web, whose connection to db changed with it, goes stale.

@@ -82,8 +82,8 @@ def lock(
         raise UsageError("--update asks the model again, which --offline forbids")
     project = pipeline.load(main_py)
     existing = LockFile.load(lock_path_for(project.directory))
-    keys = frozenset(keys_named(project.resources, wanted, existing))
-    report = _complete(project, completion, write_lock=True, ask_again=keys)
+    keys = keys_named(project.resources, wanted, existing)
+    report = _complete(project, completion, write_lock=True, reask={key: () for key in keys})
     changes = pipeline.lock_report(report)
     if as_json:
         click.echo(json.dumps({"lock": changes, "completion": _dict_of(report)}, indent=2))

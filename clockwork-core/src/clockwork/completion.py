@@ -20,7 +20,7 @@ the model. This module itself stays light: no pydantic-ai import.
 from __future__ import annotations
 
 import asyncio
-from collections.abc import Callable, Collection, Mapping
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any, Literal
 
@@ -245,19 +245,18 @@ class _CompletionRun:
         progress: ProgressCallback | None,
         offline: bool = False,
         read_cache: bool = True,
-        reask: Mapping[str, list[str]] | None = None,
+        reask: Mapping[str, Sequence[str]] | None = None,
         lock: LockSession | None = None,
-        ask_again: Collection[str] = (),
         mode_plan: ModePlan,
     ):
         self.settings = settings
         self.mode_plan = mode_plan
         self.lock = lock
-        self.ask_again = frozenset(ask_again)  # declared keys: skip the lock and the cache
         self.offline = offline  # never call the model: what is not cached fails
         self.read_cache = read_cache  # --no-cache: ask again, but keep the new answers
-        # `apply --repair`: declared_key -> why its last values failed; asked again.
-        self.reask: Mapping[str, list[str]] = reask or {}
+        # declared_key -> why its last values failed (`apply --repair`), or nothing
+        # (`lock --update`): asked again, past the lock and the cache.
+        self.reask: Mapping[str, Sequence[str]] = reask or {}
         self.pending: list[CachedAnswer] = []  # stored once the project's checks pass
         self.registry = registry
         self.cache = cache
@@ -300,8 +299,7 @@ class _CompletionRun:
         """Whether earlier answers (the lock's, the cache's) may stand for `resource`;
         not with --no-cache, nor when it is to be asked again (`lock --update NAME`, or
         `apply --repair` because its values failed their checks)."""
-        key = resource.declared_key
-        return self.read_cache and key not in self.ask_again and key not in self.reask
+        return self.read_cache and resource.declared_key not in self.reask
 
     async def _complete(self, resource: Resource) -> ResourceCompletion:
         template = template_for(resource.type_name(), self.registry.prompt_templates)
@@ -340,10 +338,8 @@ class _CompletionRun:
         ask_again = None
         if not self._should_reuse(resource):
             why = "--no-cache"
-            if resource.declared_key in self.ask_again:
-                why = "--update"
-            elif resource.declared_key in self.reask:
-                why = "its checks failed"
+            if resource.declared_key in self.reask:
+                why = "its checks failed" if self.reask[resource.declared_key] else "--update"
             ask_again = f"asked again ({why})"
         values = self.lock.reuse(resource, hashes, ask_again=ask_again)
         if values is not None:
@@ -551,9 +547,8 @@ async def complete_project_async(
     registry: Registry | None = None,
     offline: bool = False,
     store: bool = True,
-    reask: Mapping[str, list[str]] | None = None,
+    reask: Mapping[str, Sequence[str]] | None = None,
     write_lock: bool = False,
-    ask_again: Collection[str] = (),
 ) -> CompletionReport:
     """Complete every resource of `project` that needs it, in place.
 
@@ -562,14 +557,14 @@ async def complete_project_async(
     the cache only, and a resource that would need the model fails instead.
     `use_cache=False` asks the model again but keeps its answers; `store=False` leaves
     keeping them to the caller (`report.store()`, after its own checks). `reask` maps
-    a resource's `declared_key` to the checks its last values failed: it is asked
-    again, with them in its prompt, and nothing stored answers it. Raises
+    a resource's `declared_key` to the checks its last values failed (none: just ask
+    again, as `lock --update` does): it is asked again, with them in its prompt, and
+    nothing stored (lock, cache) answers it. Raises
     CompletionError (a ClockworkError) naming the resource and fields when one cannot
     be completed.
 
     The project's clockwork.lock is read first (clockwork.lockfile); `write_lock`
-    lets `report.store()` write it. `ask_again`: declared keys of resources whose
-    earlier answers (lock, cache) must not stand: the model is asked again.
+    lets `report.store()` write it.
     """
     if registry is None:  # a convenience for tests and embedding: the process-wide host
         from .plugins import get_plugin_host
@@ -590,7 +585,6 @@ async def complete_project_async(
         read_cache=use_cache or offline,
         reask=reask,
         lock=LockSession.for_project(project.directory, project.resources, write=write_lock),
-        ask_again=ask_again,
     )
     report = await run.run(project.resources)
     if store:
@@ -608,9 +602,8 @@ def complete_project(
     registry: Registry | None = None,
     offline: bool = False,
     store: bool = True,
-    reask: Mapping[str, list[str]] | None = None,
+    reask: Mapping[str, Sequence[str]] | None = None,
     write_lock: bool = False,
-    ask_again: Collection[str] = (),
 ) -> CompletionReport:
     """Synchronous `complete_project_async`; works even where an event loop is running
     (it then runs in a worker thread, and `progress` is called from that thread)."""
@@ -628,7 +621,6 @@ def complete_project(
                 store=store,
                 reask=reask,
                 write_lock=write_lock,
-                ask_again=ask_again,
             )
         )
     )

@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import dataclasses
 import logging
-from collections.abc import Callable, Mapping
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -51,11 +51,11 @@ class RunOptions:
     force: bool = False  # providers may delete what they would keep (see folders.FORCE_ENV)
     offline: bool = False  # values from the cache only; a needed model call fails
     refresh: bool = True  # read the real state of what is deployed first (drift)
-    # `apply --repair`: declared_key -> the checks its last values failed (asked again)
-    reask: Mapping[str, list[str]] | None = None
+    # declared_key -> the checks its last values failed (`apply --repair`), or none
+    # (`lock --update`): asked again, past the lock and the cache
+    reask: Mapping[str, Sequence[str]] | None = None
     # Write clockwork.lock; None: as the workflow does (apply writes, the others read).
     write_lock: bool | None = None
-    ask_again: frozenset[str] = frozenset()  # declared keys: skip the lock and the cache
 
     def target(self, directory: Path, settings: Settings) -> StackTarget:
         target = StackTarget.for_project(directory, settings)
@@ -97,7 +97,6 @@ def complete(
             store=False,
             reask=options.reask,
             write_lock=bool(options.write_lock),
-            ask_again=options.ask_again,
         )
         check_unique_names(project.resources)  # names the AI chose must not clash either
     enforce_policies(project.resources, settings, registry, project.directory)
