@@ -9,7 +9,7 @@ from __future__ import annotations
 import json
 from collections.abc import AsyncIterator, Callable
 from pathlib import Path
-from typing import Annotated
+from typing import Annotated, Any
 
 import pydantic_ai.models
 import pytest
@@ -223,6 +223,15 @@ def test_a_configured_mode_is_the_only_one_used(tmp_path):
 # ----- streaming: a tool-mode answer in text stops at its first words ---------------------
 
 
+def complete_streamed(tmp_path: Any, url: str, server: Any) -> tuple[Service, Any]:
+    """A Service named cache, completed by a streaming stand-in server at `url`."""
+    settings = settings_for(tmp_path, url)
+    streaming = FunctionModel(stream_function=server, model_name="stand-in")
+    completer = PydanticAICompleter(settings, model=streaming, stream=True)
+    project = project_of(tmp_path, service := Service(name="cache"))
+    return service, complete_project(project, settings, completer=completer)
+
+
 def test_a_streamed_text_answer_in_tool_mode_is_cut_off_at_its_first_chunk(tmp_path):
     sent: dict[str, int] = {"tool": 0, "native": 0}
 
@@ -238,12 +247,7 @@ def test_a_streamed_text_answer_in_tool_mode_is_cut_off_at_its_first_chunk(tmp_p
             sent["tool"] += 1
             yield '```json\n{"name": "fill_fields"}\n```\n'
 
-    settings = settings_for(tmp_path, HOSTED_URL)
-    streaming = FunctionModel(stream_function=server, model_name="stand-in")
-    completer = PydanticAICompleter(settings, model=streaming, stream=True)
-    project = project_of(tmp_path, service := Service(name="cache"))
-
-    report = complete_project(project, settings, completer=completer)
+    service, report = complete_streamed(tmp_path, HOSTED_URL, server)
 
     assert sent["tool"] <= 2  # stopped at its first chunk: not 1000, and not retried
     assert sent["native"] == 1
@@ -257,12 +261,7 @@ def test_a_streamed_tool_call_passes_the_shape_check(tmp_path):
     ) -> AsyncIterator[DeltaToolCalls]:
         yield {0: DeltaToolCall("fill_fields", json.dumps(ANSWER))}
 
-    settings = settings_for(tmp_path, HOSTED_URL)
-    streaming = FunctionModel(stream_function=server, model_name="stand-in")
-    completer = PydanticAICompleter(settings, model=streaming, stream=True)
-    project = project_of(tmp_path, service := Service(name="cache"))
-
-    report = complete_project(project, settings, completer=completer)
+    service, report = complete_streamed(tmp_path, HOSTED_URL, server)
 
     assert service.port == 6379
     assert report.resources[0].output_mode == "tool"
@@ -282,12 +281,7 @@ def test_a_streamed_runaway_answer_is_cut_short_and_retried_in_the_same_mode(tmp
             sent[-1] += 1
             yield "-alpine3.14.0"
 
-    settings = settings_for(tmp_path, LOCAL_URL)
-    streaming = FunctionModel(stream_function=server, model_name="stand-in")
-    completer = PydanticAICompleter(settings, model=streaming, stream=True)
-    project = project_of(tmp_path, service := Service(name="cache"))
-
-    report = complete_project(project, settings, completer=completer)
+    service, report = complete_streamed(tmp_path, LOCAL_URL, server)
 
     assert sent[0] < 100  # cut short after a few hundred characters, not 10,000 chunks
     assert len(sent) == 2 and service.image == "redis:7"
@@ -321,12 +315,7 @@ def test_after_a_runaway_the_retry_sees_no_loop_and_asks_for_calmer_sampling(tmp
         for _ in range(10_000):
             yield "-alpine3.14.0"
 
-    settings = settings_for(tmp_path, LOCAL_URL)
-    streaming = FunctionModel(stream_function=server, model_name="stand-in")
-    completer = PydanticAICompleter(settings, model=streaming, stream=True)
-    project = project_of(tmp_path, service := Service(name="cache"))
-
-    complete_project(project, settings, completer=completer)
+    service, _ = complete_streamed(tmp_path, LOCAL_URL, server)
 
     first_settings, (history, retry_settings) = requests[0][1], requests[1]
     looped = next(m for m in history if isinstance(m, ModelResponse)).parts[0]
