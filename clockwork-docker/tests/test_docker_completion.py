@@ -5,6 +5,8 @@ The model is core's ScriptedModel (a PydanticAI FunctionModel) behind the real a
 
 from __future__ import annotations
 
+import re
+
 import pydantic_ai.models
 import pytest
 
@@ -63,3 +65,42 @@ def test_a_bad_image_still_fails_the_completion(tmp_path, settings):
 
     with pytest.raises(CompletionError, match=r"DockerResource 'db' \(fields: image, volumes\)"):
         complete(tmp_path, settings, model, db)
+
+
+def test_the_schema_the_model_gets_bounds_the_name_and_image_it_may_choose(tmp_path, settings):
+    # A server that generates by the schema's grammar (llama.cpp) cannot loop past the
+    # pattern: each repetition in it is bounded.
+    db = DockerResource(description="PostgreSQL 16 database", ports=[])
+    model = ScriptedModel({None: {"name": "orders-db", "image": "postgres:16"}})
+
+    complete(tmp_path, settings, model, db)
+
+    schema = model.calls[0].info.output_tools[0].parameters_json_schema["properties"]
+    assert re.fullmatch(schema["image"]["pattern"], "postgres:16")
+    assert not re.fullmatch(schema["image"]["pattern"], "postgres:16@sha256:" + "a" * 64)
+    assert re.fullmatch(schema["name"]["pattern"], "orders-db")
+    assert not re.fullmatch(schema["name"]["pattern"], "Orders_DB")
+
+
+def test_an_invented_digest_or_a_runaway_tag_is_sent_back_in_words(tmp_path, settings):
+    runaway = "postgres:16.04-alpine3.10-py3.8-slim-rediscache:0.10.0.1003.1001"
+    answers = [
+        {"name": "db", "image": "postgres:16@sha256:" + "9" * 64},
+        {"name": "db", "image": runaway},
+        {"name": "db", "image": "postgres:16"},
+    ]
+    db = DockerResource(description="PostgreSQL 16 database", ports=[])
+    model = ScriptedModel(lambda name, attempt: answers[attempt])
+
+    complete(tmp_path, settings, model, db)
+
+    assert db.image == "postgres:16"
+    retries = [call.messages[-1].parts[0].content for call in model.calls[1:]]
+    assert all("is not an image like 'postgres:16' (no digest)" in str(r) for r in retries)
+
+
+def test_a_user_may_still_pin_a_digest_or_a_private_registry():
+    # The shape binds the AI's choices only; the user's values meet Docker's grammar.
+    digest = "postgres:16@sha256:" + "a" * 64
+    assert DockerResource(name="db", image=digest).image == digest
+    assert DockerResource(name="DB_1", image="localhost:5000/x:v1").name == "DB_1"

@@ -15,9 +15,10 @@ from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import Annotated, Any
 
-from pydantic import BaseModel, ConfigDict, Field, ValidationError, create_model
+from pydantic import AfterValidator, BaseModel, ConfigDict, Field, ValidationError, create_model
 from pydantic.fields import FieldInfo
 
+from .answer_length import ShortAnswer
 from .errors import ClockworkError, describe_validation_error
 from .resource import MODEL_SECRET, Resource
 
@@ -53,13 +54,20 @@ def output_model_for(resource: Resource) -> type[BaseModel]:
 
 def _required_field(info: FieldInfo) -> tuple[Any, Any]:
     annotation = _without_none(info.annotation)
-    if info.metadata:  # constraints such as ge=1 or max_length live here
-        annotation = Annotated[(annotation, *info.metadata)]
+    shapes = [m for m in info.metadata if isinstance(m, ShortAnswer) and m.pattern]
+    # The AI's value must have the shape (checked here, with words the model can act
+    # on), and the schema carries the pattern for servers that generate by grammar.
+    metadata = [*info.metadata, *(AfterValidator(shape.check) for shape in shapes)]
+    if metadata:  # constraints such as ge=1 or max_length live here
+        annotation = Annotated[(annotation, *metadata)]
+    extra = info.json_schema_extra
+    if shapes:
+        extra = {**(extra if isinstance(extra, dict) else {}), "pattern": shapes[0].pattern}
     return annotation, Field(
         description=info.description,
         title=info.title,
         examples=info.examples,
-        json_schema_extra=info.json_schema_extra,
+        json_schema_extra=extra,
         discriminator=info.discriminator,
     )
 

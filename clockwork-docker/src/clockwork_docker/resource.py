@@ -11,6 +11,8 @@ from clockwork import ProjectError, Resource
 from clockwork.answer_length import ShortAnswer
 
 from .specs import (
+    AI_IMAGE_PATTERN,
+    AI_NAME_PATTERN,
     RESERVED_LABEL_PREFIX,
     check_docker_name,
     check_env_key,
@@ -33,13 +35,16 @@ class DockerResource(Resource):
     """
 
     # Short values: an AI answer much longer is a model looping (clockwork.answer_length).
-    name: Annotated[str | None, ShortAnswer(48)] = Field(
+    name: Annotated[
+        str | None, ShortAnswer(48, AI_NAME_PATTERN, "a lowercase hostname like 'orders-db'")
+    ] = Field(
         None,
         description="Container name; also the hostname connected containers reach it by.",
     )
-    image: Annotated[str | None, ShortAnswer(96)] = Field(
-        None, description="Image reference, e.g. 'nginx:1.27-alpine' or 'postgres:16'."
-    )
+    image: Annotated[
+        str | None,
+        ShortAnswer(96, AI_IMAGE_PATTERN, "an image like 'postgres:16' (no digest)"),
+    ] = Field(None, description="Image reference, e.g. 'nginx:1.27-alpine' or 'postgres:16'.")
     ports: list[str] | None = Field(
         None,
         description="Published ports: 'host:container', '127.0.0.1:host:container', "

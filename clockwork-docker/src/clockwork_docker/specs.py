@@ -71,6 +71,17 @@ def check_docker_name(value: str, what: str = "name", *, min_length: int = 2) ->
     return value
 
 
+# What the AI may choose, stricter than Docker's grammar (clockwork.answer_length): each
+# repetition is bounded, so a server generating by this grammar cannot loop. A name is
+# a lowercase hostname label (connected containers reach it by name). An image is
+# `[org/]name[:tag]` with no digest (a model cannot know a real one: an invented digest
+# never pulls) and no registry port (a private registry is the user's to name).
+AI_NAME_PATTERN = r"^[a-z0-9]([a-z0-9-]{0,46}[a-z0-9])?$"
+_AI_PATH_PART = r"[a-z0-9]{1,30}([._-][a-z0-9]{1,30}){0,3}"
+_AI_TAG = r"[a-zA-Z0-9_]([a-zA-Z0-9._-]{0,30}[a-zA-Z0-9_])?"
+AI_IMAGE_PATTERN = rf"^({_AI_PATH_PART}/){{0,2}}{_AI_PATH_PART}(:{_AI_TAG})?$"
+
+
 def check_image(value: str) -> str:
     """An image reference like 'nginx', 'nginx:1.27', 'ghcr.io/org/app:v1', 'localhost:5000/x'."""
     if len(value) > 255 or not _IMAGE_REF.fullmatch(value):
