@@ -16,14 +16,14 @@ import subprocess
 import textwrap
 from collections.abc import Iterator
 from pathlib import Path
-from typing import NoReturn
+from typing import Any, NoReturn
 
 import pytest
 
+from clockwork.spelling import on_disk_spelling, respelled_on_disk, same_entry_respelled
 from clockwork.testing import plugin_host
 from clockwork_cli.testing import run_clockwork as clockwork
-
-pytestmark = pytest.mark.pulumi_cli
+from clockwork_files.provider import FileProvider
 
 
 @pytest.fixture(autouse=True)
@@ -38,10 +38,10 @@ def unavailable(reason: str) -> NoReturn:
     pytest.skip(reason)
 
 
-def need(*tools: str) -> None:
+def need(packages: str, *tools: str) -> None:
     missing = [tool for tool in tools if shutil.which(tool) is None]
     if missing:
-        unavailable(f"no {', '.join(missing)} here (apt-get install fusefat dosfstools)")
+        unavailable(f"no {', '.join(missing)} here (apt-get install {packages})")
     if not os.access("/dev/fuse", os.R_OK | os.W_OK):
         unavailable("/dev/fuse is not usable here")
 
@@ -69,7 +69,7 @@ def unmount(mount_point: Path) -> None:
 def fat(tmp_path: Path) -> Iterator[Path]:
     """`<tmp>/project/data`, a fresh FAT file system (fusefat): case-insensitive, and no
     Unix permissions at all (chmod fails)."""
-    need("mkfs.vfat", "fusefat", "fusermount")
+    need("fusefat dosfstools", "mkfs.vfat", "fusefat", "fusermount")
     image, mount_point = disk_image(tmp_path, "mkfs.vfat")
     mounted = run("fusefat", "-o", "rw+", str(image), str(mount_point))
     if mounted.returncode != 0 or not os.path.ismount(mount_point):
@@ -84,7 +84,7 @@ def fat(tmp_path: Path) -> Iterator[Path]:
 def exfat(tmp_path: Path) -> Iterator[Path]:
     """`<tmp>/project/data`, a fresh exFAT file system (exfat-fuse, on a loop device):
     case-insensitive, and chmod is accepted (git needs that; FAT's refusal fails it)."""
-    need("mkfs.exfat", "mount.exfat-fuse", "losetup", "fusermount")
+    need("exfat-fuse exfatprogs", "mkfs.exfat", "mount.exfat-fuse", "losetup", "fusermount")
     image, mount_point = disk_image(tmp_path, "mkfs.exfat")
     attached = run("losetup", "--find", "--show", str(image))
     if attached.returncode != 0:
@@ -100,6 +100,55 @@ def exfat(tmp_path: Path) -> Iterator[Path]:
             unmount(mount_point)
     finally:
         run("losetup", "--detach", device)
+
+
+# ----- the file system decides (no engine) --------------------------------------------------
+
+
+def test_spellings_are_one_entry_only_where_the_file_system_says_so(
+    fat: Path, tmp_path: Path
+) -> None:
+    (fat / "Docs").mkdir()
+    (fat / "Docs" / "Readme.md").write_text("x")
+    assert same_entry_respelled(fat / "Docs" / "Readme.md", fat / "docs" / "README.md")
+    assert on_disk_spelling(fat / "DOCS" / "readme.md", below=fat) == fat / "Docs" / "Readme.md"
+    assert respelled_on_disk(fat / "Docs" / "README.md")
+    assert not respelled_on_disk(fat / "Docs" / "Readme.md")
+    assert not same_entry_respelled(fat / "Docs" / "Readme.md", fat / "Docs" / "Other.md")
+
+    sensitive = tmp_path / "ext"  # the ordinary disk: two names, two files
+    sensitive.mkdir()
+    (sensitive / "Readme.md").write_text("x")
+    assert not same_entry_respelled(sensitive / "Readme.md", sensitive / "README.md")
+    (sensitive / "README.md").write_text("y")
+    assert not same_entry_respelled(sensitive / "Readme.md", sensitive / "README.md")
+    assert not respelled_on_disk(sensitive / "README.md")
+
+
+def test_without_an_alias_the_old_spellings_delete_keeps_the_file(fat: Path) -> None:
+    """No deploy record (no alias): the new resource adopts the file under its
+    spelling, and the old one's delete leaves it."""
+    claims = fat.parent / ".clockwork" / "claims"
+    provider = FileProvider()
+
+    def props(path: Path, claimant: str) -> dict[str, Any]:
+        return {
+            "path": str(path),
+            "content": "# hi\n",
+            "mode": None,
+            "__claimant": claimant,
+            "__claims_dir": str(claims),
+        }
+
+    old = props(fat / "Readme.md", "FileResource:readme")
+    old_state = provider.create(old).outs
+    new_state = provider.create(props(fat / "README.md", "FileResource:README")).outs
+    assert listed(fat) == ["README.md"] and new_state["adopted"] is False  # Clockwork's
+
+    provider.delete(str(fat / "Readme.md"), old_state)
+    assert listed(fat) == ["README.md"]
+    provider.delete(str(fat / "README.md"), new_state)
+    assert listed(fat) == [] and not claims.exists()
 
 
 def write_main(project: Path, source: str) -> str:
@@ -124,6 +173,7 @@ def steps(result: subprocess.CompletedProcess[str]) -> list[str]:
     return [step["op"] for step in json.loads(result.stdout)["steps"]]
 
 
+@pytest.mark.pulumi_cli
 @pytest.mark.parametrize(
     ("new_name", "new_content"),
     [
@@ -154,6 +204,7 @@ def test_a_case_only_rename_of_a_file_keeps_it(fat: Path, new_name: str, new_con
     assert not (project / ".clockwork" / "claims").exists()
 
 
+@pytest.mark.pulumi_cli
 def test_the_users_file_respelled_is_still_never_deleted(fat: Path) -> None:
     """The user's file, adopted (byte-identical), is kept by destroy under either spelling;
     a resource asking for it under another spelling at first does not respell it."""
@@ -171,6 +222,7 @@ def test_the_users_file_respelled_is_still_never_deleted(fat: Path) -> None:
     assert (fat / "notes.md").read_text() == "mine\n"
 
 
+@pytest.mark.pulumi_cli
 def test_a_mode_on_a_file_system_without_permissions_is_a_clear_error(
     fat: Path,
 ) -> None:
@@ -226,6 +278,7 @@ def clone_main(name: str, dest: str, url: Path) -> str:
     """
 
 
+@pytest.mark.pulumi_cli
 @pytest.mark.parametrize("new_name", ["repo", "Repo"])  # the resource renamed too, or not
 def test_a_case_only_rename_of_a_clone_folder_keeps_it(
     exfat: Path, remote: Path, new_name: str

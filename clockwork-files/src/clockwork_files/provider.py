@@ -6,7 +6,11 @@ Writes are atomic (temp file in the same folder, then rename). What it never doe
 - write through, replace or delete behind a symlink;
 - delete a file another resource of the project now claims (a renamed or moved
   resource: the engine creates the new one first, then deletes the old one);
-- delete a file edited since Clockwork last wrote it, unless `--force`.
+- delete a file edited since Clockwork last wrote it, unless `--force`;
+- delete a file by a spelling its folder no longer lists it under: on a
+  case-insensitive file system a path changed only in case (`Readme.md` →
+  `README.md`) is the same file, which an update renames to the new spelling.
+A file system without Unix permissions (FAT) is fine while no mode is asked for.
 On delete it removes only the file it wrote and the folders it had to create, when
 they are empty.
 """

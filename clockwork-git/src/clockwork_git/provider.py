@@ -7,7 +7,9 @@ work tree whose remote is the repository it was cloned from, still at the place 
 cloned to (never through a symlink put in its place), and without work that exists
 nowhere else (uncommitted changes, untracked files, unpushed commits, stashes) unless
 the user asked for it with `--force`. Repository URLs are compared by what they name
-(specs.remote_key), never by spelling.
+(specs.remote_key), never by spelling. A dest changed only in case, on a
+case-insensitive file system, is the same folder: renamed in place, never cloned anew
+or deleted by its old spelling.
 """
 
 from __future__ import annotations
