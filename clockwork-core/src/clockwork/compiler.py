@@ -83,7 +83,14 @@ class PulumiCompiler:
 def _compile_one(resource: Resource, created: dict[int, Any], previous: dict[str, str]) -> Any:
     parent = created.get(id(resource.parent)) if resource.parent is not None else None
     depends_on = [created[id(peer)] for peer in resource.connected if created.get(id(peer))]
-    alias = previous.get(resource.identity())
+    alias = next(
+        (
+            previous[identity]
+            for identity in (resource.identity(), *resource.former_identities())
+            if identity in previous
+        ),
+        None,
+    )
     opts = pulumi.ResourceOptions(
         parent=parent, depends_on=depends_on or None, aliases=[alias] if alias else None
     )

@@ -232,6 +232,12 @@ class Resource(BaseModel):
         says the place, so a rename keeps it too."""
         return f"{self.type_name()}:{self.display_name}"
 
+    def former_identities(self) -> list[str]:
+        """Identities it may have been deployed under though `identity()` says another
+        now, for the same thing: e.g. a file whose path the user respelled in case only,
+        on a case-insensitive file system (the disk still lists the old spelling)."""
+        return []
+
     def address(self) -> str:
         """The resource's place in the project: its type and the names from the
         outermost composite down, e.g. `Service:shop/db`."""

@@ -6,13 +6,18 @@ Writes are atomic (temp file in the same folder, then rename). What it never doe
 - write through, replace or delete behind a symlink;
 - delete a file another resource of the project now claims (a renamed or moved
   resource: the engine creates the new one first, then deletes the old one);
-- delete a file edited since Clockwork last wrote it, unless `--force`.
+- delete a file edited since Clockwork last wrote it, unless `--force`;
+- delete a file by a spelling its folder no longer lists it under: on a
+  case-insensitive file system a path changed only in case (`Readme.md` →
+  `README.md`) is the same file, which an update renames to the new spelling.
+A file system without Unix permissions (FAT) is fine while no mode is asked for.
 On delete it removes only the file it wrote and the folders it had to create, when
 they are empty.
 """
 
 from __future__ import annotations
 
+import errno
 import hashlib
 import os
 import tempfile
@@ -30,11 +35,25 @@ from pulumi.dynamic import (
 )
 
 from clockwork.folders import force_requested, make_parents, remove_empty_folders
+from clockwork.spelling import (
+    on_disk_spelling,
+    respell,
+    respelled_on_disk,
+    same_entry_respelled,
+)
 
 from .specs import DEFAULT_MODE, parse_mode
 
+# What chmod fails with on a file system without Unix permissions (FAT, exFAT, some
+# network shares).
+NO_PERMISSIONS = frozenset({errno.ENOSYS, errno.ENOTSUP, errno.EOPNOTSUPP, errno.EPERM})
 
-def write_atomically(path: Path, content: str, mode: int) -> None:
+
+class ModeNotSupportedError(Exception):
+    """A mode was asked for a file whose file system has no Unix permissions."""
+
+
+def write_atomically(path: Path, content: str, mode: int, *, mode_asked: bool = True) -> None:
     """Readers see the old file or the new one, never half of it."""
     fd, temporary = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=".tmp")
     try:
@@ -42,11 +61,26 @@ def write_atomically(path: Path, content: str, mode: int) -> None:
             handle.write(content)
             handle.flush()
             os.fsync(handle.fileno())
-        os.chmod(temporary, mode)
+        set_mode(Path(temporary), mode, shown_as=path, asked=mode_asked)
         os.replace(temporary, path)
     except BaseException:
         Path(temporary).unlink(missing_ok=True)
         raise
+
+
+def set_mode(path: Path, mode: int, *, shown_as: Path, asked: bool) -> None:
+    """chmod; on a file system that has no permissions to set, only a mode the user
+    asked for is an error (the file gets what that file system gives every file)."""
+    try:
+        os.chmod(path, mode)
+    except OSError as error:
+        if error.errno not in NO_PERMISSIONS:
+            raise
+        if asked:
+            raise ModeNotSupportedError(
+                f"cannot give {shown_as} mode {mode:04o}: its file system has no Unix "
+                f"permissions ({error.strerror}); leave mode unset for files there"
+            ) from error
 
 
 def sha256_of(text: str) -> str:
@@ -77,21 +111,27 @@ class KeptFileError(Exception):
 # ----- claims: which resource of the project a file belongs to ----------------------------
 
 
-def claim_file(props: dict[str, Any]) -> Path | None:
-    """Where the claim on `path` is kept: keyed by the path inside the project (the
-    claims folder is `<project>/.clockwork/claims`), so a moved project keeps them."""
-    folder = props.get("__claims_dir")
-    if not folder:
+def claim_file(props: dict[str, Any], spelled: Path | None = None) -> Path | None:
+    """Where the claim on `path` (or on `spelled`, another spelling of it) is kept:
+    keyed by the path inside the project (the claims folder is
+    `<project>/.clockwork/claims`), so a moved project keeps them."""
+    project = project_of(props)
+    if project is None:
         return None
-    project = Path(folder).parent.parent
-    path = Path(props["path"])
+    path = spelled or Path(props["path"])
     key = str(path.relative_to(project)) if path.is_relative_to(project) else str(path)
-    return Path(folder) / hashlib.sha256(key.encode()).hexdigest()
+    return Path(props["__claims_dir"]) / hashlib.sha256(key.encode()).hexdigest()
 
 
-def claimant_of(props: dict[str, Any]) -> str | None:
+def project_of(props: dict[str, Any]) -> Path | None:
+    """The project folder, from its claims folder (None: no claims kept)."""
+    folder = props.get("__claims_dir")
+    return Path(folder).parent.parent if folder else None
+
+
+def claimant_of(props: dict[str, Any], spelled: Path | None = None) -> str | None:
     """Who claims the file now (None: nobody, or no claims kept)."""
-    claim = claim_file(props)
+    claim = claim_file(props, spelled)
     if claim is None or not claim.is_file():
         return None
     return claim.read_text(encoding="utf-8")
@@ -133,7 +173,7 @@ class FileProvider(ResourceProvider):
             return self._adopt(path, props)
         created_dirs = make_parents(path)
         try:
-            write_atomically(path, props["content"], mode)
+            write_atomically(path, props["content"], mode, mode_asked=bool(props.get("mode")))
         except BaseException:
             remove_empty_folders(created_dirs)  # a failed create leaves nothing behind
             raise
@@ -153,8 +193,13 @@ class FileProvider(ResourceProvider):
             )
         # A resource of this project wrote it (this one, or this one renamed, or the
         # project was moved): it stays Clockwork's, now this resource's. Otherwise it
-        # is the user's: kept, never deleted.
-        clockworks = claimant_of(props) is not None
+        # is the user's: kept, never deleted. On a case-insensitive file system it may
+        # be listed under another spelling (the claim has that one): Clockwork's file
+        # then takes the spelling asked; the user's keeps its own.
+        listed = on_disk_spelling(path, below=project_of(props))
+        clockworks = claimant_of(props, listed) is not None
+        if clockworks and listed.name != path.name:
+            respell(listed, path)
         claim(props)
         return CreateResult(
             str(path), self._written(props, created_dirs=[], adopted=not clockworks)
@@ -167,7 +212,7 @@ class FileProvider(ResourceProvider):
         )
 
     def read(self, id_: str, props: dict[str, Any]) -> ReadResult:
-        path = Path(id_)
+        path = file_of(id_, props)
         if path.is_symlink() or not path.is_file():
             return ReadResult(None, {})  # gone (or not ours any more): created again
         # Not UTF-8 any more (replaced by hand)? Then it differs, and an update rewrites it.
@@ -176,23 +221,37 @@ class FileProvider(ResourceProvider):
         return ReadResult(id_, _state({**props, "content": content, "mode": mode}))
 
     def diff(self, id_: str, olds: dict[str, Any], news: dict[str, Any]) -> DiffResult:
-        replaces = ["path"] if olds.get("path") != news.get("path") else []
-        changed = replaces or [
-            k
-            for k in ("content", "mode")
-            if olds.get(k) != news.get(k) and not (k == "mode" and news.get(k) is None)
-        ]
-        return DiffResult(changes=bool(changed), replaces=replaces, delete_before_replace=False)
+        moved = olds.get("path") != news.get("path")
+        # A case-only change naming the same file (a case-insensitive file system) is
+        # an update that respells it: a replace would create the new spelling, which
+        # finds the file there, then delete the old one, which is that same file.
+        respelled = moved and same_entry_respelled(file_of(id_, olds), Path(news["path"]))
+        replaces = ["path"] if moved and not respelled else []
+        changed = (
+            bool(replaces)
+            or respelled
+            or any(
+                olds.get(k) != news.get(k) and not (k == "mode" and news.get(k) is None)
+                for k in ("content", "mode")
+            )
+        )
+        return DiffResult(changes=changed, replaces=replaces, delete_before_replace=False)
 
     def update(self, id_: str, olds: dict[str, Any], news: dict[str, Any]) -> UpdateResult:
-        path = Path(id_)
-        if path.is_symlink():
+        path, was = Path(news["path"]), file_of(id_, olds)
+        if was.is_symlink() or path.is_symlink():
             raise FileExistsError(
                 f"{path} was replaced by a symlink; Clockwork does not "
                 "write through one: remove it to let Clockwork write the file"
             )
-        write_atomically(path, news["content"], mode_for(news, path))
+        if was != path and same_entry_respelled(was, path):
+            respell(was, path)
+        write_atomically(
+            path, news["content"], mode_for(news, path), mode_asked=bool(news.get("mode"))
+        )
         claim(news)
+        if claim_file(olds) != claim_file(news):
+            release(olds)  # the claim under the old spelling (or the old address)
         kept = {"created_dirs": olds.get("created_dirs", []), "adopted": olds.get("adopted", False)}
         return UpdateResult(self._written(news, **kept))
 
@@ -201,7 +260,12 @@ class FileProvider(ResourceProvider):
             return  # it was there before Clockwork: leave it
         if claimed_by_another(props):
             return  # a renamed or moved resource holds it now
-        path = Path(id_)
+        path = file_of(id_, props)
+        if respelled_on_disk(path):
+            # Renamed since, in case only (a case-insensitive file system): by the
+            # resource that holds it now, or by the user. Not the file written here.
+            release(props)
+            return
         if self._may_remove(path, props):
             path.unlink(missing_ok=True)
         release(props)
@@ -227,6 +291,12 @@ class FileProvider(ResourceProvider):
                 "run with --force to delete it anyway"
             )
         return True
+
+
+def file_of(id_: str, state: dict[str, Any]) -> Path:
+    """The file a state is about: its `path` (the id is the path it was created at,
+    which a case-only respelling does not change)."""
+    return Path(state.get("path") or id_)
 
 
 class ManagedFile(Resource, module="clockwork", name="File"):

@@ -8,6 +8,7 @@ from typing import TYPE_CHECKING, Any, ClassVar
 from pydantic import Field, field_validator
 
 from clockwork import ProjectError, Resource
+from clockwork.spelling import on_disk_spelling
 
 from .specs import parse_mode
 
@@ -91,6 +92,10 @@ class FileResource(Resource):
 
     def identity(self) -> str:
         return f"file:{self.resolved_path()}"
+
+    def former_identities(self) -> list[str]:
+        listed = on_disk_spelling(self.resolved_path(), below=self.project_dir)
+        return [f"file:{listed}"] if listed != self.resolved_path() else []
 
     def working_directories(self) -> list[Path]:
         return [self.resolved_path().parent]

@@ -7,7 +7,9 @@ work tree whose remote is the repository it was cloned from, still at the place 
 cloned to (never through a symlink put in its place), and without work that exists
 nowhere else (uncommitted changes, untracked files, unpushed commits, stashes) unless
 the user asked for it with `--force`. Repository URLs are compared by what they name
-(specs.remote_key), never by spelling.
+(specs.remote_key), never by spelling. A dest changed only in case, on a
+case-insensitive file system, is the same folder: renamed in place, never cloned anew
+or deleted by its old spelling.
 """
 
 from __future__ import annotations
@@ -28,6 +30,7 @@ from pulumi.dynamic import (
 )
 
 from clockwork.folders import force_requested, make_parents, remove_empty_folders
+from clockwork.spelling import respell, respelled_on_disk, same_entry_respelled
 
 from . import git
 from .git import BranchNotFoundError, GitError
@@ -260,6 +263,10 @@ def remove_clone(dest: Path, state: dict[str, Any]) -> None:
     if not dest.exists() and not dest.is_symlink():
         remove_empty_folders(created_dirs)
         return
+    if respelled_on_disk(dest):
+        # Renamed since, in case only (a case-insensitive file system): by the
+        # resource that holds it now, or by the user. Not the folder cloned here.
+        return
     if (link := symlink_in_the_way(dest, state)) is not None:
         raise RefusedDeleteError(
             f"refusing to delete {dest}: {link}; Clockwork never deletes through a "
@@ -293,7 +300,7 @@ class GitRepoProvider(ResourceProvider):
         clones it again (or says what is in the way)."""
         if not props.get("present", True):
             return ReadResult(id_, props)  # nothing of ours to look at
-        dest = Path(id_)
+        dest = dest_of(id_, props)
         git.git_executable(f"read the state of {dest}")
         if not is_clone_of(dest, props["repo_url"]):
             return ReadResult(None, {})
@@ -303,13 +310,18 @@ class GitRepoProvider(ResourceProvider):
         replaces = []
         if not same_url(olds.get("repo_url"), news.get("repo_url")):
             replaces.append("repo_url")  # another repository; a respelling is an update
-        if olds.get("dest") != news.get("dest"):
+        moved = olds.get("dest") != news.get("dest")
+        # A case-only change naming the same folder (a case-insensitive file system)
+        # is an update that respells it: a replace would adopt the clone under the new
+        # spelling, then delete the old spelling, which is that same clone.
+        respelled = moved and same_entry_respelled(dest_of(id_, olds), Path(news["dest"]))
+        if moved and not respelled:
             replaces.append("dest")
         if replaces:
             # Same folder: the old clone must go before the new one can be made.
-            same_dest = olds.get("dest") == news.get("dest")
+            same_dest = "dest" not in replaces
             return DiffResult(changes=True, replaces=replaces, delete_before_replace=same_dest)
-        return DiffResult(changes=self._needs_update(olds, news), replaces=[])
+        return DiffResult(changes=respelled or self._needs_update(olds, news), replaces=[])
 
     def _needs_update(self, olds: dict[str, Any], news: dict[str, Any]) -> bool:
         if olds.get("requested_branch") != news.get("branch"):
@@ -326,10 +338,17 @@ class GitRepoProvider(ResourceProvider):
         return bool(news.get("pull", True)) and remote_moved(olds, news)
 
     def update(self, id_: str, olds: dict[str, Any], news: dict[str, Any]) -> UpdateResult:
-        dest = Path(id_)
+        was, dest = dest_of(id_, olds), Path(news["dest"])
         if not news.get("present", True):
-            remove_clone(dest, olds)
+            remove_clone(was, olds)
             return UpdateResult(absent_state(news))
+        real_dest = olds.get("real_dest")
+        respelled = was != dest and same_entry_respelled(was, dest)
+        if respelled and not was.is_symlink():
+            # The folder takes the spelling the user now writes (it stays where it is).
+            if real_dest == os.path.realpath(was):
+                real_dest = os.path.realpath(dest)
+            respell(was, dest)
         # A clone whose origin is no longer repo_url (the folder was replaced, or its
         # remote re-pointed) is not fetched, checked out or merged into: ensure_clone
         # refuses it untouched, as delete does.
@@ -339,14 +358,19 @@ class GitRepoProvider(ResourceProvider):
         if olds.get("created"):
             respell_origin(dest, olds.get("repo_url"), news["repo_url"])
         sync(dest, news.get("branch"), bool(news.get("pull", True)))
-        kept = {
-            key: olds.get(key)
-            for key in ("created", "adopted", "kept_folder", "created_dirs", "real_dest")
-        }
-        return UpdateResult({**absent_state(news), **kept, **observed(dest)})
+        kept = {key: olds.get(key) for key in ("created", "adopted", "kept_folder", "created_dirs")}
+        return UpdateResult(
+            {**absent_state(news), **kept, "real_dest": real_dest, **observed(dest)}
+        )
 
     def delete(self, id_: str, props: dict[str, Any]) -> None:
-        remove_clone(Path(id_), props)
+        remove_clone(dest_of(id_, props), props)
+
+
+def dest_of(id_: str, state: dict[str, Any]) -> Path:
+    """The folder a state is about: its `dest` (the id is the dest it was created at,
+    which a case-only respelling does not change)."""
+    return Path(state.get("dest") or id_)
 
 
 def same_url(old: str | None, new: str | None) -> bool:

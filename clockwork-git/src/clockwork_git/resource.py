@@ -9,6 +9,7 @@ from typing import TYPE_CHECKING, Any, ClassVar, Self
 from pydantic import Field, field_validator, model_validator
 
 from clockwork import ProjectError, Resource
+from clockwork.spelling import on_disk_spelling
 
 from .specs import (
     LOCAL_PREFIXES,
@@ -102,6 +103,10 @@ class GitRepoResource(Resource):
 
     def identity(self) -> str:
         return f"git:{self.resolved_dest()}"
+
+    def former_identities(self) -> list[str]:
+        listed = on_disk_spelling(self.resolved_dest(), below=self.project_dir)
+        return [f"git:{listed}"] if listed != self.resolved_dest() else []
 
     def shown_fields(self) -> dict[str, Any]:
         """A token in repo_url is masked in plan, show and --json."""
