@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import asyncio
 import threading
+import weakref
 from collections.abc import Callable
 from typing import Any
 
@@ -238,3 +239,23 @@ def test_finish_now_finishes_a_coroutine_or_says_it_cannot() -> None:
     assert finish_now(plain()) == 7
     with pytest.raises(NeedsThread):
         finish_now(waits())
+
+
+def test_nothing_an_evaluation_made_outlives_it_but_what_it_returns() -> None:
+    """The root Stack is the evaluation's own, and the young generation is collected at
+    the end: a long test session does not carry each evaluation's object graph (Pulumi
+    resources, Outputs, futures) into the next."""
+    made: list[weakref.ref[pulumi.Resource]] = []
+
+    def program() -> None:
+        for index in range(20):
+            resource = pulumi.CustomResource("test:index:Thing", f"thing-{index}", {"i": index})
+            made.append(weakref.ref(resource))
+        pulumi.export("urns", [ref().urn for ref in made])  # type: ignore[union-attr]
+
+    before = pulumi.runtime.settings.get_root_resource()
+    registered = run_under_mocks(program)
+
+    assert len(registered) == 20
+    assert [ref for ref in made if ref() is not None] == []
+    assert pulumi.runtime.settings.get_root_resource() is before
