@@ -34,7 +34,13 @@ from typing import Any, TypeVar
 T = TypeVar("T")
 
 _MISSING = object()
-_inline = threading.local()
+
+
+class _Inline(threading.local):
+    depth = 0  # how many inline calls this thread is inside
+
+
+_inline = _Inline()
 
 
 class NeedsThread(BaseException):  # noqa: N818 (a signal, not an error)
@@ -58,7 +64,7 @@ class InlineExecutor(concurrent.futures.ThreadPoolExecutor):
         if threading.get_ident() != self._loop_thread:
             return super().submit(fn, *args, **kwargs)
         done: concurrent.futures.Future[T] = concurrent.futures.Future()
-        _inline.depth = getattr(_inline, "depth", 0) + 1
+        _inline.depth += 1
         try:
             result = fn(*args, **kwargs)
         except NeedsThread:
@@ -74,7 +80,7 @@ class InlineExecutor(concurrent.futures.ThreadPoolExecutor):
 
 def running_inline() -> bool:
     """Whether the caller runs inside a call an InlineExecutor runs on the loop's thread."""
-    return getattr(_inline, "depth", 0) > 0
+    return _inline.depth > 0
 
 
 def sync_await_inline(original: Callable[[Any], Any], awaitable: Any) -> Any:

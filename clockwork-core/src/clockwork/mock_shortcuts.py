@@ -31,21 +31,26 @@ import threading
 from collections.abc import Callable, Iterator
 from typing import Any
 
-_evaluating = threading.local()
+
+class _Evaluating(threading.local):
+    depth = 0  # how deep this thread is in `taken()`: read per patched call, so no getattr
+
+
+_evaluating = _Evaluating()
 _install_lock = threading.Lock()
 _installed: dict[str, bool] = {}  # shortcut name -> whether this SDK let it in
 
 
 def evaluating_under_mocks() -> bool:
     """Whether this thread is inside `taken()`."""
-    return getattr(_evaluating, "depth", 0) > 0
+    return _evaluating.depth > 0
 
 
 @contextlib.contextmanager
 def taken() -> Iterator[None]:
     """While in here, this thread's Pulumi SDK calls take the shortcuts."""
     install()
-    depth = getattr(_evaluating, "depth", 0)
+    depth = _evaluating.depth
     _evaluating.depth = depth + 1
     try:
         yield
@@ -87,7 +92,7 @@ def _replace(module: Any, attribute: str, shortcut: Callable[..., Any]) -> bool:
         return False
 
     def dispatch(*args: Any, **kwargs: Any) -> Any:
-        if getattr(_evaluating, "depth", 0):
+        if _evaluating.depth:
             return shortcut(original, *args, **kwargs)
         return original(*args, **kwargs)
 
