@@ -18,7 +18,9 @@ from pulumi.output import Unknown
 from pulumi.runtime import mocks, rpc
 from pulumi.runtime import resource as runtime_resource
 
-from clockwork import mock_shortcuts, simulate
+from clockwork import BlankResource, Resource, mock_shortcuts, simulate
+from clockwork.compiler import PulumiCompiler
+from clockwork.graph import topological_order
 from clockwork.inline_monitor import NeedsThread, calls_inline, finish_now
 from clockwork.simulate import RegisteredResources, holds_secret, run_under_mocks
 
@@ -108,6 +110,45 @@ def test_a_program_registers_and_sees_what_pulumis_own_mock_runtime_gives(previe
     assert registered.named("database").dependencies == [registered.named("network").urn]
     assert registered.named("consumer").parent == registered.named("database").urn
     assert ("network.id", "network-id") in seen
+
+
+class Leaf(Resource):
+    size: int | None = None
+
+    def to_pulumi(self, opts: pulumi.ResourceOptions | None = None) -> Any:
+        return pulumi.CustomResource("test:index:Leaf", self.name, {"size": self.size}, opts)
+
+
+def clockwork_project() -> list[Resource]:
+    """Composites of connected leaves, connected across composites too."""
+    shared = Leaf(name="shared", size=0)
+    roots: list[Resource] = [shared]
+    previous: Leaf | None = None
+    for group_index in range(4):
+        leaves = [Leaf(name=f"leaf-{group_index}-{i}", size=i) for i in range(4)]
+        leaves[0].connect(shared)
+        for leaf in leaves[1:]:
+            leaf.connect(leaves[0])
+        if previous is not None:
+            leaves[-1].connect(previous)
+        previous = leaves[0]
+        roots.append(BlankResource(name=f"group-{group_index}").add(*leaves))
+    return roots
+
+
+@pytest.mark.parametrize("preview", [False, True])
+def test_a_compiled_clockwork_project_registers_what_pulumis_own_mock_runtime_gives(
+    preview: bool,
+) -> None:
+    def program() -> Callable[[], None]:
+        return PulumiCompiler().build_program(topological_order(clockwork_project()))
+
+    expected = plainly(program(), preview)
+    registered = run_under_mocks(program(), preview=preview)
+
+    assert by_urn(registered) == by_urn(expected)
+    assert len(registered) == 1 + 4 * 5
+    assert all(r.dependencies for r in registered if r.name.startswith("leaf-"))
 
 
 def test_each_shortcut_finds_what_it_replaces_in_this_pulumi_sdk() -> None:

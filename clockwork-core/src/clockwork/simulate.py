@@ -171,12 +171,17 @@ def _root_stack_of_its_own() -> Iterator[None]:
     resource evaluation took twice as long), and it never was young garbage."""
     from pulumi.runtime import settings
 
-    previous = settings.get_root_resource()
-    settings.set_root_resource(None)  # type: ignore[arg-type]  # None: set_mocks makes one
+    get_root = getattr(settings, "get_root_resource", None)
+    set_root = getattr(settings, "set_root_resource", None)
+    if get_root is None or set_root is None:  # another Pulumi SDK: leave it be
+        yield
+        return
+    previous = get_root()
+    set_root(None)  # set_mocks makes a fresh one
     try:
         yield
     finally:
-        settings.set_root_resource(previous)  # type: ignore[arg-type]
+        set_root(previous)
 
 
 @contextlib.contextmanager
