@@ -11,16 +11,18 @@ serves only a real engine, or is written in a way that costs far more than it ne
   cyclic garbage collector frees, 80 objects per resource, most of a collection's
   work after a large evaluation;
 - `create_urn`, which `register_resource` calls for a URN it uses only without a
-  monitor, builds it through `Output.all(...).apply(...)`: six Outputs and tasks;
+  monitor, builds it through `Output.all(...).apply(...)`: five Outputs, their tasks;
 - `log.debug` builds a protobuf message per call for the mock engine, which hands it
-  to a Python logger that, unless debugging, drops it.
+  to a Python logger that, unless debugging, drops it;
+- the mock monitor's `_sync_await`, inside a monitor call run on the loop's own
+  thread, would pump the running loop from within: see clockwork.inline_monitor.
 
 Each is replaced, for the whole process but only once (`install`), by a function that
 takes the shortcut on a thread that is evaluating under mocks (`taken()`) and calls
 Pulumi's own everywhere else: a real engine's program (an inline program runs on a
 thread of this process) sees the SDK as it is. Each shortcut gives the same result as
 the function it replaces; a patched attribute that this SDK does not have is left
-alone (tests/test_mock_shortcuts.py checks that every one of them is in place).
+alone (clockwork-core/tests/test_mock_shortcuts.py checks that each is in place here).
 """
 
 from __future__ import annotations
