@@ -9,6 +9,7 @@ FUSE the tests skip, unless CW_REQUIRE_CASEFOLD=1 (CI), where they fail."""
 
 from __future__ import annotations
 
+import contextlib
 import json
 import os
 import shutil
@@ -24,6 +25,7 @@ from clockwork.spelling import on_disk_spelling, respelled_on_disk, same_entry_r
 from clockwork.testing import plugin_host
 from clockwork_cli.testing import run_clockwork as clockwork
 from clockwork_files.provider import FileProvider
+from clockwork_git.testing import isolate_git_config
 
 
 @pytest.fixture(autouse=True)
@@ -60,9 +62,17 @@ def disk_image(tmp_path: Path, make: str) -> tuple[Path, Path]:
     return image, mount_point
 
 
-def unmount(mount_point: Path) -> None:
-    if run("fusermount", "-u", str(mount_point)).returncode != 0:
-        run("fusermount", "-u", "-z", str(mount_point))  # still busy: detached when free
+@contextlib.contextmanager
+def mounted(mount_point: Path, *command: str) -> Iterator[None]:
+    """`command … mount_point` mounts a FUSE file system there until the block ends."""
+    done = run(*command, str(mount_point))
+    if done.returncode != 0 or not os.path.ismount(mount_point):
+        unavailable(f"{command[0]} could not mount {command[-1]}: {done.stderr.strip()}")
+    try:
+        yield
+    finally:
+        if run("fusermount", "-u", str(mount_point)).returncode != 0:
+            run("fusermount", "-u", "-z", str(mount_point))  # still busy: detached when free
 
 
 @pytest.fixture
@@ -71,13 +81,8 @@ def fat(tmp_path: Path) -> Iterator[Path]:
     Unix permissions at all (chmod fails)."""
     need("fusefat dosfstools", "mkfs.vfat", "fusefat", "fusermount")
     image, mount_point = disk_image(tmp_path, "mkfs.vfat")
-    mounted = run("fusefat", "-o", "rw+", str(image), str(mount_point))
-    if mounted.returncode != 0 or not os.path.ismount(mount_point):
-        unavailable(f"fusefat could not mount {image}: {mounted.stderr.strip()}")
-    try:
+    with mounted(mount_point, "fusefat", "-o", "rw+", str(image)):
         yield mount_point
-    finally:
-        unmount(mount_point)
 
 
 @pytest.fixture
@@ -91,13 +96,8 @@ def exfat(tmp_path: Path) -> Iterator[Path]:
         unavailable(f"no loop device for exfat-fuse: {attached.stderr.strip()}")
     device = attached.stdout.strip()
     try:
-        mounted = run("mount.exfat-fuse", device, str(mount_point))
-        if mounted.returncode != 0 or not os.path.ismount(mount_point):
-            unavailable(f"exfat-fuse could not mount {device}: {mounted.stderr.strip()}")
-        try:
+        with mounted(mount_point, "mount.exfat-fuse", device):
             yield mount_point
-        finally:
-            unmount(mount_point)
     finally:
         run("losetup", "--detach", device)
 
@@ -253,13 +253,7 @@ def git(*args: str, cwd: Path | None = None) -> str:
 @pytest.fixture
 def remote(tmp_path: Path, clean_env: pytest.MonkeyPatch) -> Path:
     """A bare repository with one commit on `main`; git reads no config of the user's."""
-    config = tmp_path / "gitconfig"
-    config.write_text("[init]\n\tdefaultBranch = main\n")
-    clean_env.setenv("GIT_CONFIG_GLOBAL", str(config))
-    clean_env.setenv("GIT_CONFIG_NOSYSTEM", "1")
-    for role in ("AUTHOR", "COMMITTER"):
-        clean_env.setenv(f"GIT_{role}_NAME", "Clockwork Test")
-        clean_env.setenv(f"GIT_{role}_EMAIL", "test@clockwork.invalid")
+    isolate_git_config(clean_env, tmp_path)
     bare, work = tmp_path / "remote.git", tmp_path / "remote-work"
     git("init", "--quiet", "--bare", str(bare))
     git("clone", "--quiet", str(bare), str(work))

@@ -19,6 +19,7 @@ from clockwork.testing import (  # noqa: F401 (fixtures, found by name)
     plugin_host,
     skip_without_pulumi_cli,
 )
+from clockwork_git.testing import isolate_git_config
 
 
 def git(*args: str, cwd: Path | None = None) -> str:
@@ -31,13 +32,7 @@ def isolated_git_config(
     tmp_path_factory: pytest.TempPathFactory, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     """Commits work without a global config; the user's config cannot change results."""
-    config = tmp_path_factory.mktemp("gitconfig") / "config"
-    config.write_text("[init]\n\tdefaultBranch = main\n")
-    monkeypatch.setenv("GIT_CONFIG_GLOBAL", str(config))
-    monkeypatch.setenv("GIT_CONFIG_NOSYSTEM", "1")
-    for role in ("AUTHOR", "COMMITTER"):
-        monkeypatch.setenv(f"GIT_{role}_NAME", "Clockwork Test")
-        monkeypatch.setenv(f"GIT_{role}_EMAIL", "test@clockwork.invalid")
+    isolate_git_config(monkeypatch, tmp_path_factory.mktemp("gitconfig"))
 
 
 @dataclass
