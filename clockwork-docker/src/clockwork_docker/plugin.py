@@ -26,9 +26,11 @@ def register_assertions(register):
 def register_engine_plugins(register):
     from clockwork.engine_setup import sdk_plugin
 
-    # pulumi-docker's provider has no Go module tags: building it needs the commit of
-    # the SDK's release, which only a download route knows. So: downloaded by setup.
-    register("docker", sdk_plugin("pulumi_docker"))
+    from .engine_source import SDK_VERSION, docker_bridge_source
+
+    # pulumi-docker's own provider module is not on the Go proxy; where it cannot be
+    # downloaded, setup builds our bridge of the same Terraform provider instead.
+    register("docker", sdk_plugin("pulumi_docker", {SDK_VERSION: docker_bridge_source()}))
 
 
 @hookimpl
