@@ -1,0 +1,149 @@
+"""A web app shaped like examples/webapp, deployed through the real Pulumi engine and
+the docker plugin `clockwork setup` builds where it cannot be downloaded (our bridge
+of the Terraform Docker provider, clockwork_docker/engine): a pulled image, a group
+network with aliases, a secret environment, a named volume, a published port; then an
+update that replaces a container under the same name, and destroy.
+
+Images are imported offline (`docker import` of a busybox rootfs), never pulled: the
+"pulled" one is already local, which the provider takes as pulled.
+"""
+
+from __future__ import annotations
+
+import json
+import shutil
+import socket
+import subprocess
+import uuid
+from collections.abc import Iterator
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from clockwork.engine_setup import missing_engine_plugins
+from clockwork.plugins import get_plugin_host
+from clockwork_cli.testing import run_clockwork
+
+BUSYBOX = Path("/bin/busybox")
+
+MAIN = """\
+from clockwork import BlankResource, PortAccessibleAssert
+from clockwork_docker import ContainerRunningAssert, DockerResource
+
+db = DockerResource(
+    name="{db}",
+    description="the database",
+    image="{image}",
+    command=["/bin/sleep", "3600"],
+    ports=[],
+    env_vars={{"DB_PASSWORD": "only-in-the-container"}},
+    volumes=["{volume}:/data"],
+    assertions=[ContainerRunningAssert()],
+)
+api = DockerResource(
+    name="{api}",
+    description="the API",
+    image="{image}",
+    pull=False,
+    command={api_command},
+    ports=["127.0.0.1:{port}:80"],
+    env_vars={{}},
+    volumes=[],
+    assertions=[ContainerRunningAssert(), PortAccessibleAssert(port={port})],
+).connect(db)
+app = BlankResource(name="app", description="the app").add(db, api)
+"""
+HTTPD = '["/bin/httpd", "-f", "-p", "80", "-h", "/www"]'
+
+
+def docker(*args: str, check: bool = True, stdin: Any = None) -> subprocess.CompletedProcess[str]:
+    return subprocess.run(
+        ["docker", *args], capture_output=True, text=True, check=check, timeout=120, stdin=stdin
+    )
+
+
+def inspect(*names: str) -> list[dict[str, Any]]:
+    found = docker("inspect", *names, check=False)
+    return json.loads(found.stdout or "[]")
+
+
+@pytest.fixture
+def image(tmp_path: Path) -> Iterator[str]:
+    if shutil.which("docker") is None or docker("info", check=False).returncode != 0:
+        pytest.skip("no Docker engine answers `docker info`")
+    missing = missing_engine_plugins(["docker:index/container:Container"], get_plugin_host())
+    if missing:
+        pytest.skip("; ".join(missing) + " (`clockwork setup` installs it)")
+    if not BUSYBOX.is_file():
+        pytest.skip(f"needs {BUSYBOX} (busybox-static) to build the test image offline")
+    rootfs = tmp_path / "rootfs"
+    for folder in ("bin", "www", "data"):
+        (rootfs / folder).mkdir(parents=True)
+    shutil.copy(BUSYBOX, rootfs / "bin" / "busybox")
+    for applet in ("sh", "httpd", "sleep"):
+        (rootfs / "bin" / applet).symlink_to("busybox")
+    (rootfs / "www" / "index.html").write_text("<h1>api</h1>\n")
+    tag = f"clockwork-test-bridge:{uuid.uuid4().hex[:12]}"
+    tar = subprocess.Popen(["tar", "-C", str(rootfs), "-c", "."], stdout=subprocess.PIPE)
+    docker("import", "--change", f"CMD {HTTPD}", "-", tag, stdin=tar.stdout)
+    tar.wait()
+    try:
+        yield tag
+    finally:
+        docker("rmi", "-f", tag, check=False)
+
+
+def free_port() -> int:
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        return probe.getsockname()[1]
+
+
+def as_json(*args: str) -> dict[str, Any]:
+    return json.loads(run_clockwork(*args, "--json").stdout)
+
+
+@pytest.mark.pulumi_cli
+def test_a_webapp_deploys_updates_and_goes_through_the_built_docker_plugin(
+    tmp_path: Path, image: str
+) -> None:
+    suffix = uuid.uuid4().hex[:8]
+    names = {"db": f"cwb-db-{suffix}", "api": f"cwb-api-{suffix}", "volume": f"cwb-{suffix}"}
+    network = f"clockwork-{names['api']}-net"  # the group's first name, sorted
+    project = tmp_path / "webapp"
+    project.mkdir()
+    main = project / "main.py"
+    fields = {**names, "image": image, "port": free_port()}
+    main.write_text(MAIN.format(**fields, api_command=HTTPD))
+    try:
+        applied = as_json("apply", str(main), "--yes")
+        assert applied["changes"]["create"] >= 4, applied  # image, network, 2 containers
+        checked = as_json("assert", str(main))
+        assert checked["success"], checked
+        db, api = inspect(names["db"], names["api"])
+        assert "DB_PASSWORD=only-in-the-container" in db["Config"]["Env"]
+        assert db["Config"]["Cmd"] == ["/bin/sleep", "3600"]
+        assert [m["Name"] for m in db["Mounts"]] == [names["volume"]]
+        assert names["db"] in db["NetworkSettings"]["Networks"][network]["Aliases"]
+        (net,) = inspect(network)
+        assert net["Labels"]["clockwork.project"] == "webapp"
+
+        # A new command replaces the container; its name is taken until the old one goes.
+        before = api["Id"]
+        changed = HTTPD.replace('"80"', '"80", "-v"')
+        main.write_text(MAIN.format(**fields, api_command=changed))
+        applied = as_json("apply", str(main), "--yes")
+        assert applied["changes"]["replace"] == 1, applied
+        assert as_json("assert", str(main))["success"]
+        (api,) = inspect(names["api"])
+        assert api["Id"] != before and "-v" in api["Config"]["Cmd"]
+
+        run_clockwork("destroy", str(main), "--yes")
+        assert inspect(names["db"], names["api"], network) == []
+        assert inspect(image) != []  # keep_locally: the image stays for other users
+    finally:
+        run_clockwork("destroy", str(main), "--yes", code=None)
+        docker("rm", "-f", names["db"], names["api"], check=False)
+        docker("network", "rm", network, check=False)
+        docker("volume", "rm", names["volume"], check=False)
