@@ -52,7 +52,7 @@ def docker_bridge_source() -> GoSource:
         ),
         ldflags="-s -w",
         prepare=write_local_modules,
-        minutes=8,
+        minutes=4,  # measured: 3 min compiling with an empty Go build cache
     )
 
 
