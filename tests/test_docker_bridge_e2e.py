@@ -126,6 +126,13 @@ def test_a_webapp_deploys_updates_and_goes_through_the_built_docker_plugin(
         assert db["Config"]["Cmd"] == ["/bin/sleep", "3600"]
         assert [m["Name"] for m in db["Mounts"]] == [names["volume"]]
         assert names["db"] in db["NetworkSettings"]["Networks"][network]["Aliases"]
+        state = "".join(
+            f.read_text(errors="replace")
+            for f in (project / ".clockwork").rglob("*")
+            if f.is_file()
+        )
+        assert names["db"] in state  # the stack's state is there …
+        assert "only-in-the-container" not in state  # … with the environment encrypted
         (net,) = inspect(network)
         assert net["Labels"]["clockwork.project"] == "webapp"
 
