@@ -23,8 +23,7 @@ from typing import Any
 import pytest
 
 from clockwork.completion_testing import ScriptedModel
-from clockwork.engine_setup import missing_engine_plugins
-from clockwork.plugins import get_plugin_host
+from clockwork.testing import require_engine_plugins
 from clockwork_cli.testing import run_clockwork
 
 EXAMPLE = Path(__file__).resolve().parent.parent / "examples" / "ai-web"
@@ -86,9 +85,7 @@ def require_docker_deploys() -> None:
     """Skip, saying exactly why, where a container cannot be deployed through the engine."""
     if shutil.which("docker") is None or docker("info", check=False).returncode != 0:
         pytest.skip("no Docker engine answers `docker info`")
-    missing = missing_engine_plugins(["docker:index/container:Container"], get_plugin_host())
-    if missing:
-        pytest.skip("; ".join(missing) + " (`clockwork setup` installs it)")
+    require_engine_plugins(["docker:index/container:Container"])
     if not BUSYBOX.is_file():
         pytest.skip(f"needs {BUSYBOX} (busybox-static) to build the test images offline")
 

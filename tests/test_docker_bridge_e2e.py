@@ -21,8 +21,7 @@ from typing import Any
 
 import pytest
 
-from clockwork.engine_setup import missing_engine_plugins
-from clockwork.plugins import get_plugin_host
+from clockwork.testing import require_engine_plugins
 from clockwork_cli.testing import run_clockwork
 
 BUSYBOX = Path("/bin/busybox")
@@ -72,9 +71,7 @@ def inspect(*names: str) -> list[dict[str, Any]]:
 def image(tmp_path: Path) -> Iterator[str]:
     if shutil.which("docker") is None or docker("info", check=False).returncode != 0:
         pytest.skip("no Docker engine answers `docker info`")
-    missing = missing_engine_plugins(["docker:index/container:Container"], get_plugin_host())
-    if missing:
-        pytest.skip("; ".join(missing) + " (`clockwork setup` installs it)")
+    require_engine_plugins(["docker:index/container:Container"])
     if not BUSYBOX.is_file():
         pytest.skip(f"needs {BUSYBOX} (busybox-static) to build the test image offline")
     rootfs = tmp_path / "rootfs"

@@ -1,6 +1,6 @@
 """The docker engine plugin setup builds (our bridge, clockwork_docker/engine).
 
-The wire names: the schema the bridge generated (and embeds) must name every input
+The wire names: the schema the built plugin gives the engine must name every input
 exactly as the pulumi_docker SDK sends it, or the provider would silently drop the
 SDK's values. The build itself runs in `clockwork setup`; tests/test_docker_bridge_e2e.py
 deploys through the plugin it builds.
@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import json
 import stat
+import subprocess
 from pathlib import Path
 from typing import Any
 
@@ -17,7 +18,9 @@ import pulumi_docker
 import pytest
 from pulumi._types import input_type_py_to_pulumi_names
 
-from clockwork.engine_setup import sdk_plugin
+from clockwork.engine import usable_pulumi_cli
+from clockwork.engine_setup import EngineHome, sdk_plugin
+from clockwork.testing import require_engine_plugins
 from clockwork_docker.engine_source import (
     SDK_VERSION,
     SOURCES,
@@ -27,9 +30,31 @@ from clockwork_docker.engine_source import (
     write_local_modules,
 )
 
-SCHEMA: dict[str, Any] = json.loads(
-    (SOURCES / "cmd" / "pulumi-resource-docker" / "schema.json").read_text()
-)
+RESOURCES = {
+    "docker:index/container:Container",
+    "docker:index/network:Network",
+    "docker:index/remoteImage:RemoteImage",
+}
+
+
+@pytest.fixture(scope="module")
+def schema() -> dict[str, Any]:
+    """The schema the installed plugin gives the engine, asked through the real CLI."""
+    require_engine_plugins(sorted(RESOURCES))
+    cli = usable_pulumi_cli()
+    if cli is None:
+        pytest.skip("needs the Pulumi CLI (`clockwork setup`)")
+    home = EngineHome.default()
+    binary = home.plugin_dir(sdk_plugin("pulumi_docker")) / "pulumi-resource-docker"
+    done = subprocess.run(
+        [str(cli), "package", "get-schema", str(binary)],
+        capture_output=True,
+        text=True,
+        timeout=300,
+        env={"PATH": "/usr/bin:/bin", "PULUMI_HOME": str(home.pulumi_home)},
+    )
+    assert done.returncode == 0, done.stderr
+    return dict(json.loads(done.stdout))
 
 
 def sdk_names(args_class: str) -> set[str]:
@@ -43,28 +68,34 @@ def test_the_bridge_reports_the_sdk_s_version() -> None:
     assert sdk_plugin("pulumi_docker").version == SDK_VERSION
 
 
-@pytest.mark.parametrize("token", sorted(SCHEMA["resources"]))
-def test_each_resource_takes_the_inputs_under_the_sdk_s_names(token: str) -> None:
+@pytest.mark.pulumi_cli
+def test_the_plugin_has_exactly_the_resources_clockwork_compiles_to(schema) -> None:
+    assert set(schema["resources"]) == RESOURCES
+    assert schema["version"] == SDK_VERSION
+
+
+@pytest.mark.pulumi_cli
+@pytest.mark.parametrize("token", sorted(RESOURCES))
+def test_each_resource_takes_the_inputs_under_the_sdk_s_names(schema, token: str) -> None:
     args_class = token.rsplit(":", 1)[1] + "Args"
-    assert set(SCHEMA["resources"][token]["inputProperties"]) == sdk_names(args_class)
+    assert set(schema["resources"][token]["inputProperties"]) == sdk_names(args_class)
 
 
-@pytest.mark.parametrize("token", sorted(t for t in SCHEMA["types"] if ":index/" in t))
-def test_each_nested_type_has_the_sdk_s_field_names(token: str) -> None:
-    args_class = token.rsplit(":", 1)[1] + "Args"
-    assert set(SCHEMA["types"][token]["properties"]) == sdk_names(args_class)
-
-
-def test_the_provider_config_has_the_sdk_s_names() -> None:
-    assert set(SCHEMA["config"]["variables"]) == sdk_names("ProviderArgs")
-
-
-def test_the_resources_clockwork_compiles_to_are_all_there() -> None:
-    assert set(SCHEMA["resources"]) == {
-        "docker:index/container:Container",
-        "docker:index/network:Network",
-        "docker:index/remoteImage:RemoteImage",
+@pytest.mark.pulumi_cli
+def test_each_nested_type_has_the_sdk_s_field_names(schema) -> None:
+    nested = sorted(token for token in schema["types"] if ":index/" in token)
+    assert nested  # ports, volumes, networks, labels, ...
+    differing = {
+        token: set(schema["types"][token]["properties"])
+        ^ sdk_names(token.rsplit(":", 1)[1] + "Args")
+        for token in nested
     }
+    assert {token: names for token, names in differing.items() if names} == {}
+
+
+@pytest.mark.pulumi_cli
+def test_the_provider_config_has_the_sdk_s_names(schema) -> None:
+    assert set(schema["config"]["variables"]) == sdk_names("ProviderArgs")
 
 
 def test_setup_builds_the_bridge_for_the_sdk_s_version() -> None:
@@ -110,7 +141,7 @@ def test_prepare_writes_our_module_and_a_writable_upstream_copy_with_the_shim(
     assert asked == [f"{UPSTREAM_SOURCE}@{UPSTREAM_VERSION}"]
     ours = workdir / "dockerbridge"
     assert (ours / "go.mod").read_text().startswith("module clockwork.invalid/dockerbridge\n")
-    assert (ours / "cmd" / "pulumi-resource-docker" / "schema.json").is_file()
+    assert (ours / "cmd" / "pulumi-resource-docker" / "main.go").is_file()
     assert not (ours / "_upstream").exists()  # the shim belongs to the upstream copy only
     copy = workdir / "upstream-docker"
     shim = (copy / "clockworkshim" / "shim.go").read_text()

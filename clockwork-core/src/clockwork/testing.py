@@ -124,6 +124,21 @@ def skip_without_pulumi_cli(request: pytest.FixtureRequest) -> None:
         pytest.skip("needs the Pulumi CLI (`clockwork setup`)")
 
 
+def require_engine_plugins(type_tokens: list[str]) -> None:
+    """Skip, naming what is missing, unless the engine plugins that deploy these Pulumi
+    types are installed (`clockwork setup` builds them); fail instead with
+    CW_REQUIRE_PULUMI=1, as CI runs, where setup must have built them."""
+    from .engine_setup import missing_engine_plugins
+    from .plugins import get_plugin_host
+
+    missing = missing_engine_plugins(type_tokens, get_plugin_host())
+    if missing:
+        reason = "; ".join(missing) + " (`clockwork setup` installs it)"
+        if os.environ.get("CW_REQUIRE_PULUMI") == "1":
+            pytest.fail(f"CW_REQUIRE_PULUMI=1 but {reason}")
+        pytest.skip(reason)
+
+
 @pytest.fixture
 def clean_env(monkeypatch: pytest.MonkeyPatch) -> pytest.MonkeyPatch:
     """No CW_* variable, and no Pulumi setting that would move state or secrets, leaks
