@@ -151,3 +151,38 @@ def test_a_webapp_deploys_updates_and_goes_through_the_built_docker_plugin(
         docker("rm", "-f", names["db"], names["api"], check=False)
         docker("network", "rm", network, check=False)
         docker("volume", "rm", names["volume"], check=False)
+
+
+@pytest.mark.pulumi_cli
+def test_a_container_removed_by_hand_is_drift_and_apply_runs_it_again(
+    tmp_path: Path, image: str
+) -> None:
+    """Before refresh existed, apply said "no changes" and the container stayed gone."""
+    suffix = uuid.uuid4().hex[:8]
+    names = {"db": f"cwd-db-{suffix}", "api": f"cwd-api-{suffix}", "volume": f"cwd-{suffix}"}
+    network = f"clockwork-{names['api']}-net"
+    project = tmp_path / "webapp"
+    project.mkdir()
+    main = project / "main.py"
+    main.write_text(MAIN.format(**names, image=image, port=free_port(), api_command=HTTPD))
+    try:
+        as_json("apply", str(main), "--yes")
+        # Exit 0: what the provider reads back (its zeros for unset values) is no drift.
+        assert as_json("plan", str(main), "--exit-code")["preview"]["drift"] == []
+        docker("rm", "-f", names["api"])
+
+        planned = run_clockwork("plan", str(main), "--exit-code", "--json", code=3)
+        preview = json.loads(planned.stdout)["preview"]
+        assert [(d["name"], d["gone"]) for d in preview["drift"]] == [(names["api"], True)]
+        assert (names["api"], "create") in [(s["name"], s["op"]) for s in preview["steps"]]
+
+        applied = as_json("apply", str(main), "--yes")
+        assert applied["changes"].get("create") == 1, applied
+        (api,) = inspect(names["api"])
+        assert api["State"]["Running"]
+        assert as_json("assert", str(main))["success"]
+    finally:
+        run_clockwork("destroy", str(main), "--yes", code=None)
+        docker("rm", "-f", names["db"], names["api"], check=False)
+        docker("network", "rm", network, check=False)
+        docker("volume", "rm", names["volume"], check=False)

@@ -404,3 +404,17 @@ def test_providers_run_with_clockworks_python_whatever_python3_is_on_path(
         assert (project / "a.txt").read_text() == "x"
         pipeline.destroy(project / "main.py")
     assert not (project / "a.txt").exists()
+
+
+def test_drift_takes_an_unset_value_and_its_zero_as_the_same() -> None:
+    from clockwork.engine import same_value
+
+    # As a Terraform-based provider reads a container back after create.
+    created = [{"aliases": ["db"], "gwPriority": None, "readOnly": None, "name": "net"}]
+    read_back = [{"aliases": ["db"], "gwPriority": 0, "readOnly": False, "name": "net"}]
+    assert same_value(created, read_back)
+    assert same_value({"a": None}, {})
+    assert not same_value(created, [{**read_back[0], "gwPriority": 5}])
+    assert not same_value({"readOnly": None}, {"readOnly": True})
+    assert not same_value(None, "0644")
+    assert not same_value(["a"], ["a", "b"])

@@ -548,8 +548,25 @@ def drift_of(name: str, meta: Any) -> Drift | None:
         return Drift(name, meta.type, True, [])
     before, after = dict(meta.old.outputs or {}), dict(meta.new.outputs or {})
     inputs = [k for k in (meta.old.inputs or {}) if not k.startswith("__")]
-    changed = [k for k in inputs if before.get(k) != after.get(k)]
+    changed = [k for k in inputs if not same_value(before.get(k), after.get(k))]
     return Drift(name, meta.type, False, changed) if changed else None
+
+
+_ZEROS: tuple[Any, ...] = (0, False, "", [], {})
+
+
+def same_value(before: Any, after: Any) -> bool:
+    """Equal, where an unset value (None) and its type's zero are one: a provider built
+    on Terraform reads back `0` or `false` for what create left unset (a container's
+    `gwPriority`, a mount's `readOnly`), which is no change made outside Clockwork."""
+    if before is None or after is None:
+        other = after if before is None else before
+        return other is None or any(other == zero and type(other) is type(zero) for zero in _ZEROS)
+    if isinstance(before, dict) and isinstance(after, dict):
+        return all(same_value(before.get(k), after.get(k)) for k in before.keys() | after.keys())
+    if isinstance(before, list) and isinstance(after, list):
+        return len(before) == len(after) and all(map(same_value, before, after))
+    return bool(before == after)
 
 
 def reason_of(message: str) -> str:
