@@ -173,10 +173,13 @@ def test_a_container_removed_by_hand_is_drift_and_apply_runs_it_again(
 
         planned = run_clockwork("plan", str(main), "--exit-code", "--json", code=3)
         preview = json.loads(planned.stdout)["preview"]
+        assert "only-in-the-container" not in planned.stdout + planned.stderr  # masked
         assert [(d["name"], d["gone"]) for d in preview["drift"]] == [(names["api"], True)]
         assert (names["api"], "create") in [(s["name"], s["op"]) for s in preview["steps"]]
 
-        applied = as_json("apply", str(main), "--yes")
+        shown = run_clockwork("apply", str(main), "--yes", "--json")
+        assert "only-in-the-container" not in shown.stdout + shown.stderr
+        applied = json.loads(shown.stdout)
         assert applied["changes"].get("create") == 1, applied
         (api,) = inspect(names["api"])
         assert api["State"]["Running"]
