@@ -58,7 +58,9 @@ MODULE_LEVEL = {
 }
 LAZY = {
     "resource": {"compile"},  # to_pulumi
-    "plugin": {"resource", "assertions", "policies"},  # the hooks
+    # the hooks; a helper such as clockwork_docker.engine_source (how setup builds its
+    # engine plugin) is what `register_engine_plugins` registers
+    "plugin": {"resource", "assertions", "policies", "helper"},
 }
 
 
