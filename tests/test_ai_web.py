@@ -12,8 +12,6 @@ from __future__ import annotations
 
 import json
 import shutil
-import socket
-import subprocess
 import uuid
 from collections.abc import Iterator, Mapping
 from dataclasses import dataclass
@@ -23,12 +21,17 @@ from typing import Any
 import pytest
 
 from clockwork.completion_testing import ScriptedModel
-from clockwork.testing import require_engine_plugins
 from clockwork_cli.testing import run_clockwork
+from clockwork_docker.testing import (
+    HTTPD,
+    busybox_rootfs,
+    docker,
+    free_port,
+    import_image,
+    require_docker_deploys,
+)
 
 EXAMPLE = Path(__file__).resolve().parent.parent / "examples" / "ai-web"
-BUSYBOX = Path("/bin/busybox")
-HTTPD = '["/bin/httpd", "-f", "-p", "80", "-h", "/www"]'
 SILENT = '["/bin/sleep", "3600"]'  # runs, but nothing answers on port 80
 
 
@@ -75,37 +78,13 @@ class Images:
     serving: str
 
 
-def docker(*args: str, check: bool = True, stdin: Any = None) -> subprocess.CompletedProcess[str]:
-    return subprocess.run(
-        ["docker", *args], capture_output=True, text=True, check=check, timeout=120, stdin=stdin
-    )
-
-
-def require_docker_deploys() -> None:
-    """Skip, saying exactly why, where a container cannot be deployed through the engine."""
-    if shutil.which("docker") is None or docker("info", check=False).returncode != 0:
-        pytest.skip("no Docker engine answers `docker info`")
-    require_engine_plugins(["docker:index/container:Container"])
-    if not BUSYBOX.is_file():
-        pytest.skip(f"needs {BUSYBOX} (busybox-static) to build the test images offline")
-
-
-def import_image(rootfs: Path, tag: str, command: str) -> None:
-    tar = subprocess.Popen(["tar", "-C", str(rootfs), "-c", "."], stdout=subprocess.PIPE)
-    docker("import", "--change", f"CMD {command}", "-", tag, stdin=tar.stdout)
-    tar.wait()
-
-
 @pytest.fixture
 def images(tmp_path: Path) -> Iterator[Images]:
     require_docker_deploys()  # before building anything
-    rootfs = tmp_path / "rootfs"
-    for folder in ("bin", "www", "tmp"):
-        (rootfs / folder).mkdir(parents=True)
-    shutil.copy(BUSYBOX, rootfs / "bin" / "busybox")
-    for applet in ("sh", "httpd", "sleep"):
-        (rootfs / "bin" / applet).symlink_to("busybox")
-    (rootfs / "www" / "index.html").write_text("<h1>static files</h1>\n")
+    rootfs = busybox_rootfs(
+        tmp_path / "rootfs", ("sh", "httpd", "sleep"), {"www/index.html": "<h1>static files</h1>\n"}
+    )
+    (rootfs / "tmp").mkdir()
     suffix = uuid.uuid4().hex[:12]
     found = Images(f"clockwork-test-silent:{suffix}", f"clockwork-test-httpd:{suffix}")
     try:
@@ -114,12 +93,6 @@ def images(tmp_path: Path) -> Iterator[Images]:
         yield found
     finally:
         docker("rmi", "-f", found.silent, found.serving, check=False)
-
-
-def free_port() -> int:
-    with socket.socket() as probe:
-        probe.bind(("127.0.0.1", 0))
-        return probe.getsockname()[1]
 
 
 @pytest.mark.pulumi_cli

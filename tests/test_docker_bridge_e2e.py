@@ -11,9 +11,6 @@ Images are imported offline (`docker import` of a busybox rootfs), never pulled:
 from __future__ import annotations
 
 import json
-import shutil
-import socket
-import subprocess
 import uuid
 from collections.abc import Iterator
 from pathlib import Path
@@ -21,10 +18,15 @@ from typing import Any
 
 import pytest
 
-from clockwork.testing import require_engine_plugins
 from clockwork_cli.testing import run_clockwork
-
-BUSYBOX = Path("/bin/busybox")
+from clockwork_docker.testing import (
+    HTTPD,
+    busybox_rootfs,
+    docker,
+    free_port,
+    import_image,
+    require_docker_deploys,
+)
 
 MAIN = """\
 from clockwork import BlankResource, PortAccessibleAssert
@@ -53,13 +55,6 @@ api = DockerResource(
 ).connect(db)
 app = BlankResource(name="app", description="the app").add(db, api)
 """
-HTTPD = '["/bin/httpd", "-f", "-p", "80", "-h", "/www"]'
-
-
-def docker(*args: str, check: bool = True, stdin: Any = None) -> subprocess.CompletedProcess[str]:
-    return subprocess.run(
-        ["docker", *args], capture_output=True, text=True, check=check, timeout=120, stdin=stdin
-    )
 
 
 def inspect(*names: str) -> list[dict[str, Any]]:
@@ -69,32 +64,33 @@ def inspect(*names: str) -> list[dict[str, Any]]:
 
 @pytest.fixture
 def image(tmp_path: Path) -> Iterator[str]:
-    if shutil.which("docker") is None or docker("info", check=False).returncode != 0:
-        pytest.skip("no Docker engine answers `docker info`")
-    require_engine_plugins(["docker:index/container:Container"])
-    if not BUSYBOX.is_file():
-        pytest.skip(f"needs {BUSYBOX} (busybox-static) to build the test image offline")
-    rootfs = tmp_path / "rootfs"
-    for folder in ("bin", "www", "data"):
-        (rootfs / folder).mkdir(parents=True)
-    shutil.copy(BUSYBOX, rootfs / "bin" / "busybox")
-    for applet in ("sh", "httpd", "sleep"):
-        (rootfs / "bin" / applet).symlink_to("busybox")
-    (rootfs / "www" / "index.html").write_text("<h1>api</h1>\n")
+    require_docker_deploys()  # before building anything
+    rootfs = busybox_rootfs(
+        tmp_path / "rootfs", ("sh", "httpd", "sleep"), {"www/index.html": "<h1>api</h1>\n"}
+    )
+    (rootfs / "data").mkdir()
     tag = f"clockwork-test-bridge:{uuid.uuid4().hex[:12]}"
-    tar = subprocess.Popen(["tar", "-C", str(rootfs), "-c", "."], stdout=subprocess.PIPE)
-    docker("import", "--change", f"CMD {HTTPD}", "-", tag, stdin=tar.stdout)
-    tar.wait()
+    import_image(rootfs, tag, HTTPD)
     try:
         yield tag
     finally:
         docker("rmi", "-f", tag, check=False)
 
 
-def free_port() -> int:
-    with socket.socket() as probe:
-        probe.bind(("127.0.0.1", 0))
-        return probe.getsockname()[1]
+def unique_names(prefix: str) -> tuple[dict[str, str], str]:
+    """Container and volume names no other run has, and the group network's name (from
+    the group's first name, sorted: the API's)."""
+    suffix = uuid.uuid4().hex[:8]
+    names = {"db": f"{prefix}-db-{suffix}", "api": f"{prefix}-api-{suffix}"}
+    return {**names, "volume": f"{prefix}-{suffix}"}, f"clockwork-{names['api']}-net"
+
+
+def remove_everything(main: Path, names: dict[str, str], network: str) -> None:
+    """Whatever a failed test left: destroyed, else removed by hand."""
+    run_clockwork("destroy", str(main), "--yes", code=None)
+    docker("rm", "-f", names["db"], names["api"], check=False)
+    docker("network", "rm", network, check=False)
+    docker("volume", "rm", names["volume"], check=False)
 
 
 def as_json(*args: str) -> dict[str, Any]:
@@ -105,9 +101,7 @@ def as_json(*args: str) -> dict[str, Any]:
 def test_a_webapp_deploys_updates_and_goes_through_the_built_docker_plugin(
     tmp_path: Path, image: str
 ) -> None:
-    suffix = uuid.uuid4().hex[:8]
-    names = {"db": f"cwb-db-{suffix}", "api": f"cwb-api-{suffix}", "volume": f"cwb-{suffix}"}
-    network = f"clockwork-{names['api']}-net"  # the group's first name, sorted
+    names, network = unique_names("cwb")
     project = tmp_path / "webapp"
     project.mkdir()
     main = project / "main.py"
@@ -147,10 +141,7 @@ def test_a_webapp_deploys_updates_and_goes_through_the_built_docker_plugin(
         assert inspect(names["db"], names["api"], network) == []
         assert inspect(image) != []  # keep_locally: the image stays for other users
     finally:
-        run_clockwork("destroy", str(main), "--yes", code=None)
-        docker("rm", "-f", names["db"], names["api"], check=False)
-        docker("network", "rm", network, check=False)
-        docker("volume", "rm", names["volume"], check=False)
+        remove_everything(main, names, network)
 
 
 @pytest.mark.pulumi_cli
@@ -158,9 +149,7 @@ def test_a_container_removed_by_hand_is_drift_and_apply_runs_it_again(
     tmp_path: Path, image: str
 ) -> None:
     """Before refresh existed, apply said "no changes" and the container stayed gone."""
-    suffix = uuid.uuid4().hex[:8]
-    names = {"db": f"cwd-db-{suffix}", "api": f"cwd-api-{suffix}", "volume": f"cwd-{suffix}"}
-    network = f"clockwork-{names['api']}-net"
+    names, network = unique_names("cwd")
     project = tmp_path / "webapp"
     project.mkdir()
     main = project / "main.py"
@@ -185,7 +174,4 @@ def test_a_container_removed_by_hand_is_drift_and_apply_runs_it_again(
         assert api["State"]["Running"]
         assert as_json("assert", str(main))["success"]
     finally:
-        run_clockwork("destroy", str(main), "--yes", code=None)
-        docker("rm", "-f", names["db"], names["api"], check=False)
-        docker("network", "rm", network, check=False)
-        docker("volume", "rm", names["volume"], check=False)
+        remove_everything(main, names, network)
