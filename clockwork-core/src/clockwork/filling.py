@@ -15,8 +15,18 @@ from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import Annotated, Any
 
-from pydantic import AfterValidator, BaseModel, ConfigDict, Field, ValidationError, create_model
+from pydantic import (
+    AfterValidator,
+    BaseModel,
+    ConfigDict,
+    Field,
+    GetJsonSchemaHandler,
+    ValidationError,
+    create_model,
+)
 from pydantic.fields import FieldInfo
+from pydantic.json_schema import JsonSchemaValue
+from pydantic_core import CoreSchema
 
 from .answer_length import ShortAnswer
 from .errors import ClockworkError, describe_validation_error
@@ -57,19 +67,35 @@ def _required_field(info: FieldInfo) -> tuple[Any, Any]:
     shapes = [m for m in info.metadata if isinstance(m, ShortAnswer) and m.pattern]
     # The AI's value must have the shape (checked here, with words the model can act
     # on), and the schema carries the pattern for servers that generate by grammar.
-    metadata = [*info.metadata, *(AfterValidator(shape.check) for shape in shapes)]
+    metadata = [
+        *info.metadata,
+        *(AfterValidator(shape.check) for shape in shapes),
+        *(_PatternInSchema(shape.pattern) for shape in shapes if shape.pattern),
+    ]
     if metadata:  # constraints such as ge=1 or max_length live here
         annotation = Annotated[(annotation, *metadata)]
-    extra = info.json_schema_extra
-    if shapes:
-        extra = {**(extra if isinstance(extra, dict) else {}), "pattern": shapes[0].pattern}
     return annotation, Field(
         description=info.description,
         title=info.title,
         examples=info.examples,
-        json_schema_extra=extra,
+        json_schema_extra=info.json_schema_extra,
         discriminator=info.discriminator,
     )
+
+
+@dataclass(frozen=True)
+class _PatternInSchema:
+    """Puts `pattern` into the field's JSON schema, leaving validation to the shape's
+    own check (whose error the model can act on, unlike a regex mismatch)."""
+
+    pattern: str
+
+    def __get_pydantic_json_schema__(
+        self, core_schema: CoreSchema, handler: GetJsonSchemaHandler
+    ) -> JsonSchemaValue:
+        schema = handler(core_schema)
+        schema["pattern"] = self.pattern
+        return schema
 
 
 def _without_none(annotation: Any) -> Any:
