@@ -80,17 +80,22 @@ class PulumiCompiler:
         return program
 
 
+def previous_urn(resource: Resource, previous: dict[str, str]) -> str | None:
+    """The URN `resource` was last deployed under, from the deploy record: by its
+    identity, else by a former one. Former identities may read the disk (a file's
+    spelling there), so they are asked only when the identity is not on record."""
+    if not previous:
+        return None
+    urn = previous.get(resource.identity())
+    if urn is not None:
+        return urn
+    return next((previous[i] for i in resource.former_identities() if i in previous), None)
+
+
 def _compile_one(resource: Resource, created: dict[int, Any], previous: dict[str, str]) -> Any:
     parent = created.get(id(resource.parent)) if resource.parent is not None else None
     depends_on = [created[id(peer)] for peer in resource.connected if created.get(id(peer))]
-    alias = next(
-        (
-            previous[identity]
-            for identity in (resource.identity(), *resource.former_identities())
-            if identity in previous
-        ),
-        None,
-    )
+    alias = previous_urn(resource, previous)
     opts = pulumi.ResourceOptions(
         parent=parent, depends_on=depends_on or None, aliases=[alias] if alias else None
     )
